@@ -1,0 +1,47 @@
+import { type ResetStep, resetDatabase } from "../../migrate/reset.js";
+import { parseCommandArgs } from "../args.js";
+import { withDatabaseUrl } from "../database-target.js";
+import { note, print } from "../output.js";
+import { withProgress } from "../progress.js";
+import { loadProjectConfig } from "../project.js";
+import { UsageError } from "../usage-error.js";
+
+export const dbHelp = `Database commands.
+
+Usage:
+  groundwork db reset [--db-url URL]   recreate the database: platform schema, every migration, seed.sql
+
+Options:
+  --workdir DIR   the project folder (default: the current folder)`;
+
+const RESET_LABELS: Record<ResetStep, string> = {
+  recreate: "Recreating the database",
+  platform: "Installing the platform schema",
+  migrations: "Applying migrations",
+  seed: "Seeding data",
+};
+
+export async function dbCommand(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === "-h" || sub === "--help") {
+    print(dbHelp);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== "reset") throw new UsageError(`unknown subcommand "db ${sub}" (expected reset)`);
+  const { values } = parseCommandArgs(rest, { "db-url": { type: "string" } });
+  if (values.help) {
+    print(dbHelp);
+    return 0;
+  }
+  const config = await loadProjectConfig(values.workdir);
+  const started = Date.now();
+  const result = await withDatabaseUrl(config, values["db-url"], (url) =>
+    withProgress("Resetting the database", () =>
+      resetDatabase(config, url, (step) => note(`${RESET_LABELS[step]}…`)),
+    ),
+  );
+  print(
+    `Reset the database in ${Date.now() - started} ms: ${result.migrations} migration(s), ${result.seedFiles} seed file(s).`,
+  );
+  return 0;
+}

@@ -1,0 +1,243 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseToml, TomlError } from "smol-toml";
+import { ConfigError } from "./errors.js";
+import { jwtKeysFor } from "./jwt-keys.js";
+import { TableReader } from "./reader.js";
+import type {
+  AuthConfig,
+  BucketConfig,
+  Config,
+  FunctionConfig,
+  StorageConfig,
+  TargetConfig,
+} from "./types.js";
+
+/** Groundwork's own settings live in this one file beside `supabase/` (docs/configuration.md). */
+export const GROUNDWORK_CONFIG_FILE = "groundwork.toml";
+export const SUPABASE_CONFIG_FILE = path.join("supabase", "config.toml");
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/**
+ * Loads and validates a project's configuration once: `supabase/config.toml` (Supabase CLI
+ * layout, unknown keys accepted), `groundwork.toml` (Groundwork-only settings) and the
+ * environment (`DATABASE_URL`, `GROUNDWORK_*`). The result is frozen and passed down.
+ */
+export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const dir = path.resolve(projectDir);
+  const supabasePath = path.join(dir, SUPABASE_CONFIG_FILE);
+  if (!existsSync(supabasePath)) {
+    throw new ConfigError(
+      supabasePath,
+      "(file)",
+      "a Supabase project folder with supabase/config.toml (run `groundwork init` to create one)",
+      "no such file",
+    );
+  }
+  const supabase = new TableReader(
+    SUPABASE_CONFIG_FILE,
+    readToml(supabasePath, SUPABASE_CONFIG_FILE),
+    "",
+    env,
+  );
+  const groundworkPath = path.join(dir, GROUNDWORK_CONFIG_FILE);
+  const groundwork = new TableReader(
+    GROUNDWORK_CONFIG_FILE,
+    existsSync(groundworkPath) ? readToml(groundworkPath, GROUNDWORK_CONFIG_FILE) : {},
+    "",
+    env,
+  );
+
+  const api = supabase.section("api");
+  const db = supabase.section("db");
+  const gwDb = groundwork.section("db");
+  const gwApi = groundwork.section("api");
+  const auth = supabase.section("auth");
+
+  const databaseUrl = nonEmpty(env.DATABASE_URL) ?? gwDb.optionalString("url");
+  const jwtSecret = nonEmpty(env.GROUNDWORK_JWT_SECRET) ?? auth.optionalString("jwt_secret");
+  if (jwtSecret !== null && jwtSecret.length < 32) {
+    throw new ConfigError(
+      SUPABASE_CONFIG_FILE,
+      "auth.jwt_secret",
+      "a secret of at least 32 characters",
+      `${jwtSecret.length} characters`,
+    );
+  }
+  const logLevel = groundwork.string("log_level", env.GROUNDWORK_LOG_LEVEL ?? "info");
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(
+      GROUNDWORK_CONFIG_FILE,
+      "log_level",
+      `one of ${LOG_LEVELS.join(", ")}`,
+      JSON.stringify(logLevel),
+    );
+  }
+  const schemas = api.stringList("schemas", ["public", "graphql_public"]);
+  const apiPort =
+    integerFromEnv(env, "GROUNDWORK_API_PORT") ?? api.integer("port", 54321, { min: 0, max: 65535 });
+
+  const config: Config = {
+    projectDir: dir,
+    projectId: supabase.string("project_id", path.basename(dir)),
+    stateDir: path.join(dir, ".groundwork"),
+    migrationsDir: path.join(dir, "supabase", "migrations"),
+    seedPaths: readSeedPaths(supabase, dir),
+    api: {
+      port: apiPort,
+      host: nonEmpty(env.GROUNDWORK_API_HOST) ?? gwApi.string("host", "127.0.0.1"),
+      schemas,
+      extraSearchPath: api.stringList("extra_search_path", ["public", "extensions"]),
+      maxRows: api.integer("max_rows", 1000, { min: 1 }),
+    },
+    db: {
+      port: integerFromEnv(env, "GROUNDWORK_DB_PORT") ?? db.integer("port", 54322, { min: 1, max: 65535 }),
+      majorVersion: db.integer("major_version", 17, { min: 13, max: 18 }),
+      url: databaseUrl,
+      authenticatorUrl:
+        nonEmpty(env.GROUNDWORK_AUTHENTICATOR_URL) ?? gwDb.optionalString("authenticator_url"),
+      authenticatorPassword: gwDb.string("authenticator_password", "postgres"),
+      poolSize: gwDb.integer("pool_size", 10, { min: 1, max: 1000 }),
+    },
+    auth: readAuth(auth, apiPort),
+    storage: readStorage(supabase.section("storage")),
+    functions: readFunctions(supabase.section("functions")),
+    jwt: await jwtKeysFor(jwtSecret),
+    targets: readTargets(groundwork.section("targets")),
+    logLevel: logLevel as Config["logLevel"],
+  };
+  return deepFreeze(config);
+}
+
+function readToml(absolutePath: string, displayName: string): Record<string, unknown> {
+  const text = readFileSync(absolutePath, "utf8");
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const firstLine = error.message.split("\n")[0] ?? error.message;
+      throw new ConfigError(
+        `${displayName}:${error.line}:${error.column}`,
+        "(syntax)",
+        "valid TOML",
+        firstLine.replace(/^Invalid TOML document: /, ""),
+      );
+    }
+    throw error;
+  }
+}
+
+function readSeedPaths(supabase: TableReader, dir: string): readonly string[] {
+  const seed = supabase.section("db").section("seed");
+  if (!seed.boolean("enabled", true)) return [];
+  return seed.stringList("sql_paths", ["./seed.sql"]).map((p) => path.resolve(dir, "supabase", p));
+}
+
+function readAuth(auth: TableReader, apiPort: number): AuthConfig {
+  const email = auth.section("email");
+  const rateLimit = auth.section("rate_limit");
+  const hook = auth.section("hook").section("custom_access_token");
+  const hookEnabled = hook.boolean("enabled", false);
+  const hookUri = hook.optionalString("uri");
+  if (hookEnabled && (hookUri === null || !hookUri.startsWith("pg-functions://"))) {
+    throw new ConfigError(
+      SUPABASE_CONFIG_FILE,
+      "auth.hook.custom_access_token.uri",
+      'a Postgres function as "pg-functions://postgres/<schema>/<function>"',
+      hookUri === null ? "nothing" : JSON.stringify(hookUri),
+    );
+  }
+  return {
+    siteUrl: auth.string("site_url", "http://127.0.0.1:3000"),
+    additionalRedirectUrls: auth.stringList("additional_redirect_urls", []),
+    jwtExpiry: auth.integer("jwt_expiry", 3600, { min: 30, max: 604800 }),
+    jwtIssuer: auth.string("jwt_issuer", `http://127.0.0.1:${apiPort}/auth/v1`),
+    enableSignup: auth.boolean("enable_signup", true),
+    enableAnonymousSignIns: auth.boolean("enable_anonymous_sign_ins", false),
+    enableRefreshTokenRotation: auth.boolean("enable_refresh_token_rotation", true),
+    refreshTokenReuseInterval: auth.integer("refresh_token_reuse_interval", 10, { min: 0 }),
+    minimumPasswordLength: auth.integer("minimum_password_length", 6, { min: 6, max: 72 }),
+    passwordRequirements: auth.string("password_requirements", ""),
+    email: {
+      enableSignup: email.boolean("enable_signup", true),
+      enableConfirmations: email.boolean("enable_confirmations", false),
+      doubleConfirmChanges: email.boolean("double_confirm_changes", true),
+    },
+    rateLimit: {
+      signInSignUps: rateLimit.integer("sign_in_sign_ups", 30, { min: 1 }),
+      tokenRefresh: rateLimit.integer("token_refresh", 150, { min: 1 }),
+      emailSent: rateLimit.integer("email_sent", 2, { min: 1 }),
+      tokenVerifications: rateLimit.integer("token_verifications", 30, { min: 1 }),
+    },
+    customAccessTokenHook: hookEnabled && hookUri !== null ? { uri: hookUri } : null,
+  };
+}
+
+function readStorage(storage: TableReader): StorageConfig {
+  const bucketsSection = storage.section("buckets");
+  const buckets: Record<string, BucketConfig> = {};
+  for (const name of bucketsSection.sectionNames()) {
+    const bucket = bucketsSection.section(name);
+    buckets[name] = {
+      public: bucket.boolean("public", false),
+      fileSizeLimit: bucket.has("file_size_limit") ? bucket.byteSize("file_size_limit", 0) : null,
+      allowedMimeTypes: bucket.has("allowed_mime_types") ? bucket.stringList("allowed_mime_types", []) : null,
+      objectsPath: bucket.optionalString("objects_path"),
+    };
+  }
+  return { fileSizeLimit: storage.byteSize("file_size_limit", 50 * 1024 * 1024), buckets };
+}
+
+function readFunctions(functions: TableReader): Record<string, FunctionConfig> {
+  const result: Record<string, FunctionConfig> = {};
+  for (const name of functions.sectionNames()) {
+    const fn = functions.section(name);
+    result[name] = {
+      enabled: fn.boolean("enabled", true),
+      verifyJwt: fn.boolean("verify_jwt", true),
+      entrypoint: fn.optionalString("entrypoint"),
+      importMap: fn.optionalString("import_map"),
+    };
+  }
+  return result;
+}
+
+function readTargets(targets: TableReader): Record<string, TargetConfig> {
+  const result: Record<string, TargetConfig> = {};
+  for (const name of targets.sectionNames()) {
+    const target = targets.section(name);
+    const urlEnv = target.optionalString("url_env");
+    if (urlEnv === null || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(urlEnv)) {
+      throw new ConfigError(
+        GROUNDWORK_CONFIG_FILE,
+        `targets.${name}.url_env`,
+        "the name of the environment variable that holds the database URL",
+        urlEnv === null ? "nothing" : JSON.stringify(urlEnv),
+      );
+    }
+    result[name] = { name, urlEnv };
+  }
+  return result;
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value.trim() === "" ? null : value;
+}
+
+function integerFromEnv(env: NodeJS.ProcessEnv, name: string): number | null {
+  const value = nonEmpty(env[name]);
+  if (value === null) return null;
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new ConfigError(`environment`, name, "a port number from 0 to 65535", JSON.stringify(value));
+  }
+  return Number(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

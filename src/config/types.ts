@@ -1,0 +1,130 @@
+/**
+ * Glossary
+ * - project: a folder in the Supabase CLI layout (`supabase/config.toml`, `supabase/migrations/`,
+ *   `supabase/seed.sql`) plus Groundwork's optional `groundwork.toml` beside `supabase/`.
+ * - embedded cluster: the PostgreSQL server Groundwork runs itself, with its files in
+ *   `.groundwork/db` inside the project.
+ * - database URL: a connection string for a PostgreSQL server Groundwork does not run; when one is
+ *   configured, no embedded cluster is started.
+ * - API roles: `anon`, `authenticated`, `service_role`; the server logs in as `authenticator` and
+ *   switches to one of them for each request.
+ */
+
+export interface ApiConfig {
+  /** HTTP port of the API (all services). Supabase CLI default 54321. */
+  readonly port: number;
+  /** Address the HTTP server binds to. */
+  readonly host: string;
+  /** Schemas exposed through the data API (`[api] schemas`). */
+  readonly schemas: readonly string[];
+  /** Extra schemas on the search_path of API requests (`[api] extra_search_path`). */
+  readonly extraSearchPath: readonly string[];
+  /** Cap on rows returned by one read (`[api] max_rows`). */
+  readonly maxRows: number;
+}
+
+export interface DbConfig {
+  /** Port of the embedded cluster (`[db] port`). Supabase CLI default 54322. */
+  readonly port: number;
+  /** PostgreSQL major version the project expects (`[db] major_version`). */
+  readonly majorVersion: number;
+  /** A database URL to use instead of the embedded cluster; null for the embedded cluster. */
+  readonly url: string | null;
+  /**
+   * URL the API pool logs in with (as `authenticator`). Null: derived from the database URL by
+   * swapping in the `authenticator` role and its password.
+   */
+  readonly authenticatorUrl: string | null;
+  /** Password of the `authenticator` role on the embedded cluster. */
+  readonly authenticatorPassword: string;
+  /** Connections in the API pool. */
+  readonly poolSize: number;
+}
+
+export interface AuthConfig {
+  readonly siteUrl: string;
+  readonly additionalRedirectUrls: readonly string[];
+  /** Lifetime of access tokens in seconds (`[auth] jwt_expiry`). */
+  readonly jwtExpiry: number;
+  readonly jwtIssuer: string;
+  readonly enableSignup: boolean;
+  readonly enableAnonymousSignIns: boolean;
+  readonly enableRefreshTokenRotation: boolean;
+  /** Seconds during which a used refresh token may be reused (`refresh_token_reuse_interval`). */
+  readonly refreshTokenReuseInterval: number;
+  readonly minimumPasswordLength: number;
+  /** `""`, `letters_digits`, `lower_upper_letters_digits`, `lower_upper_letters_digits_symbols`. */
+  readonly passwordRequirements: string;
+  readonly email: {
+    readonly enableSignup: boolean;
+    readonly enableConfirmations: boolean;
+    readonly doubleConfirmChanges: boolean;
+  };
+  readonly rateLimit: {
+    /** Sign-in and sign-up requests per 5 minutes per IP (`[auth.rate_limit] sign_in_sign_ups`). */
+    readonly signInSignUps: number;
+    /** Token refreshes per 5 minutes per IP (`[auth.rate_limit] token_refresh`). */
+    readonly tokenRefresh: number;
+    /** Emails sent per hour (`[auth.rate_limit] email_sent`). */
+    readonly emailSent: number;
+    /** OTP / recovery verifications per 5 minutes per IP (`[auth.rate_limit] token_verifications`). */
+    readonly tokenVerifications: number;
+  };
+  /** `[auth.hook.custom_access_token]`: null when disabled. */
+  readonly customAccessTokenHook: { readonly uri: string } | null;
+}
+
+export interface StorageConfig {
+  /** Largest object accepted, in bytes (`[storage] file_size_limit`). */
+  readonly fileSizeLimit: number;
+  readonly buckets: Readonly<Record<string, BucketConfig>>;
+}
+
+export interface BucketConfig {
+  readonly public: boolean;
+  readonly fileSizeLimit: number | null;
+  readonly allowedMimeTypes: readonly string[] | null;
+  readonly objectsPath: string | null;
+}
+
+export interface FunctionConfig {
+  readonly enabled: boolean;
+  readonly verifyJwt: boolean;
+  readonly entrypoint: string | null;
+  readonly importMap: string | null;
+}
+
+export interface JwtKeys {
+  /** HS256 secret that signs and verifies every token. */
+  readonly secret: string;
+  readonly anonKey: string;
+  readonly serviceRoleKey: string;
+  /** True when the secret is the Supabase CLI's well-known local one. */
+  readonly isWellKnownSecret: boolean;
+}
+
+/** A remote database named in `groundwork.toml` `[targets.NAME]`. */
+export interface TargetConfig {
+  readonly name: string;
+  /** Name of the environment variable that holds the URL. */
+  readonly urlEnv: string;
+}
+
+/** The whole validated configuration of one project; frozen once loaded. */
+export interface Config {
+  /** Absolute path of the project folder (the one that holds `supabase/`). */
+  readonly projectDir: string;
+  readonly projectId: string;
+  /** Where Groundwork keeps its local state (cluster files, pid and state files). */
+  readonly stateDir: string;
+  readonly migrationsDir: string;
+  readonly seedPaths: readonly string[];
+  readonly api: ApiConfig;
+  readonly db: DbConfig;
+  readonly auth: AuthConfig;
+  readonly storage: StorageConfig;
+  readonly functions: Readonly<Record<string, FunctionConfig>>;
+  readonly jwt: JwtKeys;
+  readonly targets: Readonly<Record<string, TargetConfig>>;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}

@@ -1,0 +1,119 @@
+import type pg from "pg";
+import { quoteIdent } from "./sql.js";
+
+/**
+ * Who is calling and how, as the HTTP layer established it from the `apikey` header and the
+ * `Authorization: Bearer` token. Every service runs the caller's SQL with this through
+ * {@link withContext}; no service sets `role` itself.
+ */
+export interface RequestContext {
+  /** Database role the request runs as: `anon`, `authenticated`, `service_role` or a custom one. */
+  readonly role: string;
+  /** The verified JWT claims, with `role` set to {@link role}; `{role: "anon"}` without a token. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The raw bearer token that produced the claims, or null. */
+  readonly token: string | null;
+  /** Request headers, names lower-cased, without `cookie`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly cookies: Readonly<Record<string, string>>;
+  readonly method: string;
+  /** Path as the service sees it (PostgREST: `/todos`, without `/rest/v1`). */
+  readonly path: string;
+  readonly requestId: string;
+}
+
+export interface TransactionOptions {
+  /** `READ ONLY` transaction (GET/HEAD, calls to STABLE/IMMUTABLE functions). */
+  readonly readOnly?: boolean;
+  /** Schemas for `search_path`, in order; default: left as the role has it. */
+  readonly searchPath?: readonly string[];
+  /** More transaction-local settings, set after the standard ones (e.g. `storage.operation`). */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** Lets the body of a transaction ask for it to be rolled back instead of committed. */
+export interface TransactionControl {
+  rollback(): void;
+}
+
+/**
+ * Runs `fn` as the caller: one transaction on a pooled `authenticator` connection, opened with the
+ * transaction-local settings PostgREST makes (search_path, role, request.jwt.claims,
+ * request.method, request.path, request.headers, request.cookies) plus the legacy
+ * `request.jwt.claim.sub`/`.role` that older policies and Storage read. Everything is reset at
+ * the end of the transaction, so a pooled connection carries nothing to the next request.
+ *
+ * @example
+ * const rows = await withContext(db.api, ctx, (client) => client.query("select * from todos"));
+ */
+export async function withContext<T>(
+  pool: pg.Pool,
+  ctx: RequestContext,
+  fn: (client: pg.PoolClient, control: TransactionControl) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const client = await pool.connect();
+  let rollback = false;
+  let broken: Error | undefined;
+  try {
+    // BEGIN and every setting in one round trip. The values are inlined as E'' literals because a
+    // multi-statement simple query cannot bind parameters; escapeLiteral makes that safe.
+    await client.query(`${beginStatement(options)}; select ${settingCalls(ctx, options).join(", ")}`);
+    const result = await fn(client, { rollback: () => (rollback = true) });
+    await client.query(rollback ? "rollback" : "commit");
+    return result;
+  } catch (error) {
+    try {
+      await client.query("rollback");
+    } catch (rollbackError) {
+      broken = rollbackError as Error;
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+function beginStatement(options: TransactionOptions): string {
+  return `begin isolation level read committed ${options.readOnly ? "read only" : "read write"}`;
+}
+
+function settingCalls(ctx: RequestContext, options: TransactionOptions): string[] {
+  const settings: [string, string][] = [];
+  if (options.searchPath) settings.push(["search_path", options.searchPath.map(quoteIdent).join(", ")]);
+  settings.push(
+    ["role", ctx.role],
+    ["request.jwt.claims", JSON.stringify(ctx.claims)],
+    ["request.method", ctx.method],
+    ["request.path", ctx.path],
+    ["request.headers", JSON.stringify(ctx.headers)],
+    ["request.cookies", JSON.stringify(ctx.cookies)],
+    ["request.jwt.claim.sub", typeof ctx.claims.sub === "string" ? ctx.claims.sub : ""],
+    ["request.jwt.claim.role", ctx.role],
+  );
+  for (const [name, value] of Object.entries(options.settings ?? {})) settings.push([name, value]);
+  return settings.map(([name, value]) => `set_config(${escapeLiteral(name)}, ${escapeLiteral(value)}, true)`);
+}
+
+/**
+ * A string literal that is safe whatever `standard_conforming_strings` is: the E'' form with
+ * backslashes and quotes escaped.
+ */
+export function escapeLiteral(value: string): string {
+  if (value.includes("\u0000")) throw new Error("a setting value contains a NUL character");
+  return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
+/** The context for platform work done on the server's own behalf, as `service_role`. */
+export function serviceContext(requestId: string, path = "/"): RequestContext {
+  return {
+    role: "service_role",
+    claims: { role: "service_role" },
+    token: null,
+    headers: {},
+    cookies: {},
+    method: "POST",
+    path,
+    requestId,
+  };
+}

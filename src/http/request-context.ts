@@ -1,0 +1,87 @@
+import type { FastifyRequest } from "fastify";
+import type { JwtKeys } from "../config/index.js";
+import type { RequestContext } from "../db/context.js";
+import { JwtError, verifyJwt } from "./jwt.js";
+
+/** The caller of one request: a context to run SQL with, or why the credentials were refused. */
+export type Caller =
+  | { readonly ok: true; readonly context: RequestContext }
+  | { readonly ok: false; readonly error: JwtError };
+
+const ANON_ROLE = "anon";
+
+/**
+ * Builds the caller from the `Authorization: Bearer` token (falling back to the `apikey` header,
+ * which supabase-js always sends as well). No token means `anon`. This is the one place where
+ * credentials become a role and claims.
+ */
+export async function resolveCaller(
+  request: FastifyRequest,
+  keys: JwtKeys,
+  servicePath: string,
+): Promise<Caller> {
+  const token = bearerToken(request.headers.authorization) ?? apiKey(request.headers.apikey);
+  let claims: Record<string, unknown> = {};
+  if (token !== null) {
+    try {
+      claims = await verifyJwt(token, keys.secret);
+    } catch (error) {
+      if (error instanceof JwtError) return { ok: false, error };
+      throw error;
+    }
+  }
+  const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : ANON_ROLE;
+  return {
+    ok: true,
+    context: {
+      role,
+      claims: { ...claims, role },
+      token,
+      headers: headersForDatabase(request),
+      cookies: parseCookies(request.headers.cookie),
+      method: request.method,
+      path: servicePath,
+      requestId: request.id,
+    },
+  };
+}
+
+function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^bearer\s+(.*)$/i.exec(header.trim());
+  return match ? (match[1] ?? "").trim() : null;
+}
+
+function apiKey(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value ? value.trim() : null;
+}
+
+/** Header names lower-cased, `cookie` left out (PostgREST passes cookies separately). */
+function headersForDatabase(request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (name === "cookie" || value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  // Proxies and the audit trail read the client address from here.
+  headers["x-forwarded-for"] ??= request.ip;
+  return headers;
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  if (!header) return cookies;
+  for (const part of header.split(";")) {
+    const index = part.indexOf("=");
+    if (index <= 0) continue;
+    const name = part.slice(0, index).trim();
+    const raw = part.slice(index + 1).trim();
+    try {
+      cookies[name] = decodeURIComponent(raw);
+    } catch {
+      cookies[name] = raw;
+    }
+  }
+  return cookies;
+}

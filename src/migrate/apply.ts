@@ -1,0 +1,177 @@
+import path from "node:path";
+import type pg from "pg";
+import type { MigrationFile } from "./files.js";
+import { ensureHistoryTable, readHistory, recordMigration } from "./history.js";
+import { type MigrationStatus, planMigrations } from "./plan.js";
+import { loadParser, SqlSyntaxError, type Statement, splitStatements } from "./split.js";
+import { isPostgresError, SqlFileError } from "./sql-file-error.js";
+
+/** First-line marker for a file whose statements must run outside a transaction. */
+export const NO_TRANSACTION_MARKER = /^\s*--\s*groundwork:no-transaction\b/;
+
+/** Serialises migration runs across processes and machines ("gw" "migr"). */
+const MIGRATION_LOCK_KEY = 0x67_77_6d_69;
+
+/** A reason the runner refuses to start; nothing has been changed. */
+export class MigrationPlanError extends Error {
+  override name = "MigrationPlanError";
+}
+
+export interface ApplyOptions {
+  /** Apply pending migrations older than the newest applied one (Supabase CLI: --include-all). */
+  readonly includeAll?: boolean;
+  /** Called before each migration runs. */
+  readonly onMigration?: (migration: MigrationFile, index: number, total: number) => void;
+}
+
+/**
+ * Applies the pending migrations, each in its own transaction together with its history row, so
+ * a failing migration leaves the database exactly as it was before that migration. Holds an
+ * advisory lock for the whole run: a second concurrent run fails at once instead of interleaving.
+ * Returns the migrations it applied.
+ */
+export async function applyMigrations(
+  client: pg.ClientBase,
+  files: readonly MigrationFile[],
+  options: ApplyOptions = {},
+): Promise<MigrationFile[]> {
+  await loadParser();
+  const locked = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1) as locked", [
+    MIGRATION_LOCK_KEY,
+  ]);
+  if (!locked.rows[0]?.locked) {
+    throw new MigrationPlanError(
+      "Another migration run holds the migration lock on this database. Wait for it to finish, then run this again.",
+    );
+  }
+  try {
+    await ensureHistoryTable(client);
+    const statuses = planMigrations(files, await readHistory(client));
+    assertSafeToApply(statuses, options);
+    const pending = statuses.filter((s) => s.state === "pending").map((s) => s.file as MigrationFile);
+    const prepared = pending.map((file) => ({ file, statements: parseMigration(file) }));
+    const applied: MigrationFile[] = [];
+    for (const [index, { file, statements }] of prepared.entries()) {
+      options.onMigration?.(file, index, prepared.length);
+      await applyOne(client, file, statements);
+      applied.push(file);
+    }
+    return applied;
+  } finally {
+    await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+  }
+}
+
+function assertSafeToApply(statuses: readonly MigrationStatus[], options: ApplyOptions): void {
+  const drifted = statuses.filter((s) => s.state === "drifted");
+  if (drifted.length > 0) {
+    throw new MigrationPlanError(
+      `${drifted.map((s) => `${s.version}_${s.name}.sql`).join(", ")} changed after ${drifted.length === 1 ? "it was" : "they were"} applied, ` +
+        "so the database no longer matches the files. Restore the applied content (git checkout) and put the change in a new migration " +
+        "(groundwork migration new NAME); locally, groundwork db reset rebuilds the database from the files.",
+    );
+  }
+  const missing = statuses.filter((s) => s.state === "missing");
+  if (missing.length > 0) {
+    throw new MigrationPlanError(
+      `The database has applied migrations that are not in supabase/migrations: ${missing.map((s) => s.version).join(", ")}. ` +
+        "Bring those files back (git pull), or run against the database they belong to.",
+    );
+  }
+  const outOfOrder = statuses.filter((s) => s.outOfOrder);
+  if (outOfOrder.length > 0 && !options.includeAll) {
+    throw new MigrationPlanError(
+      `${outOfOrder.map((s) => `${s.version}_${s.name}.sql`).join(", ")} ${outOfOrder.length === 1 ? "is" : "are"} older than the newest applied migration. ` +
+        "Rename it with a newer timestamp, or pass --include-all to apply it anyway.",
+    );
+  }
+}
+
+/** Parses a file, refusing statements that cannot run in its transaction before anything runs. */
+export function parseMigration(file: MigrationFile): Statement[] {
+  let statements: Statement[];
+  try {
+    statements = splitStatements(file.sql);
+  } catch (error) {
+    if (error instanceof SqlSyntaxError) {
+      throw new SqlFileError({
+        file: displayPath(file),
+        fileText: file.sql,
+        statement: file.sql.split("\n")[error.line - 1] ?? "",
+        statementOffset: 0,
+        error: {
+          code: "42601",
+          message: error.message,
+          position: String(offsetOf(file.sql, error.line, error.column) + 1),
+        },
+        outcome: "Nothing was applied: the file does not parse.",
+      });
+    }
+    throw error;
+  }
+  if (NO_TRANSACTION_MARKER.test(file.sql)) return statements;
+  const blocked = statements.find((s) => s.nonTransactional !== null);
+  if (blocked) {
+    throw new MigrationPlanError(
+      `${displayPath(file)}:${blocked.line}: ${blocked.nonTransactional} cannot run inside a transaction, and each migration runs in one. ` +
+        "Move it to a migration file of its own whose first line is -- groundwork:no-transaction; that file's statements then run one by one, " +
+        "each committed on its own. Nothing was applied.",
+    );
+  }
+  const rollback = statements.find((s) => s.transactionControl === "TRANS_STMT_ROLLBACK");
+  if (rollback) {
+    throw new MigrationPlanError(
+      `${displayPath(file)}:${rollback.line}: a migration cannot end with ROLLBACK; remove it. Nothing was applied.`,
+    );
+  }
+  return statements;
+}
+
+async function applyOne(
+  client: pg.ClientBase,
+  file: MigrationFile,
+  statements: readonly Statement[],
+): Promise<void> {
+  const inTransaction = !NO_TRANSACTION_MARKER.test(file.sql);
+  // BEGIN/COMMIT written in the file are dropped: the file already runs in one transaction.
+  const body = statements.filter((s) => s.transactionControl === null);
+  if (inTransaction) await client.query("begin");
+  let done = 0;
+  try {
+    for (const statement of body) {
+      await client.query(statement.sql);
+      done++;
+    }
+    await recordMigration(
+      client,
+      file,
+      body.map((s) => s.sql),
+    );
+    if (inTransaction) await client.query("commit");
+  } catch (error) {
+    if (inTransaction) await client.query("rollback").catch(() => {});
+    const statement = body[done];
+    if (isPostgresError(error) && statement) {
+      throw new SqlFileError({
+        file: displayPath(file),
+        fileText: file.sql,
+        statement: statement.sql,
+        statementOffset: statement.offset,
+        error,
+        outcome: inTransaction
+          ? "The migration was rolled back: the database is as it was before it."
+          : `This file runs without a transaction: its first ${done} statement(s) stay applied, and it is not recorded as applied.`,
+      });
+    }
+    throw error;
+  }
+}
+
+function displayPath(file: MigrationFile): string {
+  return path.join("supabase", "migrations", file.fileName);
+}
+
+function offsetOf(text: string, line: number, column: number): number {
+  const lines = text.split("\n").slice(0, line - 1);
+  return lines.reduce((sum, l) => sum + l.length + 1, 0) + column - 1;
+}

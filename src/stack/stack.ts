@@ -1,0 +1,146 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import type { Config } from "../config/index.js";
+import { type EmbeddedCluster, startEmbeddedCluster } from "../db/cluster.js";
+import { withCredentials } from "../db/database-url.js";
+import { connectDatabase, type Database } from "../db/pool.js";
+import { quoteLiteral } from "../db/sql.js";
+import { buildServer, listen } from "../http/server.js";
+import { applyMigrations } from "../migrate/apply.js";
+import { readMigrationDirectory } from "../migrate/files.js";
+import { readHistory } from "../migrate/history.js";
+import { planMigrations } from "../migrate/plan.js";
+import { runSeedFiles } from "../migrate/seed.js";
+import { applyPlatformSchema, platformSchemaIsCurrent } from "../platform/apply.js";
+import { removeState, writeState } from "./state-file.js";
+
+/** A running local stack: database (embedded or configured) and the API server. */
+export interface Stack {
+  readonly apiUrl: string;
+  /** Superuser (or configured) URL of the database. */
+  readonly dbUrl: string;
+  readonly embedded: boolean;
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  /** Closes the server, then the pools, then stops the embedded cluster. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export type StartStep = "database" | "platform" | "migrations" | "seed" | "server";
+
+export interface StartOptions {
+  readonly onStep?: (step: StartStep, detail?: string) => void;
+  readonly log?: (message: string) => void;
+  /** Write `.groundwork/state.json` for `status`/`stop` (the CLI does; tests do not). */
+  readonly writeStateFile?: boolean;
+  /** Extra PostgreSQL settings for the embedded cluster. */
+  readonly postgresSettings?: Readonly<Record<string, string>>;
+  readonly logLevel?: Config["logLevel"];
+}
+
+/**
+ * Starts the stack for a project: the embedded cluster (unless a database URL is configured),
+ * the platform schema, on first start the migrations and seed (as `supabase start` does), and
+ * the API server.
+ */
+export async function startStack(config: Config, options: StartOptions = {}): Promise<Stack> {
+  const onStep = options.onStep ?? (() => {});
+  const log = options.log ?? (() => {});
+  let cluster: EmbeddedCluster | null = null;
+  let db: Database | null = null;
+  let app: FastifyInstance | null = null;
+  const cleanup = async () => {
+    await app?.close();
+    await db?.close();
+    await cluster?.stop();
+  };
+  try {
+    onStep("database");
+    let adminUrl: string;
+    if (config.db.url === null) {
+      mkdirSync(config.stateDir, { recursive: true });
+      cluster = await startEmbeddedCluster({
+        dataDir: path.join(config.stateDir, "db"),
+        port: config.db.port,
+        portSetting: "[db] port in supabase/config.toml (or GROUNDWORK_DB_PORT)",
+        settings: options.postgresSettings,
+        log,
+      });
+      adminUrl = cluster.url();
+    } else {
+      adminUrl = config.db.url;
+    }
+
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      if (!(await platformSchemaIsCurrent(admin))) {
+        onStep("platform");
+        await applyPlatformSchema(admin);
+      }
+      if (cluster) {
+        // The embedded cluster's authenticator password comes from config (default: "postgres").
+        await admin.query(
+          `alter role authenticator with login password ${quoteLiteral(config.db.authenticatorPassword)}`,
+        );
+      }
+      const files = readMigrationDirectory(config.migrationsDir).migrations;
+      if (cluster?.created) {
+        onStep("migrations", `${files.length} file(s)`);
+        await applyMigrations(admin, files);
+        onStep("seed");
+        await runSeedFiles(admin, config.seedPaths, config.projectDir);
+      } else {
+        const pending = planMigrations(files, await readHistory(admin)).filter((s) => s.state === "pending");
+        if (pending.length > 0) {
+          log(
+            `${pending.length} migration(s) not applied yet: run \`groundwork migration up\` (or \`groundwork db reset\`).`,
+          );
+        }
+      }
+    } finally {
+      await admin.end();
+    }
+
+    onStep("server");
+    const apiUrl =
+      config.db.authenticatorUrl ??
+      withCredentials(adminUrl, "authenticator", config.db.authenticatorPassword);
+    db = connectDatabase({ adminUrl, apiUrl, poolSize: config.db.poolSize });
+    app = await buildServer({ config, db, logLevel: options.logLevel });
+    const url = await listen(app, config);
+    const embedded = cluster !== null;
+    if (options.writeStateFile) {
+      writeState(config.stateDir, {
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+        apiUrl: url,
+        dbUrl: adminUrl,
+        embedded,
+        studioUrl: null,
+      });
+    }
+    let stopped: Promise<void> | null = null;
+    const started: Database = db;
+    const server: FastifyInstance = app;
+    return {
+      apiUrl: url,
+      dbUrl: adminUrl,
+      embedded,
+      app: server,
+      db: started,
+      stop() {
+        stopped ??= (async () => {
+          await cleanup();
+          if (options.writeStateFile) removeState(config.stateDir);
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await cleanup().catch(() => {});
+    throw error;
+  }
+}

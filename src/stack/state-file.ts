@@ -1,0 +1,57 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/** What a running `groundwork start` writes so `status` and `stop` can find it. */
+export interface StackState {
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly apiUrl: string;
+  readonly dbUrl: string;
+  /** True when the database is the embedded cluster (its URL holds only the local default password). */
+  readonly embedded: boolean;
+  readonly studioUrl: string | null;
+}
+
+export function stateFilePath(stateDir: string): string {
+  return path.join(stateDir, "state.json");
+}
+
+export function writeState(stateDir: string, state: StackState): void {
+  writeFileSync(stateFilePath(stateDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function removeState(stateDir: string, pid = process.pid): void {
+  const current = readState(stateDir);
+  if (current && current.pid !== pid) return;
+  rmSync(stateFilePath(stateDir), { force: true });
+}
+
+/** The state of the running stack, or null when none runs (a stale file from a crash is removed). */
+export function readRunningState(stateDir: string): StackState | null {
+  const state = readState(stateDir);
+  if (!state) return null;
+  if (!isAlive(state.pid)) {
+    rmSync(stateFilePath(stateDir), { force: true });
+    return null;
+  }
+  return state;
+}
+
+function readState(stateDir: string): StackState | null {
+  const file = stateFilePath(stateDir);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as StackState;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { inject } from "vitest";
+import { withCredentials, withDatabase } from "../../src/db/database-url.js";
+import { applyDatabaseSettings } from "../../src/platform/apply.js";
+import { TEMPLATES, type TemplateName } from "./templates.js";
+
+/** A database of the test cluster, cloned from a template for one test file. */
+export interface TestDatabase {
+  readonly name: string;
+  /** Superuser URL. */
+  readonly adminUrl: string;
+  /** URL as `authenticator`, as the API pool logs in. */
+  readonly apiUrl: string;
+  /** Runs one query as the superuser (setup and assertions). */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+  drop(): Promise<void>;
+}
+
+/** Clones a template database (platform schema, or the example CRM) into a fresh database. */
+export async function createTestDatabase(template: TemplateName = "platform"): Promise<TestDatabase> {
+  const clusterUrl = inject("clusterUrl");
+  const name = `t_${randomBytes(6).toString("hex")}`;
+  const maintenance = new pg.Client({ connectionString: clusterUrl });
+  await maintenance.connect();
+  try {
+    await maintenance.query(`create database ${name} template ${TEMPLATES[template]}`);
+  } finally {
+    await maintenance.end();
+  }
+  const adminUrl = withDatabase(clusterUrl, name);
+  const admin = new pg.Pool({ connectionString: adminUrl, max: 2 });
+  const client = await admin.connect();
+  try {
+    await applyDatabaseSettings(client);
+  } finally {
+    client.release();
+  }
+  return {
+    name,
+    adminUrl,
+    apiUrl: withCredentials(adminUrl, "authenticator", "postgres"),
+    query: (sql, params) => admin.query(sql, params),
+    async drop() {
+      await admin.end();
+      const drop = new pg.Client({ connectionString: clusterUrl });
+      await drop.connect();
+      try {
+        await drop.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await drop.end();
+      }
+    },
+  };
+}

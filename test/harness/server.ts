@@ -1,0 +1,60 @@
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import type { FastifyInstance } from "fastify";
+import { type Config, loadConfig } from "../../src/config/index.js";
+import { connectDatabase, type Database } from "../../src/db/pool.js";
+import { buildServer, listen } from "../../src/http/server.js";
+import { createTestDatabase, type TestDatabase } from "./database.js";
+import { EXAMPLE_PROJECT, type TemplateName } from "./templates.js";
+
+/** A server started in-process on a real port, on a cloned database. */
+export interface TestServer {
+  readonly url: string;
+  readonly config: Config;
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly database: TestDatabase;
+  /** A supabase-js client with the anon key (pass another key or token to act as someone else). */
+  client(key?: string): SupabaseClient;
+  readonly anonKey: string;
+  readonly serviceRoleKey: string;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Template to clone: `crm` (default; the example project) or `platform` (empty schema). */
+  readonly template?: TemplateName;
+  /** Project folder whose config to load; default the example project. */
+  readonly projectDir?: string;
+  /** Extra environment for config loading (e.g. GROUNDWORK_JWT_SECRET). */
+  readonly env?: Record<string, string>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = await createTestDatabase(options.template ?? "crm");
+  const config = await loadConfig(options.projectDir ?? EXAMPLE_PROJECT, {
+    DATABASE_URL: database.adminUrl,
+    GROUNDWORK_AUTHENTICATOR_URL: database.apiUrl,
+    GROUNDWORK_API_PORT: "0",
+    ...options.env,
+  });
+  const db = connectDatabase({ adminUrl: database.adminUrl, apiUrl: database.apiUrl, poolSize: 5 });
+  const app = await buildServer({ config, db, logLevel: "silent" });
+  const url = await listen(app, config);
+  return {
+    url,
+    config,
+    app,
+    db,
+    database,
+    anonKey: config.jwt.anonKey,
+    serviceRoleKey: config.jwt.serviceRoleKey,
+    client(key = config.jwt.anonKey) {
+      return createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+    },
+    async close() {
+      await app.close();
+      await db.close();
+      await database.drop();
+    },
+  };
+}
