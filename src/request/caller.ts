@@ -85,3 +85,22 @@ function parseCookies(header: string | undefined): Record<string, string> {
   }
   return cookies;
 }
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by the server for every request before its handler runs; see {@link requireContext}. */
+    caller: Caller | null;
+  }
+}
+
+/**
+ * The caller's context, or the credential error thrown for the service's own error renderer to
+ * word (PostgREST, GoTrue and Storage each have their own error body).
+ */
+export function requireContext(request: FastifyRequest): RequestContext {
+  const caller = request.caller;
+  if (caller === null)
+    throw new Error("the caller was not resolved: registerCaller() must run before the routes");
+  if (!caller.ok) throw caller.error;
+  return caller.context;
+}
