@@ -43,7 +43,7 @@ export class SqlFileError extends Error {
     const position = error.position ? Number(error.position) - 1 : null;
     const at = lineAndColumn(options.fileText, options.statementOffset + (position ?? 0));
     const code = error.code ?? null;
-    const hint = error.hint ?? (code ? (HINTS[code] ?? null) : null);
+    const hint = (code ? HINTS[code] : undefined) ?? error.hint ?? null;
     const lines = [
       `${options.file}:${at.line}${position !== null ? `:${at.column}` : ""}: ${error.message}${code ? ` (SQLSTATE ${code})` : ""}`,
       ...(error.detail ? [`  detail: ${error.detail}`] : []),

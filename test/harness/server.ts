@@ -1,5 +1,7 @@
+import type { WebSocketLikeConstructor } from "@supabase/realtime-js";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import type { FastifyInstance } from "fastify";
+import ws from "ws";
 import { type Config, loadConfig } from "../../src/config/index.js";
 import { connectDatabase, type Database } from "../../src/db/pool.js";
 import { buildServer, listen } from "../../src/http/server.js";
@@ -49,7 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     anonKey: config.jwt.anonKey,
     serviceRoleKey: config.jwt.serviceRoleKey,
     client(key = config.jwt.anonKey) {
-      return createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+      return testClient(url, key);
     },
     async close() {
       await app.close();
@@ -57,4 +59,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await database.drop();
     },
   };
+}
+
+/**
+ * A supabase-js client for tests. Node 20 has no global WebSocket, so realtime gets the `ws`
+ * package as its transport (as supabase-js documents for Node < 22).
+ */
+export function testClient(url: string, key: string): SupabaseClient {
+  return createClient(url, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: ws as unknown as WebSocketLikeConstructor },
+  });
 }

@@ -107,7 +107,8 @@ async function startDetached(config: Config, argv: readonly string[]): Promise<n
   mkdirSync(config.stateDir, { recursive: true });
   const logPath = path.join(config.stateDir, "server.log");
   const log = openSync(logPath, "a");
-  const main = fileURLToPath(new URL("../main.js", import.meta.url));
+  // The entry script this process runs (dist/cli/main.js, or src/cli/main.ts under tsx).
+  const main = process.argv[1] ?? fileURLToPath(new URL("../main.js", import.meta.url));
   const args = [...process.execArgv, main, "start", ...argv.filter((arg) => arg !== "--detach")];
   if (!argv.includes("--workdir")) args.push("--workdir", config.projectDir);
   const child = spawn(process.execPath, args, {
