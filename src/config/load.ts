@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
@@ -83,6 +83,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     projectId: supabase.string("project_id", path.basename(dir)),
     stateDir: path.join(dir, ".groundwork"),
     migrationsDir: path.join(dir, "supabase", "migrations"),
+    migrationsEnabled: db.section("migrations").boolean("enabled", true),
     seedPaths: readSeedPaths(supabase, dir),
     api: {
       port: apiPort,
@@ -100,7 +101,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       authenticatorPassword: gwDb.string("authenticator_password", "postgres"),
       poolSize: gwDb.integer("pool_size", 10, { min: 1, max: 1000 }),
     },
-    auth: readAuth(auth, apiPort),
+    auth: readAuth(auth, apiPort, groundwork.section("auth")),
     storage: readStorage(supabase.section("storage")),
     functions: readFunctions(supabase.section("functions")),
     jwt: await jwtKeysFor(jwtSecret),
@@ -131,10 +132,33 @@ function readToml(absolutePath: string, displayName: string): Record<string, unk
 function readSeedPaths(supabase: TableReader, dir: string): readonly string[] {
   const seed = supabase.section("db").section("seed");
   if (!seed.boolean("enabled", true)) return [];
-  return seed.stringList("sql_paths", ["./seed.sql"]).map((p) => path.resolve(dir, "supabase", p));
+  return seed
+    .stringList("sql_paths", ["./seed.sql"])
+    .flatMap((p) => expandGlob(path.resolve(dir, "supabase", p)));
 }
 
-function readAuth(auth: TableReader, apiPort: number): AuthConfig {
+/**
+ * Expands `*` and `?` in the file-name part of a path (the Supabase CLI accepts globs such as
+ * "./seeds/*.sql"), sorted; a path without wildcards is returned as it is.
+ */
+function expandGlob(pattern: string): string[] {
+  const base = path.basename(pattern);
+  if (!/[*?]/.test(base)) return [pattern];
+  const folder = path.dirname(pattern);
+  if (!existsSync(folder)) return [];
+  const regex = new RegExp(
+    `^${base
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replaceAll("*", ".*")
+      .replaceAll("?", ".")}$`,
+  );
+  return readdirSync(folder)
+    .filter((name) => regex.test(name))
+    .sort()
+    .map((name) => path.join(folder, name));
+}
+
+function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReader): AuthConfig {
   const email = auth.section("email");
   const rateLimit = auth.section("rate_limit");
   const hook = auth.section("hook").section("custom_access_token");
@@ -163,15 +187,47 @@ function readAuth(auth: TableReader, apiPort: number): AuthConfig {
       enableSignup: email.boolean("enable_signup", true),
       enableConfirmations: email.boolean("enable_confirmations", false),
       doubleConfirmChanges: email.boolean("double_confirm_changes", true),
+      maxFrequency: durationSeconds(email, "max_frequency", 1),
+      otpExpiry: email.integer("otp_expiry", 3600, { min: 1, max: 86400 }),
+      otpLength: email.integer("otp_length", 6, { min: 6, max: 10 }),
     },
     rateLimit: {
       signInSignUps: rateLimit.integer("sign_in_sign_ups", 30, { min: 1 }),
       tokenRefresh: rateLimit.integer("token_refresh", 150, { min: 1 }),
       emailSent: rateLimit.integer("email_sent", 2, { min: 1 }),
       tokenVerifications: rateLimit.integer("token_verifications", 30, { min: 1 }),
+      anonymousUsers: rateLimit.integer("anonymous_users", 30, { min: 1 }),
     },
     customAccessTokenHook: hookEnabled && hookUri !== null ? { uri: hookUri } : null,
+    passwordHashCost: groundworkAuth.integer("password_hash_cost", 10, { min: 4, max: 16 }),
   };
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+};
+
+/** A Go duration as the Supabase CLI writes them (`"1s"`, `"1m30s"`), or a number of seconds. */
+function durationSeconds(reader: TableReader, name: string, fallback: number): number {
+  if (!reader.has(name)) return fallback;
+  const text = reader.string(name, "");
+  if (/^\d+$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join("") !== text) {
+    throw new ConfigError(
+      SUPABASE_CONFIG_FILE,
+      `auth.email.${name}`,
+      'a duration such as "60s" or "1m"',
+      JSON.stringify(text),
+    );
+  }
+  return parts.reduce((sum, part) => sum + Number(part[1]) * (DURATION_UNITS[part[2] as string] ?? 0), 0);
 }
 
 function readStorage(storage: TableReader): StorageConfig {

@@ -59,6 +59,12 @@ export interface AuthConfig {
     readonly enableSignup: boolean;
     readonly enableConfirmations: boolean;
     readonly doubleConfirmChanges: boolean;
+    /** Seconds before another email may be sent to the same user (`[auth.email] max_frequency`). */
+    readonly maxFrequency: number;
+    /** Seconds an emailed link or code stays valid (`[auth.email] otp_expiry`). */
+    readonly otpExpiry: number;
+    /** Digits of the emailed one-time code (`[auth.email] otp_length`). */
+    readonly otpLength: number;
   };
   readonly rateLimit: {
     /** Sign-in and sign-up requests per 5 minutes per IP (`[auth.rate_limit] sign_in_sign_ups`). */
@@ -69,9 +75,16 @@ export interface AuthConfig {
     readonly emailSent: number;
     /** OTP / recovery verifications per 5 minutes per IP (`[auth.rate_limit] token_verifications`). */
     readonly tokenVerifications: number;
+    /** Anonymous sign-ins per hour per IP (`[auth.rate_limit] anonymous_users`). */
+    readonly anonymousUsers: number;
   };
   /** `[auth.hook.custom_access_token]`: null when disabled. */
   readonly customAccessTokenHook: { readonly uri: string } | null;
+  /**
+   * bcrypt cost of new password hashes (`groundwork.toml` `[auth] password_hash_cost`); 10 like
+   * GoTrue. Tests lower it to keep hashing fast; existing hashes of any cost still verify.
+   */
+  readonly passwordHashCost: number;
 }
 
 export interface StorageConfig {
@@ -118,6 +131,8 @@ export interface Config {
   /** Where Groundwork keeps its local state (cluster files, pid and state files). */
   readonly stateDir: string;
   readonly migrationsDir: string;
+  /** `[db.migrations] enabled`: when false, start and db reset skip the migrations. */
+  readonly migrationsEnabled: boolean;
   readonly seedPaths: readonly string[];
   readonly api: ApiConfig;
   readonly db: DbConfig;

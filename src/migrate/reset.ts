@@ -43,7 +43,10 @@ export async function resetDatabase(
     onStep("platform");
     const platform = await applyPlatformSchema(client);
     onStep("migrations");
-    const migrations = await applyMigrations(client, readMigrationDirectory(config.migrationsDir).migrations);
+    const migrations = await applyMigrations(
+      client,
+      config.migrationsEnabled ? readMigrationDirectory(config.migrationsDir).migrations : [],
+    );
     onStep("seed");
     const seeds = await runSeedFiles(client, config.seedPaths, config.projectDir);
     return { platformFiles: platform.length, migrations: migrations.length, seedFiles: seeds.length };

@@ -86,7 +86,7 @@ export async function startStack(config: Config, options: StartOptions = {}): Pr
           `alter role authenticator with login password ${quoteLiteral(config.db.authenticatorPassword)}`,
         );
       }
-      const files = readMigrationDirectory(config.migrationsDir).migrations;
+      const files = config.migrationsEnabled ? readMigrationDirectory(config.migrationsDir).migrations : [];
       if (cluster?.created) {
         onStep("migrations", `${files.length} file(s)`);
         await applyMigrations(admin, files);
