@@ -1,27 +1,36 @@
 #!/usr/bin/env node
-import { ConfigError } from "../config/index.js";
-import { PortInUseError } from "../db/cluster.js";
-import { MigrationPlanError } from "../migrate/apply.js";
-import { SqlFileError } from "../migrate/sql-file-error.js";
-import { dbCommand } from "./commands/db.js";
-import { initCommand } from "./commands/init.js";
-import { migrationCommand } from "./commands/migration.js";
-import { startCommand } from "./commands/start.js";
-import { statusCommand } from "./commands/status.js";
-import { stopCommand } from "./commands/stop.js";
+import { ConfigError } from "../config/errors.js";
 import { note } from "./output.js";
 import { UsageError } from "./usage-error.js";
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
-/** Every command, as the Supabase CLI names them where it has one. */
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  init: { run: initCommand, summary: "create a project folder (Supabase CLI layout)" },
-  start: { run: startCommand, summary: "start PostgreSQL and the API" },
-  stop: { run: stopCommand, summary: "stop the local stack" },
-  status: { run: statusCommand, summary: "show URLs and keys (-o env|json)" },
-  migration: { run: migrationCommand, summary: "new | list | up" },
-  db: { run: dbCommand, summary: "reset" },
+/**
+ * Every command, as the Supabase CLI names them where it has one. Each is imported only when it
+ * runs, so a command loads just the modules it needs (start-up time is a feature here).
+ */
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  init: {
+    load: async () => (await import("./commands/init.js")).initCommand,
+    summary: "create a project folder (Supabase CLI layout)",
+  },
+  start: {
+    load: async () => (await import("./commands/start.js")).startCommand,
+    summary: "start PostgreSQL and the API",
+  },
+  stop: {
+    load: async () => (await import("./commands/stop.js")).stopCommand,
+    summary: "stop the local stack",
+  },
+  status: {
+    load: async () => (await import("./commands/status.js")).statusCommand,
+    summary: "show URLs and keys (-o env|json)",
+  },
+  migration: {
+    load: async () => (await import("./commands/migration.js")).migrationCommand,
+    summary: "new | list | up",
+  },
+  db: { load: async () => (await import("./commands/db.js")).dbCommand, summary: "reset" },
 };
 
 const HELP = `groundwork — a Supabase-compatible backend for multi-tenant apps, in one process.
@@ -53,11 +62,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest);
+    const run = await command.load();
+    return await run(rest);
   } catch (error) {
     return reportError(name, error);
   }
 }
+
+/** Errors whose message is already a complete report (file, line, what to do). */
+const REPORTED_AS_IS = new Set(["SqlFileError", "MigrationPlanError", "PortInUseError"]);
 
 function reportError(command: string, error: unknown): number {
   if (error instanceof UsageError) {
@@ -69,11 +82,7 @@ function reportError(command: string, error: unknown): number {
     note(`Invalid configuration: ${error.message}`);
     return 1;
   }
-  if (
-    error instanceof SqlFileError ||
-    error instanceof MigrationPlanError ||
-    error instanceof PortInUseError
-  ) {
+  if (error instanceof Error && REPORTED_AS_IS.has(error.name)) {
     note(error.message);
     return 1;
   }

@@ -73,7 +73,9 @@ export async function startEmbeddedCluster(options: ClusterOptions): Promise<Emb
 async function initialiseIfMissing(dataDir: string, runAs: RunAs): Promise<boolean> {
   if (existsSync(path.join(dataDir, "PG_VERSION"))) return false;
   await fs.rm(dataDir, { recursive: true, force: true });
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Only the data folder itself is private; folders above it stay reachable (see assertReachable).
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
+  await fs.mkdir(dataDir, { mode: 0o700 });
   const passwordFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "groundwork-initdb-")), "pw");
   await fs.writeFile(passwordFile, `${SUPERUSER_PASSWORD}\n`, { mode: 0o600 });
   if (runAs.uid !== undefined && runAs.gid !== undefined) {

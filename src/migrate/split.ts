@@ -1,4 +1,4 @@
-import { loadModule, parseSync } from "libpg-query";
+import type * as LibPgQuery from "libpg-query";
 
 /** One top-level statement of a SQL file, located in the file for error messages. */
 export interface Statement {
@@ -29,10 +29,14 @@ export class SqlSyntaxError extends Error {
 }
 
 let loaded: Promise<void> | null = null;
+let parser: typeof LibPgQuery | null = null;
 
-/** The parser is WebAssembly; it is loaded once, on first use. */
+/** The parser is WebAssembly; it is imported and loaded once, on first use. */
 export function loadParser(): Promise<void> {
-  loaded ??= Promise.resolve(loadModule());
+  loaded ??= import("libpg-query").then(async (module) => {
+    await module.loadModule();
+    parser = module;
+  });
   return loaded;
 }
 
@@ -51,7 +55,8 @@ interface RawStatement {
 export function splitStatements(sql: string): Statement[] {
   let parsed: { stmts?: RawStatement[] };
   try {
-    parsed = parseSync(sql) as { stmts?: RawStatement[] };
+    if (!parser) throw new Error("splitStatements: call loadParser() first");
+    parsed = parser.parseSync(sql) as { stmts?: RawStatement[] };
   } catch (error) {
     const cursor = Number(
       (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0,

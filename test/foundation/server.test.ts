@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/index.js";
+import { listen } from "../../src/http/server.js";
 import { startTestServer, type TestServer } from "../harness/server.js";
+import { EXAMPLE_PROJECT } from "../harness/templates.js";
 
 describe("server skeleton", () => {
   let server: TestServer;
@@ -40,5 +43,20 @@ describe("server skeleton", () => {
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(response.headers.get("access-control-allow-headers")).toContain("apikey");
     expect(response.headers.get("access-control-allow-methods")).toContain("PATCH");
+  });
+});
+
+describe("listening", () => {
+  it("refuses the well-known local JWT secret on a non-loopback address", async () => {
+    const config = await loadConfig(EXAMPLE_PROJECT, {
+      GROUNDWORK_API_HOST: "0.0.0.0",
+      GROUNDWORK_API_PORT: "0",
+    });
+    const app = { listen: () => Promise.reject(new Error("must not listen")) } as unknown as Parameters<
+      typeof listen
+    >[0];
+    await expect(listen(app, config)).rejects.toThrow(
+      /Refusing to listen on 0\.0\.0\.0 with the well-known local JWT secret: anyone could sign a service_role token/,
+    );
   });
 });
