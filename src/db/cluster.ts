@@ -7,6 +7,7 @@ import path from "node:path";
 import { embeddedDatabaseUrl } from "./database-url.js";
 import { type RunAs, serverRunAs } from "./os-user.js";
 import { postgresBinaries } from "./postgres-binaries.js";
+import { isProcessAlive } from "./process-alive.js";
 
 /** A running embedded PostgreSQL server owned by this process. */
 export interface EmbeddedCluster {
@@ -169,7 +170,7 @@ async function recoverAfterCrash(dataDir: string, log: (message: string) => void
     await fs.rm(pidFile, { force: true });
     return;
   }
-  if (!isAlive(pid)) {
+  if (!isProcessAlive(pid)) {
     log(
       `Found a stale postmaster.pid (pid ${pid} is not running): the last run did not shut down cleanly. Removing it.`,
     );
@@ -190,15 +191,6 @@ async function recoverAfterCrash(dataDir: string, log: (message: string) => void
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function isPostgresFor(pid: number, dataDir: string): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\u0000");
@@ -212,7 +204,7 @@ function isPostgresFor(pid: number, dataDir: string): boolean {
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
+    if (!isProcessAlive(pid)) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;

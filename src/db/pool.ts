@@ -41,11 +41,13 @@ export function connectDatabase(options: DatabaseOptions): Database {
   // An idle client that loses its connection must not crash the process; the pool drops it.
   api.on("error", () => {});
   admin.on("error", () => {});
+  let closed: Promise<void> | null = null;
   return {
     api,
     admin,
-    async close() {
-      await Promise.all([api.end(), admin.end()]);
+    close() {
+      closed ??= Promise.all([api.end(), admin.end()]).then(() => {});
+      return closed;
     },
   };
 }

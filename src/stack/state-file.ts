@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { isProcessAlive } from "../db/process-alive.js";
 
 /** What a running `groundwork start` writes so `status` and `stop` can find it. */
 export interface StackState {
@@ -30,7 +31,7 @@ export function removeState(stateDir: string, pid = process.pid): void {
 export function readRunningState(stateDir: string): StackState | null {
   const state = readState(stateDir);
   if (!state) return null;
-  if (!isAlive(state.pid)) {
+  if (!isProcessAlive(state.pid)) {
     rmSync(stateFilePath(stateDir), { force: true });
     return null;
   }
@@ -44,14 +45,5 @@ function readState(stateDir: string): StackState | null {
     return JSON.parse(readFileSync(file, "utf8")) as StackState;
   } catch {
     return null;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,4 +1,5 @@
-import { isAlive, readRunningState } from "../../stack/state-file.js";
+import { isProcessAlive } from "../../db/process-alive.js";
+import { readRunningState } from "../../stack/state-file.js";
 import { parseCommandArgs } from "../args.js";
 import { note, print } from "../output.js";
 import { loadProjectConfig } from "../project.js";
@@ -22,7 +23,7 @@ export async function stopCommand(argv: readonly string[]): Promise<number> {
   process.kill(state.pid, "SIGTERM");
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (!isAlive(state.pid)) {
+    if (!isProcessAlive(state.pid)) {
       note(`Stopped Groundwork (pid ${state.pid}).`);
       return 0;
     }
