@@ -47,7 +47,11 @@ export interface StartOptions {
  */
 export async function startStack(config: Config, options: StartOptions = {}): Promise<Stack> {
   const onStep = options.onStep ?? (() => {});
-  const log = options.log ?? (() => {});
+  const notices: string[] = [];
+  const log = (message: string) => {
+    notices.push(message);
+    options.log?.(message);
+  };
   let cluster: EmbeddedCluster | null = null;
   let db: Database | null = null;
   let app: FastifyInstance | null = null;
@@ -120,6 +124,7 @@ export async function startStack(config: Config, options: StartOptions = {}): Pr
         dbUrl: adminUrl,
         embedded,
         studioUrl: null,
+        notices,
       });
     }
     let stopped: Promise<void> | null = null;

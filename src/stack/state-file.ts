@@ -11,6 +11,8 @@ export interface StackState {
   /** True when the database is the embedded cluster (its URL holds only the local default password). */
   readonly embedded: boolean;
   readonly studioUrl: string | null;
+  /** Messages of the start (recovered crash, pending migrations...), for `start --detach` to show. */
+  readonly notices: readonly string[];
 }
 
 export function stateFilePath(stateDir: string): string {

@@ -74,6 +74,7 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
     embedded: stack.embedded,
     startedAt: "",
     studioUrl: null,
+    notices: [],
   });
   note(`Ready in ${Date.now() - started} ms. Press Ctrl-C to stop.`);
   // Keep running until a signal arrives.
@@ -122,6 +123,7 @@ async function startDetached(config: Config, argv: readonly string[]): Promise<n
     if (child.exitCode !== null) break;
     const state = readRunningState(config.stateDir);
     if (state && state.pid === child.pid) {
+      for (const notice of state.notices ?? []) note(notice);
       printBanner(config, state);
       note(
         `Running in the background (pid ${state.pid}); logs in ${path.relative(process.cwd(), logPath) || logPath}.`,
