@@ -33,6 +33,8 @@ export async function createTestDatabase(template: TemplateName = "platform"): P
   }
   const adminUrl = withDatabase(clusterUrl, name);
   const admin = new pg.Pool({ connectionString: adminUrl, max: 2 });
+  // A test may drop the database under the pool (db reset); idle clients then just go away.
+  admin.on("error", () => {});
   const client = await admin.connect();
   try {
     await applyDatabaseSettings(client);
