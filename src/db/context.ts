@@ -27,6 +27,11 @@ export interface TransactionOptions {
   readonly readOnly?: boolean;
   /** Schemas for `search_path`, in order; default: left as the role has it. */
   readonly searchPath?: readonly string[];
+  /**
+   * The impersonated role's own `ALTER ROLE ... SET` settings (e.g. `statement_timeout`), set
+   * before `role` as PostgREST does, so `GRANT SET ON PARAMETER ... TO authenticator` suffices.
+   */
+  readonly roleSettings?: Readonly<Record<string, string>>;
   /** More transaction-local settings, set after the standard ones (e.g. `storage.operation`). */
   readonly settings?: Readonly<Record<string, string>>;
 }
@@ -81,6 +86,7 @@ function beginStatement(options: TransactionOptions): string {
 function settingCalls(ctx: RequestContext, options: TransactionOptions): string[] {
   const settings: [string, string][] = [];
   if (options.searchPath) settings.push(["search_path", options.searchPath.map(quoteIdent).join(", ")]);
+  for (const [name, value] of Object.entries(options.roleSettings ?? {})) settings.push([name, value]);
   settings.push(
     ["role", ctx.role],
     ["request.jwt.claims", JSON.stringify(ctx.claims)],

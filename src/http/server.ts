@@ -7,7 +7,7 @@ import { registerCaller } from "./plugins/caller.js";
 import { registerCors } from "./plugins/cors.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
 import { registerHealthRoutes } from "./routes/health.js";
-import type { Service, ServiceDeps } from "./service.js";
+import type { Service, ServiceDeps } from "../services/service.js";
 import { SERVICES } from "./services.js";
 
 export interface ServerOptions {

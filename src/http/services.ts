@@ -1,4 +1,6 @@
-import type { Service } from "./service.js";
+import { authService } from "../services/auth/index.js";
+import { restService } from "../services/rest/index.js";
+import type { Service } from "../services/service.js";
 
 /** The route table: every service and the prefix it is mounted under. */
-export const SERVICES: readonly Service[] = [];
+export const SERVICES: readonly Service[] = [authService, restService];

@@ -1,0 +1,254 @@
+/**
+ * REST data API benchmark (issue 4 figures). Starts its own embedded cluster with the example
+ * project and extra rows, starts the API server in this process, and measures with autocannon in
+ * a second process at 32 connections:
+ *   (a) single-row GET by primary key under an RLS policy, as an authenticated user
+ *   (b) a 100-row filtered list with one embed
+ *   (c) a single-row insert
+ * Side by side, in the same run, a third process runs the raw driver doing the same transaction
+ * (BEGIN + the same set_config + the same statement + COMMIT) at the same concurrency.
+ *
+ *   npx tsx bench/rest/rest-bench.ts [seconds]
+ */
+import { execFile, spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { SignJWT } from "jose";
+import pg from "pg";
+import { loadConfig } from "../../src/config/index.js";
+import { startEmbeddedCluster } from "../../src/db/cluster.js";
+import type { RequestContext } from "../../src/db/context.js";
+import { withCredentials, withDatabase } from "../../src/db/database-url.js";
+import { connectDatabase } from "../../src/db/pool.js";
+import { buildServer, listen } from "../../src/http/server.js";
+import { applyMigrations } from "../../src/migrate/apply.js";
+import { readMigrationDirectory } from "../../src/migrate/files.js";
+import { runSeedFiles } from "../../src/migrate/seed.js";
+import { applyPlatformSchema } from "../../src/platform/apply.js";
+import { observeStatements, type Statement } from "../../src/services/rest/execute.js";
+import { freePort } from "../../test/harness/free-port.js";
+
+const SECONDS = Number(process.argv[2] ?? 10);
+const CONNECTIONS = 32;
+const POOL_SIZE = 10;
+const ROOT = new URL("../../", import.meta.url).pathname;
+const EXAMPLE = path.join(ROOT, "examples/crm");
+const ACME = "00000000-0000-4000-8000-00000000a001";
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "groundwork-bench-"));
+chmodSync(dir, 0o755);
+const cluster = await startEmbeddedCluster({
+  dataDir: path.join(dir, "db"),
+  port: await freePort(),
+  portSetting: "(bench)",
+  settings: { max_connections: "200", shared_buffers: "128MB" },
+});
+try {
+  const adminUrl = withDatabase(cluster.url(), "bench");
+  const maintenance = new pg.Client({ connectionString: cluster.url() });
+  await maintenance.connect();
+  await maintenance.query("create database bench");
+  await maintenance.end();
+  const setup = new pg.Client({ connectionString: adminUrl });
+  await setup.connect();
+  await applyPlatformSchema(setup);
+  await setup.query("alter role authenticator with login password 'postgres'");
+  const project = await loadConfig(EXAMPLE, {});
+  await applyMigrations(setup, readMigrationDirectory(project.migrationsDir).migrations);
+  await runSeedFiles(setup, project.seedPaths, project.projectDir);
+  // More rows: 200 organizations and 20,000 contacts per tenant, so (b) has full 100-row pages.
+  await setup.query(`
+    insert into public.organizations (tenant_id, name, sector, city, country)
+    select t.id, 'Org ' || t.slug || ' ' || g, 'retail', 'City ' || (g % 20), 'US'
+    from public.tenants t, generate_series(1, 200) g;
+    insert into public.contacts (tenant_id, organization_id, first_name, last_name, email, status)
+    select o.tenant_id, o.id, 'First' || g, 'Last' || g, 'c' || g || '@example.com',
+           (array['cold', 'warm', 'hot', 'in-contract'])[1 + g % 4]
+    from public.organizations o, generate_series(1, 100) g where o.name like 'Org %';
+    analyze;`);
+  const { rows } = await setup.query<{ id: string }>(
+    "select id from auth.users where email = 'admin@test.local'",
+  );
+  const contact = await setup.query<{ id: string }>(
+    "select id from public.contacts where tenant_id = $1 order by id desc limit 1",
+    [ACME],
+  );
+  const org = await setup.query<{ id: string }>(
+    "select id from public.organizations where tenant_id = $1 limit 1",
+    [ACME],
+  );
+  await setup.end();
+
+  const apiUrl = withCredentials(adminUrl, "authenticator", "postgres");
+  const config = await loadConfig(EXAMPLE, {
+    DATABASE_URL: adminUrl,
+    GROUNDWORK_AUTHENTICATOR_URL: apiUrl,
+    GROUNDWORK_API_PORT: String(await freePort()),
+  });
+  const db = connectDatabase({ adminUrl, apiUrl, poolSize: POOL_SIZE });
+  const app = await buildServer({ config, db, logLevel: "silent" });
+  const url = await listen(app, config);
+  const token = await new SignJWT({ sub: rows[0]?.id, role: "authenticated", aud: "authenticated" })
+    .setProtectedHeader({ alg: "HS256" })
+    .setExpirationTime("2h")
+    .sign(new TextEncoder().encode(config.jwt.secret));
+
+  const scenarios = [
+    {
+      name: "(a) GET one row by PK under RLS",
+      method: "GET",
+      path: `/rest/v1/contacts?id=eq.${contact.rows[0]?.id}`,
+      body: undefined,
+      readOnly: true,
+    },
+    {
+      name: "(b) 100-row filtered list + 1 embed",
+      method: "GET",
+      path: "/rest/v1/contacts?select=id,first_name,last_name,status,organizations(name,city)&status=eq.warm&order=id&limit=100",
+      body: undefined,
+      readOnly: true,
+    },
+    {
+      name: "(c) single-row insert",
+      method: "POST",
+      path: "/rest/v1/notes",
+      body: JSON.stringify({ tenant_id: ACME, text: "bench note", organization_id: Number(org.rows[0]?.id) }),
+      readOnly: false,
+    },
+  ];
+
+  const results: { name: string; api: Figures; raw: Figures }[] = [];
+  for (const scenario of scenarios) {
+    const headers: Record<string, string> = {
+      apikey: config.jwt.anonKey,
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+    };
+    // One request to capture the statement the API generates, and check that it succeeds.
+    let captured: Statement | null = null;
+    const stop = observeStatements((statement) => {
+      captured = statement;
+    });
+    const probe = await fetch(`${url}${scenario.path}`, {
+      method: scenario.method,
+      headers,
+      body: scenario.body,
+    });
+    stop();
+    const probeText = await probe.text();
+    if (probe.status >= 300) throw new Error(`${scenario.name}: ${probe.status} ${probeText}`);
+    if (scenario.name.startsWith("(b)") && (JSON.parse(probeText) as unknown[]).length !== 100) {
+      throw new Error("(b) does not return 100 rows");
+    }
+    const statement = captured as Statement | null;
+    if (!statement) throw new Error("no statement captured");
+
+    const api = await autocannon(url + scenario.path, scenario.method, headers, scenario.body);
+    const context: RequestContext = {
+      role: "authenticated",
+      claims: { sub: rows[0]?.id, role: "authenticated", aud: "authenticated" },
+      token,
+      headers: { ...headers, host: new URL(url).host, "x-forwarded-for": "127.0.0.1" },
+      cookies: {},
+      method: scenario.method,
+      path: scenario.path.replace("/rest/v1", "").split("?")[0] as string,
+      requestId: "bench",
+    };
+    const raw = await rawDriver({
+      url: apiUrl,
+      poolSize: POOL_SIZE,
+      concurrency: CONNECTIONS,
+      seconds: SECONDS,
+      context,
+      searchPath: ["public", ...config.api.extraSearchPath],
+      readOnly: scenario.readOnly,
+      text: statement.text,
+      values: statement.values,
+    });
+    results.push({ name: scenario.name, api, raw });
+  }
+  await app.close();
+  await db.close();
+
+  console.log(
+    `\nREST benchmark: ${CONNECTIONS} connections, ${SECONDS}s each, API pool ${POOL_SIZE}, ${os.cpus().length} CPUs\n`,
+  );
+  console.log(
+    "scenario                                  | API req/s  p50 ms  p99 ms | raw req/s  p50 ms  p99 ms | API/raw",
+  );
+  for (const { name, api, raw } of results) {
+    const f = (x: number, w: number) => x.toFixed(x >= 100 ? 0 : 2).padStart(w);
+    console.log(
+      `${name.padEnd(42)}| ${f(api.rps, 9)} ${f(api.p50, 7)} ${f(api.p99, 7)} | ${f(raw.rps, 9)} ${f(raw.p50, 7)} ${f(raw.p99, 7)} | ${(
+        (100 * api.rps) / raw.rps
+      ).toFixed(0)}%${api.errors + raw.errors > 0 ? `  (errors: api ${api.errors}, raw ${raw.errors})` : ""}`,
+    );
+  }
+} finally {
+  await cluster.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function autocannon(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Figures> {
+  const args = [
+    path.join(ROOT, "node_modules/autocannon/autocannon.js"),
+    "-c",
+    String(CONNECTIONS),
+    "-d",
+    String(SECONDS),
+    "-j",
+  ];
+  args.push("-m", method, "--warmup", "[", "-c", String(CONNECTIONS), "-d", "1", "]");
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
+  if (body !== undefined) args.push("-b", body);
+  args.push(url);
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
+  // With --warmup autocannon prints the warmup's report first; the last line is the run's.
+  const report = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    rps: report.requests.average,
+    p50: report.latency.p50,
+    p99: report.latency.p99,
+    errors: report.errors + report.non2xx,
+  };
+}
+
+function rawDriver(job: object): Promise<Figures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(ROOT, "bench/rest/raw-driver.ts"), JSON.stringify(job)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`raw driver exited with ${code}`));
+      resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}") as Figures);
+    });
+  });
+}

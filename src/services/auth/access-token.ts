@@ -1,0 +1,121 @@
+import { createHmac } from "node:crypto";
+import type pg from "pg";
+import { runAccessTokenHook } from "./hook.js";
+import type { Queryable } from "./sql/queryable.js";
+import { transaction } from "./sql/queryable.js";
+import type { AmrEntry } from "./sql/sessions.js";
+import type { AuthenticationMethod, AuthRuntime, AuthUser } from "./types.js";
+import { type UserJson, userJson } from "./user-json.js";
+
+/** GoTrue's session (token) response (reference/auth.md §3). */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: "bearer";
+  readonly expires_in: number;
+  readonly expires_at: number;
+  readonly refresh_token: string;
+  readonly user: UserJson;
+  readonly weak_password?: { readonly reasons: readonly string[]; readonly message: string };
+}
+
+export interface AccessTokenInput {
+  readonly user: AuthUser;
+  readonly sessionId: string;
+  readonly amr: readonly AmrEntry[];
+  /** Passed to the hook as `authentication_method` (`token_refresh` on refresh). */
+  readonly method: AuthenticationMethod;
+}
+
+/**
+ * GoTrue's claim set, in GoTrue's order (reference/auth.md §5): `aud` a single string, `email` and
+ * `phone` always present, `role` the user's role column.
+ */
+export function accessTokenClaims(
+  runtime: AuthRuntime,
+  input: AccessTokenInput,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Record<string, unknown> {
+  const { user } = input;
+  return {
+    iss: runtime.config.auth.jwtIssuer,
+    sub: user.id,
+    aud: user.aud ?? "",
+    exp: nowSeconds + runtime.config.auth.jwtExpiry,
+    iat: nowSeconds,
+    email: user.email ?? "",
+    phone: user.phone ?? "",
+    app_metadata: user.raw_app_meta_data ?? {},
+    user_metadata: user.raw_user_meta_data ?? {},
+    role: user.role ?? "",
+    aal: "aal1",
+    amr: input.amr,
+    session_id: input.sessionId,
+    is_anonymous: user.is_anonymous,
+  };
+}
+
+/**
+ * Builds and signs an access token. With `[auth.hook.custom_access_token]` on, the hook sees the
+ * claims first and its validated output is what gets signed; `sql` must then be the transaction
+ * that issued the session, so a failing hook undoes it (as in GoTrue).
+ */
+export async function signAccessToken(
+  runtime: AuthRuntime,
+  sql: Queryable,
+  input: AccessTokenInput,
+): Promise<{ token: string; expiresAt: number }> {
+  let claims = accessTokenClaims(runtime, input);
+  if (runtime.hook) {
+    if (!isTransactionClient(sql)) throw new Error("the custom access token hook must run in a transaction");
+    claims = await runAccessTokenHook(sql, runtime.hook, {
+      user_id: input.user.id,
+      claims,
+      authentication_method: input.method,
+    });
+  }
+  const exp = typeof claims.exp === "number" ? claims.exp : 0;
+  return { token: signHs256(claims, runtime.config.jwt.secret), expiresAt: exp };
+}
+
+/** The session response around a signed token. */
+export function tokenResponse(
+  runtime: AuthRuntime,
+  user: AuthUser,
+  accessToken: { token: string; expiresAt: number },
+  refreshToken: string,
+): TokenResponse {
+  return {
+    access_token: accessToken.token,
+    token_type: "bearer",
+    expires_in: runtime.config.auth.jwtExpiry,
+    expires_at: accessToken.expiresAt,
+    refresh_token: refreshToken,
+    user: userJson(user),
+  };
+}
+
+/**
+ * Runs `fn` where tokens can be issued: inside a transaction when the hook is configured (it needs
+ * `set local` and must roll back with the session), otherwise straight on the pool, where the
+ * session is one atomic statement.
+ */
+export function withTokenScope<T>(runtime: AuthRuntime, fn: (sql: Queryable) => Promise<T>): Promise<T> {
+  return runtime.hook ? transaction(runtime.db.admin, fn) : fn(runtime.db.admin);
+}
+
+const HEADER = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+
+/** HS256 with the project secret; the header GoTrue writes for the legacy secret (no `kid`). */
+function signHs256(claims: Record<string, unknown>, secret: string): string {
+  const signingInput = `${HEADER}.${base64url(JSON.stringify(claims))}`;
+  const signature = createHmac("sha256", secret).update(signingInput).digest("base64url");
+  return `${signingInput}.${signature}`;
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text).toString("base64url");
+}
+
+function isTransactionClient(sql: Queryable): sql is pg.PoolClient {
+  return typeof (sql as Partial<pg.PoolClient>).release === "function";
+}

@@ -1,0 +1,89 @@
+import { hash, parseOptions, verify } from "@node-rs/bcrypt";
+import type { AuthConfig } from "../../config/index.js";
+import { authError, weakPasswordError } from "./errors.js";
+
+/** bcrypt reads at most 72 bytes; GoTrue refuses longer passwords rather than truncating them. */
+export const MAX_PASSWORD_BYTES = 72;
+
+/**
+ * Hashes a password as GoTrue stores it: bcrypt `$2a$` at the configured cost (10, GoTrue's
+ * default). The same format pgcrypto's `crypt(pw, gen_salt('bf'))` writes, so both verify.
+ */
+export function hashPassword(password: string, cost: number): Promise<string> {
+  return hash(password, { cost, version: "2a" });
+}
+
+/**
+ * Compares a password with a stored bcrypt hash in constant time (bcrypt itself). A missing or
+ * unparsable hash (e.g. a user created without a password) never matches.
+ */
+export async function verifyPassword(password: string, encrypted: string | null): Promise<boolean> {
+  if (!encrypted) return false;
+  return verify(password, encrypted);
+}
+
+/** True when `text` is a bcrypt hash this service can verify (admin `password_hash`). */
+export function isBcryptHash(text: string): boolean {
+  try {
+    parseOptions(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let dummyHash: { cost: number; hash: Promise<string> } | null = null;
+
+/**
+ * Spends the time of one bcrypt comparison when no user matched the email, so a wrong email
+ * and a wrong password take as long (GoTrue does not do this; it is a timing leak we close).
+ */
+export async function spendPasswordCheck(cost: number): Promise<void> {
+  if (dummyHash?.cost !== cost) dummyHash = { cost, hash: hashPassword("not-a-password", cost) };
+  await verify("a-different-password", await dummyHash.hash);
+}
+
+/** `[auth] password_requirements` as the character sets GoTrue's `GOTRUE_PASSWORD_REQUIRED_CHARACTERS` holds. */
+const REQUIRED_CHARACTERS: Readonly<Record<string, readonly string[]>> = {
+  "": [],
+  letters_digits: ["abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"],
+  lower_upper_letters_digits: ["abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"],
+  lower_upper_letters_digits_symbols: [
+    "abcdefghijklmnopqrstuvwxyz",
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "0123456789",
+    "!@#$%^&*()_+-=[]{};'\\:\"|<>?,./`~",
+  ],
+};
+
+/** Why a password fails the configured rules (GoTrue's `WeakPasswordError`), or null when it passes. */
+export function passwordWeakness(
+  password: string,
+  config: AuthConfig,
+): { message: string; reasons: string[] } | null {
+  const reasons: string[] = [];
+  const messages: string[] = [];
+  // Go measures strings in bytes; so does GoTrue's minimum length.
+  if (Buffer.byteLength(password) < config.minimumPasswordLength) {
+    reasons.push("length");
+    messages.push(`Password should be at least ${config.minimumPasswordLength} characters.`);
+  }
+  const sets = REQUIRED_CHARACTERS[config.passwordRequirements] ?? [];
+  if (sets.some((set) => ![...set].some((character) => password.includes(character)))) {
+    reasons.push("characters");
+    messages.push(`Password should contain at least one character of each: ${sets.join(", ")}.`);
+  }
+  return reasons.length === 0 ? null : { message: messages.join(" "), reasons };
+}
+
+/**
+ * GoTrue's `checkPasswordStrength` for sign-up and password changes: too long is 400
+ * `validation_failed`, too weak is 422 `weak_password` with the reasons.
+ */
+export function assertPasswordStrength(password: string, config: AuthConfig): void {
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw authError("validation_failed", `Password cannot be longer than ${MAX_PASSWORD_BYTES} characters`);
+  }
+  const weakness = passwordWeakness(password, config);
+  if (weakness) throw weakPasswordError(weakness.message, weakness.reasons);
+}

@@ -1,0 +1,50 @@
+import type { AuthRoute } from "./route.js";
+
+/** The OAuth providers GoTrue lists in `/settings`; none of them is available here. */
+const EXTERNAL_PROVIDERS = [
+  "apple",
+  "azure",
+  "bitbucket",
+  "discord",
+  "facebook",
+  "snapchat",
+  "figma",
+  "fly",
+  "github",
+  "gitlab",
+  "google",
+  "keycloak",
+  "kakao",
+  "linkedin",
+  "linkedin_oidc",
+  "notion",
+  "spotify",
+  "slack",
+  "slack_oidc",
+  "workos",
+  "twitch",
+  "twitter",
+  "zoom",
+] as const;
+
+/** `GET /settings` (reference/auth.md §8), from the config. */
+export const settingsRoute: AuthRoute = (scope, runtime) => {
+  const auth = runtime.config.auth;
+  const body = {
+    external: {
+      anonymous_users: auth.enableAnonymousSignIns,
+      ...Object.fromEntries(EXTERNAL_PROVIDERS.map((provider) => [provider, false])),
+      // The Supabase CLI maps [auth.email] enable_signup onto GoTrue's email provider switch.
+      email: auth.email.enableSignup,
+      phone: false,
+    },
+    disable_signup: !auth.enableSignup,
+    mailer_autoconfirm: runtime.autoconfirm,
+    phone_autoconfirm: true,
+    sms_provider: "twilio",
+    saml_enabled: false,
+    saml_private_key_next_configured: false,
+    passkeys_enabled: false,
+  };
+  scope.get("/settings", async () => body);
+};

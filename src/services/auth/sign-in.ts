@@ -1,0 +1,56 @@
+import { type TokenResponse, withTokenScope } from "./access-token.js";
+import { normaliseEmail } from "./email.js";
+import { authError } from "./errors.js";
+import { passwordWeakness, spendPasswordCheck, verifyPassword } from "./password.js";
+import { enforce } from "./rate-limit.js";
+import { issueSession } from "./sessions.js";
+import { findUserByEmail } from "./sql/users.js";
+import type { AuthRuntime, ClientInfo } from "./types.js";
+import { isBanned, isConfirmed } from "./users.js";
+
+export interface PasswordGrant {
+  readonly email: string;
+  readonly phone: string;
+  readonly password: string;
+  readonly aud: string;
+}
+
+/**
+ * `grant_type=password` (GoTrue's `ResourceOwnerPasswordGrant`). The bcrypt comparison runs
+ * outside any transaction; only the session write holds a connection. A password that no longer
+ * meets the rules still signs in, with `weak_password` in the answer.
+ */
+export async function signInWithPassword(
+  runtime: AuthRuntime,
+  grant: PasswordGrant,
+  client: ClientInfo,
+): Promise<TokenResponse> {
+  const { config } = runtime;
+  if (grant.email !== "" && grant.phone !== "") {
+    throw authError(
+      "validation_failed",
+      "Only an email address or phone number should be provided on login.",
+    );
+  }
+  if (grant.phone !== "") throw authError("phone_provider_disabled", "Phone logins are disabled");
+  if (grant.email === "") throw authError("validation_failed", "missing email or phone");
+  if (!config.auth.email.enableSignup)
+    throw authError("email_provider_disabled", "Email logins are disabled");
+  enforce(runtime.limits.perEmail, `email:${normaliseEmail(grant.email)}`);
+
+  const user = await findUserByEmail(runtime.db.admin, grant.email, grant.aud);
+  if (!user) {
+    await spendPasswordCheck(config.auth.passwordHashCost);
+    throw authError("invalid_credentials");
+  }
+  if (isBanned(user)) throw authError("user_banned");
+  if (!(await verifyPassword(grant.password, user.encrypted_password)))
+    throw authError("invalid_credentials");
+  if (!isConfirmed(user)) throw authError("email_not_confirmed");
+
+  const weakness = passwordWeakness(grant.password, config.auth);
+  const response = await withTokenScope(runtime, (sql) =>
+    issueSession(runtime, sql, user, "password", client),
+  );
+  return weakness ? { ...response, weak_password: weakness } : response;
+}

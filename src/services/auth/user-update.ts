@@ -1,0 +1,111 @@
+import type pg from "pg";
+import { validateEmail } from "./email.js";
+import { authError } from "./errors.js";
+import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
+import { assertPasswordStrength, hashPassword, verifyPassword } from "./password.js";
+import { auditPayload, insertAudit } from "./sql/audit.js";
+import { isUniqueViolation, transaction } from "./sql/queryable.js";
+import { confirmEmail, emailTaken, findUserById, mergeMetadata, setPassword } from "./sql/users.js";
+import { applyEmailChange, syncProviders } from "./sql/verification.js";
+import type { TokenUser } from "./token-auth.js";
+import { isAdminRole } from "./token-auth.js";
+import type { AuthRuntime, AuthUser, ClientInfo } from "./types.js";
+import { type UserJson, userJson } from "./user-json.js";
+
+export interface UserUpdate {
+  readonly email: string;
+  /** Null when the body has no password (Go `*string`). */
+  readonly password: string | null;
+  readonly phone: string;
+  readonly data: Record<string, unknown> | null;
+  readonly appMetadata: Record<string, unknown> | null;
+}
+
+/**
+ * `PUT /user` (GoTrue's `UserUpdate`): merges `data` into `user_metadata`, changes the password
+ * (ending the user's other sessions), and starts an email change, which takes effect when the
+ * emailed link is followed (at once for an anonymous user with autoconfirm on).
+ */
+export async function updateUser(
+  runtime: AuthRuntime,
+  caller: TokenUser,
+  update: UserUpdate,
+  client: ClientInfo,
+  target: LinkTarget,
+): Promise<UserJson> {
+  const { config } = runtime;
+  const { user } = caller;
+  const email = update.email === "" ? "" : validateEmail(update.email);
+  if (update.password !== null) assertPasswordStrength(update.password, config.auth);
+  if (update.appMetadata !== null && !isAdminRole(user.role)) {
+    throw authError("not_admin", "Updating app_metadata requires admin privileges");
+  }
+  if (user.is_anonymous && update.password && email === "" && update.phone === "") {
+    throw authError(
+      "validation_failed",
+      "Updating password of an anonymous user without an email or phone is not allowed",
+      422,
+    );
+  }
+  const changingEmail = email !== "" && email !== (user.email ?? "");
+  if (changingEmail && (await emailTaken(runtime.db.admin, email, user.id))) throw authError("email_exists");
+  if (update.phone !== "" && update.phone !== (user.phone ?? "")) {
+    throw authError("phone_provider_disabled", "Phone logins are disabled");
+  }
+  let encryptedPassword: string | null = null;
+  if (update.password !== null && update.password !== "") {
+    if (await verifyPassword(update.password, user.encrypted_password)) throw authError("same_password");
+    encryptedPassword = await hashPassword(update.password, config.auth.passwordHashCost);
+  }
+
+  try {
+    return await transaction(runtime.db.admin, async (tx) => {
+      const actor = { id: user.id, name: user.email };
+      if (encryptedPassword !== null) {
+        await setPassword(tx, user.id, encryptedPassword, caller.sessionId);
+        await insertAudit(tx, auditPayload("user_updated_password", actor), client.ip);
+      }
+      if (update.data !== null) await mergeMetadata(tx, user.id, "raw_user_meta_data", update.data);
+      if (update.appMetadata !== null)
+        await mergeMetadata(tx, user.id, "raw_app_meta_data", update.appMetadata);
+      if (changingEmail) await changeEmail(runtime, tx, user, email, target);
+      await insertAudit(tx, auditPayload("user_modified", actor), client.ip);
+      const updated = await findUserById(tx, user.id);
+      if (!updated) throw new Error("updated user vanished");
+      return userJson(updated);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw authError("email_exists");
+    throw error;
+  }
+}
+
+/**
+ * Starts an email change: a link and code to the new address, and with `double_confirm_changes`
+ * one to the current address too. An anonymous user under autoconfirm gets the address at once.
+ */
+async function changeEmail(
+  runtime: AuthRuntime,
+  tx: pg.ClientBase,
+  user: AuthUser,
+  email: string,
+  target: LinkTarget,
+): Promise<void> {
+  await tx.query(
+    `update auth.users set email_change = $2, email_change_confirm_status = 0, email_change_token_current = '',
+       updated_at = now() where id = $1`,
+    [user.id, email],
+  );
+  if (user.is_anonymous && runtime.autoconfirm) {
+    await applyEmailChange(tx, user.id);
+    await confirmEmail(tx, user.id);
+    await syncProviders(tx, user.id);
+    return;
+  }
+  assertCanSend(runtime, user.email_change_sent_at);
+  const pending: AuthUser = { ...user, email_change: email };
+  await sendTokenMail(runtime, tx, pending, "email_change_new", email, target);
+  if (runtime.config.auth.email.doubleConfirmChanges && (user.email ?? "") !== "") {
+    await sendTokenMail(runtime, tx, pending, "email_change_current", user.email ?? "", target);
+  }
+}

@@ -1,0 +1,58 @@
+import { SignJWT } from "jose";
+import type { TestServer } from "../harness/server.js";
+
+/** Tenants of the example project's seed. */
+export const ACME = "00000000-0000-4000-8000-00000000a001";
+export const GLOBEX = "00000000-0000-4000-8000-00000000b001";
+
+/** An access token for a seeded user, signed like the auth service signs them. */
+export async function userToken(
+  server: TestServer,
+  email: string,
+  claims: Record<string, unknown> = {},
+): Promise<string> {
+  const { rows } = await server.database.query<{ id: string }>("select id from auth.users where email = $1", [
+    email,
+  ]);
+  const id = rows[0]?.id;
+  if (!id) throw new Error(`no seeded user ${email}`);
+  return new SignJWT({ sub: id, role: "authenticated", aud: "authenticated", email, ...claims })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(server.config.jwt.secret));
+}
+
+export interface RestResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
+  readonly json: unknown;
+}
+
+/** A raw request to `/rest/v1` with the anon key unless `authorization` is given. */
+export async function rest(
+  server: TestServer,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; token?: string } = {},
+): Promise<RestResponse> {
+  const headers: Record<string, string> = { apikey: server.anonKey, ...init.headers };
+  if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["content-type"] = "application/json";
+  }
+  const response = await fetch(`${server.url}/rest/v1${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    body: init.body,
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
