@@ -51,7 +51,7 @@ async function loop(until: number, record: boolean): Promise<void> {
   }
 }
 
-const warmupEnd = performance.now() + 1000;
+const warmupEnd = performance.now() + 3000;
 await Promise.all(Array.from({ length: job.concurrency }, () => loop(warmupEnd, false)));
 const started = performance.now();
 const end = started + job.seconds * 1000;

@@ -212,7 +212,7 @@ async function autocannon(
     String(SECONDS),
     "-j",
   ];
-  args.push("-m", method, "--warmup", "[", "-c", String(CONNECTIONS), "-d", "1", "]");
+  args.push("-m", method, "--warmup", "[", "-c", String(CONNECTIONS), "-d", "3", "]");
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
   if (body !== undefined) args.push("-b", body);
   args.push(url);

@@ -56,6 +56,9 @@ export async function applyMigrations(
       await applyOne(client, file, statements);
       applied.push(file);
     }
+    // The data API reloads its schema cache on this (the platform's event trigger sends it too,
+    // but only where it could be installed: it needs a superuser).
+    if (applied.length > 0) await client.query("notify pgrst, 'reload schema'");
     return applied;
   } finally {
     await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);

@@ -21,7 +21,7 @@ export async function resolveCaller(
   servicePath: string,
 ): Promise<Caller> {
   const token = bearerToken(request.headers.authorization) ?? apiKey(request.headers.apikey);
-  let claims: Record<string, unknown> = {};
+  let claims: Readonly<Record<string, unknown>> = {};
   if (token !== null) {
     try {
       claims = await verifyJwt(token, keys.secret);

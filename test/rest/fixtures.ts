@@ -67,5 +67,7 @@ begin
     detail = '{"status":418,"headers":{"X-Brew":"green"}}';
 end $$;
 create function public.pt_error() returns int language plpgsql as $$ begin raise sqlstate 'PT402' using message = 'pay up'; end $$;
+create function public.volatile_writer() returns int language sql as $$ insert into public.items (name) values ('x') returning id $$;
+create function public.stable_writer() returns int language sql stable as $$ select public.volatile_writer() $$;
 create function public.plain_raise() returns int language plpgsql as $$ begin raise exception 'plain failure'; end $$;
 `;

@@ -1,16 +1,20 @@
 import cors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
 
+const METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
 /**
  * CORS as Supabase's gateway answers it: any origin, the methods of every service, the request's
  * own headers allowed (so `apikey`, `x-client-info`, `prefer`, `x-upsert`... pass), and the
  * response headers the client libraries read exposed.
+ *
+ * Preflights (an OPTIONS with `Origin` and `Access-Control-Request-Method`) are answered here;
+ * any other OPTIONS request reaches the service, which may answer it (PostgREST's `Allow`).
  */
 export async function registerCors(app: FastifyInstance): Promise<void> {
   await app.register(cors, {
     origin: "*",
-    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    // Without an explicit list the plugin echoes Access-Control-Request-Headers, as PostgREST does.
+    preflight: false,
     exposedHeaders: [
       "Content-Encoding",
       "Content-Location",
@@ -31,7 +35,20 @@ export async function registerCors(app: FastifyInstance): Promise<void> {
       "Sb-Auth-User-Id",
       "Sb-Auth-Session-Id",
     ],
-    maxAge: 86400,
-    strictPreflight: false,
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.method !== "OPTIONS") return;
+    const method = request.headers["access-control-request-method"];
+    if (!request.headers.origin || !method) return;
+    const requested = request.headers["access-control-request-headers"];
+    reply
+      .code(204)
+      .header("access-control-allow-methods", METHODS)
+      // Echo what the browser asks for, as PostgREST does, plus Authorization.
+      .header("access-control-allow-headers", requested ? `${requested}, authorization` : "authorization")
+      .header("access-control-max-age", "86400")
+      .header("vary", "Origin, Access-Control-Request-Headers")
+      .send();
+    return reply;
   });
 }

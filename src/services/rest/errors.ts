@@ -92,6 +92,7 @@ export interface PgErrorLike {
   readonly hint?: string | undefined;
 }
 
+/** A server error from node-postgres (it carries a SQLSTATE and a severity). */
 export function isPgError(error: unknown): error is PgErrorLike & Error {
   return (
     error instanceof Error &&

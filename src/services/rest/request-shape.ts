@@ -19,6 +19,7 @@ const NOT_FILTERS = new Set(["select", "columns", "on_conflict", "order", "limit
 const MARK = "\uE000";
 const PLACEHOLDER = /^\uE000gw(\d+)\uE000$/;
 
+/** Splits a raw query string into its shape and its simple filter values. */
 export function queryShape(raw: string): QueryShape {
   if (raw === "") return { query: raw, values: [] };
   const values: string[] = [];

@@ -6,7 +6,7 @@ import { requireContext } from "../../request/caller.js";
 import { pgrst } from "./errors.js";
 import type { MainResult } from "./execute.js";
 import { closest } from "./plan/relationship.js";
-import { PlanCache } from "./plan-cache.js";
+import type { PlanCache } from "./plan-cache.js";
 import { type Preferences, parsePreferences } from "./preferences.js";
 import type { SchemaCacheHolder } from "./schema-cache/cache.js";
 import { qualifiedKey, type Relation, type SchemaCache } from "./schema-cache/types.js";
@@ -95,5 +95,3 @@ export function applyHeaders(req: RestRequest, reply: FastifyReply, result: Main
   if (req.profileChosen) reply.header("content-profile", req.schema);
   for (const [name, value] of result?.headers ?? []) reply.header(name, value);
 }
-
-export { PlanCache };

@@ -145,4 +145,27 @@ export const RPC_CASES: readonly Case[] = [
     status: 400,
     json: { code: "P0001", message: "plain failure", details: null, hint: null },
   },
+  {
+    name: "POST to a STABLE function runs read-only: a write in it is 25006 -> 405",
+    method: "POST",
+    path: "/rpc/stable_writer",
+    body: "{}",
+    status: 405,
+    check: (r) => expect(r.json).toMatchObject({ code: "25006" }),
+  },
+  {
+    name: "POST to a STABLE function that only reads",
+    method: "POST",
+    path: "/rpc/film_count",
+    body: "{}",
+    status: 200,
+    json: 4,
+  },
+  {
+    name: "estimated count is exact under max-rows",
+    path: "/rpc/films_after?y=1900&select=id&limit=1",
+    headers: { prefer: "count=estimated" },
+    status: 206,
+    responseHeaders: { "content-range": "0-0/4" },
+  },
 ];

@@ -42,7 +42,7 @@ export async function handleRpc(req: RestRequest, name: string, reply: FastifyRe
     argNames.join("\u0001"),
   ].join("\u0000");
   const compiled = req.deps.plans.get(key, (): CompiledCall => {
-    const { routine, mode } = resolveRoutine(req.cache, req.schema, name, isPost ? argNames : argNames, body);
+    const { routine, mode } = resolveRoutine(req.cache, req.schema, name, argNames, body);
     const media = negotiate(req.raw.headers.accept);
     const params = new Params();
     const { argsFrom, call } = callSql(routine, mode, argNames, params);

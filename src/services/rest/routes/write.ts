@@ -142,15 +142,9 @@ function cached(
   build: () => CompiledWrite,
 ): CompiledWrite {
   const headers = req.raw.headers;
-  const key = [
-    kind,
-    req.schema,
-    name,
-    query,
-    headers.accept,
-    headers.prefer,
-    columns.join("\u0001"),
-  ].join("\u0000");
+  const key = [kind, req.schema, name, query, headers.accept, headers.prefer, columns.join("\u0001")].join(
+    "\u0000",
+  );
   return req.deps.plans.get(key, build);
 }
 

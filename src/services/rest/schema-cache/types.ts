@@ -116,6 +116,7 @@ export interface SchemaCache {
   readonly generation: number;
 }
 
+/** The map key of a schema-qualified name (NUL cannot occur in either part). */
 export function qualifiedKey(schema: string, name: string): string {
   return `${schema}\u0000${name}`;
 }

@@ -38,7 +38,7 @@ export function selectSql(
   for (const embed of node.embeds) {
     joins.push(lateralSql(node, embed, params, options));
     if (!embed.visible) continue;
-    for (const sql of embedColumns(embed, options)) {
+    for (const sql of embedColumns(embed)) {
       columns.push(sql);
       groupable.push(columns.length);
     }
@@ -101,11 +101,11 @@ function itemSql(
 }
 
 /** The column(s) an embed adds to its parent's select list. */
-function embedColumns(embed: EmbedNode, options: RenderOptions): string[] {
+function embedColumns(embed: EmbedNode): string[] {
   const lateral = quoteIdent(embed.lateral);
   if (embed.spread && embed.toOne) return [`${lateral}.*`];
   if (embed.spread) {
-    return spreadNames(embed, options).map(
+    return spreadNames(embed).map(
       (name) => `COALESCE(${lateral}.${quoteIdent(name)}, '[]') AS ${quoteIdent(name)}`,
     );
   }
@@ -114,7 +114,7 @@ function embedColumns(embed: EmbedNode, options: RenderOptions): string[] {
 }
 
 /** Output names of a to-many spread's child (each becomes an array). */
-function spreadNames(embed: EmbedNode, _options: RenderOptions): string[] {
+function spreadNames(embed: EmbedNode): string[] {
   const names: string[] = [];
   for (const item of embed.node.select) {
     if (item.kind === "star") names.push(...(embed.node.relation?.columnList.map((c) => c.name) ?? []));
@@ -150,7 +150,7 @@ function lateralSql(parent: ReadNode, embed: EmbedNode, params: Params, options:
   if (embed.toOne) return `${kind} (${body}) AS ${lateral} ON TRUE`;
   if (embed.spread) {
     // To-many spread (v13+): each selected column becomes an array of that column's values.
-    const aggs = spreadNames(embed, options).map(
+    const aggs = spreadNames(embed).map(
       (name) => `json_agg(${lateral}.${quoteIdent(name)})::jsonb AS ${quoteIdent(name)}`,
     );
     aggs.push(`pg_catalog.count(*) AS "pgrst_spread_count"`);
