@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import type { Config } from "../config/index.js";
 import type { Database } from "../db/pool.js";
+import type { Service, ServiceDeps } from "../services/service.js";
 import { isLoopback } from "./addresses.js";
 import { createLogger } from "./logger.js";
 import { registerCaller } from "./plugins/caller.js";
 import { registerCors } from "./plugins/cors.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
 import { registerHealthRoutes } from "./routes/health.js";
-import type { Service, ServiceDeps } from "../services/service.js";
 import { SERVICES } from "./services.js";
 
 export interface ServerOptions {

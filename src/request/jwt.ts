@@ -47,7 +47,8 @@ function cached(key: string): Readonly<Record<string, unknown>> | null {
 
 function remember(key: string, claims: Record<string, unknown>): Readonly<Record<string, unknown>> {
   const frozen = Object.freeze(claims);
-  const expiry = typeof claims.exp === "number" ? (claims.exp + CLOCK_SKEW_SECONDS) * 1000 : Number.POSITIVE_INFINITY;
+  const expiry =
+    typeof claims.exp === "number" ? (claims.exp + CLOCK_SKEW_SECONDS) * 1000 : Number.POSITIVE_INFINITY;
   if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
   verified.set(key, { claims: frozen, until: Math.min(expiry, Date.now() + VERIFIED_CACHE_MAX_AGE_MS) });
   return frozen;
