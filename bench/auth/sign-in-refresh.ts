@@ -4,14 +4,14 @@
  * baseline: the bare bcrypt comparison at the same cost and concurrency, and the bare refresh-token
  * INSERT through the raw driver. The ratios show what the server adds (HTTP, JSON, lookups, the
  * session rows, audit rows, signing). bcrypt is also measured with one comparison per CPU, its
- * real ceiling: 16 comparisons queued at once on @node-rs/bcrypt run slower than a few.
+ * real ceiling: 16 comparisons queued at once on the thread pool run slower than a few.
  *
  * Run: npx tsx bench/auth/sign-in-refresh.ts [seconds per measurement, default 5] [rounds, default 3]
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { hash, verify } from "@node-rs/bcrypt";
+import bcrypt from "bcrypt";
 import pg from "pg";
 import { loadConfig } from "../../src/config/index.js";
 import { startEmbeddedCluster } from "../../src/db/cluster.js";
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     await admin.query("alter role authenticator with login password 'postgres'");
 
     // 16 confirmed users with cost-10 hashes, as GoTrue would have stored them.
-    const passwordHash = await hash(PASSWORD, { cost: COST, version: "2a" });
+    const passwordHash = await bcrypt.hash(PASSWORD, await bcrypt.genSalt(COST, "a"));
     const emails = Array.from({ length: CONCURRENCY }, (_, i) => `bench${i}@example.com`);
     for (const email of emails) {
       await admin.query(
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
         await response.arrayBuffer();
         return response.status === 200;
       },
-      bcrypt: async () => verify(PASSWORD, passwordHash),
+      bcrypt: async () => bcrypt.compare(PASSWORD, passwordHash),
       signIn: async (worker) => {
         const response = await fetch(`${url}/token?grant_type=password`, {
           method: "POST",

@@ -1,4 +1,4 @@
-import { hash, parseOptions, verify } from "@node-rs/bcrypt";
+import bcrypt from "bcrypt";
 import type { AuthConfig } from "../../config/index.js";
 import { authError, weakPasswordError } from "./errors.js";
 
@@ -9,8 +9,8 @@ export const MAX_PASSWORD_BYTES = 72;
  * Hashes a password as GoTrue stores it: bcrypt `$2a$` at the configured cost (10, GoTrue's
  * default). The same format pgcrypto's `crypt(pw, gen_salt('bf'))` writes, so both verify.
  */
-export function hashPassword(password: string, cost: number): Promise<string> {
-  return hash(password, { cost, version: "2a" });
+export async function hashPassword(password: string, cost: number): Promise<string> {
+  return bcrypt.hash(password, await bcrypt.genSalt(cost, "a"));
 }
 
 /**
@@ -18,18 +18,16 @@ export function hashPassword(password: string, cost: number): Promise<string> {
  * unparsable hash (e.g. a user created without a password) never matches.
  */
 export async function verifyPassword(password: string, encrypted: string | null): Promise<boolean> {
-  if (!encrypted) return false;
-  return verify(password, encrypted);
+  if (!encrypted || !isBcryptHash(encrypted)) return false;
+  return bcrypt.compare(password, encrypted);
 }
+
+/** Modular-crypt bcrypt: `$2a$`/`$2b$`/`$2y$`, a two-digit cost, 22 characters of salt, 31 of hash. */
+const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 
 /** True when `text` is a bcrypt hash this service can verify (admin `password_hash`). */
 export function isBcryptHash(text: string): boolean {
-  try {
-    parseOptions(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return BCRYPT_HASH.test(text);
 }
 
 let dummyHash: { cost: number; hash: Promise<string> } | null = null;
@@ -40,7 +38,7 @@ let dummyHash: { cost: number; hash: Promise<string> } | null = null;
  */
 export async function spendPasswordCheck(cost: number): Promise<void> {
   if (dummyHash?.cost !== cost) dummyHash = { cost, hash: hashPassword("not-a-password", cost) };
-  await verify("a-different-password", await dummyHash.hash);
+  await bcrypt.compare("a-different-password", await dummyHash.hash);
 }
 
 /** `[auth] password_requirements` as the character sets GoTrue's `GOTRUE_PASSWORD_REQUIRED_CHARACTERS` holds. */
