@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       return (ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)] ?? 0).toFixed(3);
     };
     const health = median("health");
-    const bcrypt = median("bcrypt");
+    const bareCompare = median("bcrypt");
     const signIns = median("signIn");
     const inserts = median("insert");
     const refreshes = median("refresh");
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
       `auth throughput, ${CONCURRENCY} concurrent clients, median of ${ROUNDS} interleaved ${SECONDS} s runs, ${os.cpus().length} CPUs`,
     );
     console.log(row("GET /auth/v1/health (HTTP floor)", health));
-    console.log(row(`bare bcrypt compare (cost ${COST})`, bcrypt));
+    console.log(row(`bare bcrypt compare (cost ${COST})`, bareCompare));
     console.log(row("POST /token?grant_type=password", signIns));
     console.log(`  sign-in / bare bcrypt = ${ratio("signIn", "bcrypt")} (median of the per-round ratios)`);
     console.log(row(`bare bcrypt compare, ${os.cpus().length} concurrent (ceiling)`, median("bcryptPerCpu")));
