@@ -96,6 +96,9 @@ function settingCalls(ctx: RequestContext, options: TransactionOptions): string[
     ["request.cookies", JSON.stringify(ctx.cookies)],
     ["request.jwt.claim.sub", typeof ctx.claims.sub === "string" ? ctx.claims.sub : ""],
     ["request.jwt.claim.role", ctx.role],
+    // Groundwork's own: the id the server gave this request (echoed as x-request-id), so
+    // triggers such as the audit log can record it even when the client sent none.
+    ["request.id", ctx.requestId],
   );
   for (const [name, value] of Object.entries(options.settings ?? {})) settings.push([name, value]);
   return settings.map(([name, value]) => `set_config(${escapeLiteral(name)}, ${escapeLiteral(value)}, true)`);
