@@ -4,7 +4,7 @@ import type { RequestContext } from "../../db/context.js";
 import type { Database } from "../../db/pool.js";
 import { requireContext } from "../../request/caller.js";
 import { pgrst } from "./errors.js";
-import type { MainResult } from "./execute.js";
+import type { ExecuteOptions, MainResult } from "./execute.js";
 import { closest } from "./plan/relationship.js";
 import type { PlanCache } from "./plan-cache.js";
 import { type Preferences, parsePreferences } from "./preferences.js";
@@ -88,6 +88,20 @@ export function shouldRollback(req: RestRequest): boolean {
   const txEnd = req.cache.dbConfig.txEnd;
   if (req.prefs.tx !== null) return req.prefs.tx === "rollback";
   return txEnd.startsWith("rollback");
+}
+
+/** The execution options every request shares; callers add what is particular to them. */
+export function executionFor(req: RestRequest, readOnly: boolean): ExecuteOptions {
+  return {
+    pool: req.deps.db.api,
+    context: req.context,
+    cache: req.cache,
+    schema: req.schema,
+    extraSearchPath: req.deps.config.api.extraSearchPath,
+    readOnly,
+    timezone: req.prefs.timezone,
+    rollback: shouldRollback(req),
+  };
 }
 
 /** Common response headers, then the function/pre-request's `response.headers`, which win. */

@@ -6,7 +6,7 @@ import type { QueryParams } from "../parse/ast.js";
 import { parseQueryString } from "../parse/query-string.js";
 import { buildReadPlan, type ReadNode, tableSource } from "../plan/read-plan.js";
 import { preferenceApplied } from "../preferences.js";
-import { applyHeaders, findRelation, type RestRequest, shouldRollback } from "../request.js";
+import { applyHeaders, executionFor, findRelation, type RestRequest } from "../request.js";
 import { bindValues, canonicalQuery, queryShape, valueSlots } from "../request-shape.js";
 import { checkSingular, readRange, sendBody } from "../response.js";
 import { Params } from "../sql/params.js";
@@ -51,14 +51,7 @@ export async function handleRead(req: RestRequest, name: string, reply: FastifyR
     values: bindValues(compiled.planned.values, compiled.plannedSlots, shape.values),
   };
   const { result, planned } = await execute(statement, {
-    pool: req.deps.db.api,
-    context: req.context,
-    cache: req.cache,
-    schema: req.schema,
-    extraSearchPath: req.deps.config.api.extraSearchPath,
-    readOnly: true,
-    timezone: req.prefs.timezone,
-    rollback: shouldRollback(req),
+    ...executionFor(req, true),
     plannedCount,
     check: (r) => checkSingular(compiled.media, r),
   });

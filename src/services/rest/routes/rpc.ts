@@ -7,7 +7,7 @@ import { parseQueryString } from "../parse/query-string.js";
 import { buildReadPlan, type RootSource } from "../plan/read-plan.js";
 import { type ArgumentBody, resolveRoutine } from "../plan/routine.js";
 import { preferenceApplied } from "../preferences.js";
-import { applyHeaders, type RestRequest, shouldRollback } from "../request.js";
+import { applyHeaders, executionFor, type RestRequest } from "../request.js";
 import { checkSingular, readRange, sendBody } from "../response.js";
 import { qualifiedKey, type Relation, type Routine } from "../schema-cache/types.js";
 import { Params } from "../sql/params.js";
@@ -99,14 +99,7 @@ export async function handleRpc(req: RestRequest, name: string, reply: FastifyRe
   const { result, planned } = await execute(
     { text: compiled.statement.text, values },
     {
-      pool: req.deps.db.api,
-      context: req.context,
-      cache: req.cache,
-      schema: req.schema,
-      extraSearchPath: req.deps.config.api.extraSearchPath,
-      readOnly: !isPost || compiled.routine.volatility !== "v",
-      timezone: req.prefs.timezone,
-      rollback: shouldRollback(req),
+      ...executionFor(req, !isPost || compiled.routine.volatility !== "v"),
       plannedCount: compiled.planned,
       check: (r) => {
         checkSingular(compiled.media, r);

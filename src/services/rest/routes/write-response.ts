@@ -6,7 +6,7 @@ import { type Negotiated, negotiate } from "../media-types.js";
 import type { QueryParams } from "../parse/ast.js";
 import { buildReadPlan, type ReadNode, tableSource } from "../plan/read-plan.js";
 import { preferenceApplied } from "../preferences.js";
-import { applyHeaders, type RestRequest, shouldRollback } from "../request.js";
+import { applyHeaders, executionFor, type RestRequest } from "../request.js";
 import { bindValues, type ValueSlots, valueSlots } from "../request-shape.js";
 import { checkSingular, sendBody } from "../response.js";
 import type { Relation } from "../schema-cache/types.js";
@@ -101,14 +101,7 @@ export async function runWrite(
   const { result } = await execute(
     { text: compiled.statement.text, values },
     {
-      pool: req.deps.db.api,
-      context: req.context,
-      cache: req.cache,
-      schema: req.schema,
-      extraSearchPath: req.deps.config.api.extraSearchPath,
-      readOnly: false,
-      timezone: req.prefs.timezone,
-      rollback: shouldRollback(req),
+      ...executionFor(req, false),
       check: (r) => {
         if (compiled.returning === "representation") checkSingular(compiled.media, r);
         if (
