@@ -125,8 +125,9 @@ async function startDetached(config: Config, argv: readonly string[]): Promise<n
     if (state && state.pid === child.pid) {
       for (const notice of state.notices ?? []) note(notice);
       printBanner(config, state);
+      const shown = path.relative(process.cwd(), logPath);
       note(
-        `Running in the background (pid ${state.pid}); logs in ${path.relative(process.cwd(), logPath) || logPath}.`,
+        `Running in the background (pid ${state.pid}); logs in ${shown.startsWith("..") ? logPath : shown}.`,
       );
       return 0;
     }
