@@ -3,7 +3,6 @@ import { parseGoDuration } from "../../src/services/auth/duration.js";
 import { AuthError } from "../../src/services/auth/errors.js";
 import { validateHookOutput } from "../../src/services/auth/hook.js";
 import { goEncodeValues, goQueryEscape } from "../../src/services/auth/query-string.js";
-import { RateLimiter } from "../../src/services/auth/rate-limit.js";
 import { tokenHash } from "../../src/services/auth/secrets.js";
 
 describe("auth units", () => {
@@ -43,18 +42,6 @@ describe("auth units", () => {
   it("hashes emailed codes as GoTrue does (hex SHA-224 of address + code)", () => {
     expect(tokenHash("a@b.co", "123456")).toMatch(/^[0-9a-f]{56}$/);
     expect(tokenHash("a@b.co", "123456")).not.toBe(tokenHash("a@b.co", "123457"));
-  });
-
-  it("refills a token bucket evenly over its period", () => {
-    let now = 0;
-    const limiter = new RateLimiter(3, 300, () => now);
-    expect([limiter.take("ip"), limiter.take("ip"), limiter.take("ip")]).toEqual([null, null, null]);
-    expect(limiter.take("ip")).toBeCloseTo(100);
-    expect(limiter.take("other")).toBeNull();
-    now = 99_000;
-    expect(limiter.take("ip")).toBeCloseTo(1);
-    now = 200_000;
-    expect(limiter.take("ip")).toBeNull();
   });
 
   const claims = {

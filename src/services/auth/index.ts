@@ -60,7 +60,7 @@ export const authService: Service = {
     const runtime: AuthRuntime = {
       config,
       db,
-      limits: createRateLimits(config.auth),
+      limits: createRateLimits(config.auth, db.admin),
       mailer: outboxMailer(),
       hook: hookUri ? parseHookUri(hookUri) : null,
       autoconfirm: !config.auth.email.enableConfirmations,

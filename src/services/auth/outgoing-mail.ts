@@ -34,7 +34,7 @@ const COLUMNS = {
  * `[auth.email] max_frequency`, then takes one from the process-wide `email_sent` budget.
  * Both answer 429 `over_email_send_rate_limit`, with GoTrue's messages.
  */
-export function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | null): void {
+export async function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | null): Promise<void> {
   const waitMs = lastSentAt
     ? lastSentAt.getTime() + runtime.config.auth.email.maxFrequency * 1000 - Date.now()
     : 0;
@@ -46,7 +46,7 @@ export function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | null): vo
       `For security purposes, you can only request this after ${seconds} seconds.`,
     );
   }
-  const wait = runtime.limits.emailSent.take("email");
+  const wait = await runtime.limits.emailSent.take("email");
   if (wait !== null) throw rateLimitError("over_email_send_rate_limit", wait);
 }
 

@@ -1,42 +1,61 @@
+import type pg from "pg";
 import type { AuthConfig } from "../../config/index.js";
 import { rateLimitError } from "./errors.js";
 
 /**
  * A token bucket per key: `limit` requests, refilled evenly over `periodSeconds` (GoTrue's
- * tollbooth limiters work the same way). State lives in this process, as GoTrue's does; behind a
- * load balancer each process counts on its own.
+ * tollbooth limiters work the same way).
  */
-export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly perMs: number;
+export interface RateLimiter {
+  readonly limit: number;
+  readonly periodSeconds: number;
+  /** Takes one request for `key`; resolves to the seconds to wait when none is left, else null. */
+  take(key: string): Promise<number | null>;
+}
+
+/**
+ * Refills and takes in one statement, atomically under concurrent requests: the row lock of the
+ * upsert serialises takes of one key.
+ */
+const TAKE_SQL = `
+  insert into groundwork.rate_limits as r (bucket, key, tokens, allowed, at)
+  values ($1, $2, $3::float8 - 1, true, now())
+  on conflict (bucket, key) do update set
+    tokens = least($3, r.tokens + extract(epoch from now() - r.at) * $4)
+             - case when least($3, r.tokens + extract(epoch from now() - r.at) * $4) >= 1 then 1 else 0 end,
+    allowed = least($3, r.tokens + extract(epoch from now() - r.at) * $4) >= 1,
+    at = now()
+  returning tokens, allowed`;
+
+/** Buckets untouched for longer than the longest period are full again: dropping them loses nothing. */
+const FORGET_SQL = "delete from groundwork.rate_limits where at < now() - interval '1 hour'";
+
+/**
+ * Rate limits kept in PostgreSQL (`groundwork.rate_limits`), so every API process of a
+ * deployment counts against the same buckets, as a stateless scale-out needs.
+ */
+export class PostgresRateLimiter implements RateLimiter {
+  private takes = 0;
 
   constructor(
+    private readonly pool: pg.Pool,
+    private readonly bucket: string,
     readonly limit: number,
     readonly periodSeconds: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.perMs = limit / (periodSeconds * 1000);
-  }
+  ) {}
 
-  /** Takes one request for `key`; returns the seconds to wait when none is left, else null. */
-  take(key: string): number | null {
-    const now = this.now();
-    const bucket = this.buckets.get(key);
-    const tokens = bucket ? Math.min(this.limit, bucket.tokens + (now - bucket.at) * this.perMs) : this.limit;
-    if (tokens < 1) {
-      this.buckets.set(key, { tokens, at: now });
-      return (1 - tokens) / this.perMs / 1000;
-    }
-    this.buckets.set(key, { tokens: tokens - 1, at: now });
-    if (this.buckets.size > 10_000) this.forgetFull(now);
-    return null;
-  }
-
-  /** Drops buckets that have refilled completely; they carry no information. */
-  private forgetFull(now: number): void {
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.limit) this.buckets.delete(key);
-    }
+  async take(key: string): Promise<number | null> {
+    const perSecond = this.limit / this.periodSeconds;
+    const { rows } = await this.pool.query<{ tokens: number; allowed: boolean }>(TAKE_SQL, [
+      this.bucket,
+      key,
+      this.limit,
+      perSecond,
+    ]);
+    if (++this.takes % 1000 === 0) await this.pool.query(FORGET_SQL);
+    const row = rows[0];
+    if (!row || row.allowed) return null;
+    return (1 - row.tokens) / perSecond;
   }
 }
 
@@ -60,22 +79,24 @@ export interface RateLimits {
   readonly emailSent: RateLimiter;
 }
 
-export function createRateLimits(config: AuthConfig): RateLimits {
+export function createRateLimits(config: AuthConfig, pool: pg.Pool): RateLimits {
   const limits = config.rateLimit;
+  const limiter = (bucket: string, limit: number, period: number) =>
+    new PostgresRateLimiter(pool, bucket, limit, period);
   return {
-    signIn: new RateLimiter(limits.signInSignUps, FIVE_MINUTES),
-    signUp: new RateLimiter(limits.signInSignUps, FIVE_MINUTES),
-    perEmail: new RateLimiter(limits.signInSignUps, FIVE_MINUTES),
-    tokenRefresh: new RateLimiter(limits.tokenRefresh, FIVE_MINUTES),
-    recover: new RateLimiter(limits.signInSignUps, FIVE_MINUTES),
-    verify: new RateLimiter(limits.tokenVerifications, FIVE_MINUTES),
-    anonymous: new RateLimiter(limits.anonymousUsers, ONE_HOUR),
-    emailSent: new RateLimiter(limits.emailSent, ONE_HOUR),
+    signIn: limiter("sign_in", limits.signInSignUps, FIVE_MINUTES),
+    signUp: limiter("sign_up", limits.signInSignUps, FIVE_MINUTES),
+    perEmail: limiter("per_email", limits.signInSignUps, FIVE_MINUTES),
+    tokenRefresh: limiter("token_refresh", limits.tokenRefresh, FIVE_MINUTES),
+    recover: limiter("recover", limits.signInSignUps, FIVE_MINUTES),
+    verify: limiter("verify", limits.tokenVerifications, FIVE_MINUTES),
+    anonymous: limiter("anonymous", limits.anonymousUsers, ONE_HOUR),
+    emailSent: limiter("email_sent", limits.emailSent, ONE_HOUR),
   };
 }
 
 /** Throws 429 `over_request_rate_limit` (with Retry-After) when `key` has no request left. */
-export function enforce(limiter: RateLimiter, key: string): void {
-  const wait = limiter.take(key);
+export async function enforce(limiter: RateLimiter, key: string): Promise<void> {
+  const wait = await limiter.take(key);
   if (wait !== null) throw rateLimitError("over_request_rate_limit", wait);
 }

@@ -21,7 +21,7 @@ export async function requestRecovery(
   if (!runtime.config.auth.email.enableSignup) throw authError("email_provider_disabled");
   if (rawEmail === "") throw authError("validation_failed", "Password recovery requires an email", 422);
   const email = validateEmail(rawEmail);
-  enforce(runtime.limits.perEmail, `email:${email}`);
+  await enforce(runtime.limits.perEmail, `email:${email}`);
   const user = await findUserByEmail(runtime.db.admin, email, aud);
   if (!user) return;
   await transaction(runtime.db.admin, async (tx) => {
@@ -30,7 +30,7 @@ export async function requestRecovery(
       auditPayload("user_recovery_requested", { id: user.id, name: user.email }),
       client.ip,
     );
-    assertCanSend(runtime, user.recovery_sent_at);
+    await assertCanSend(runtime, user.recovery_sent_at);
     await sendTokenMail(runtime, tx, user, "recovery", email, target);
   });
 }

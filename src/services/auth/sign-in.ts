@@ -36,7 +36,7 @@ export async function signInWithPassword(
   if (grant.email === "") throw authError("validation_failed", "missing email or phone");
   if (!config.auth.email.enableSignup)
     throw authError("email_provider_disabled", "Email logins are disabled");
-  enforce(runtime.limits.perEmail, `email:${normaliseEmail(grant.email)}`);
+  await enforce(runtime.limits.perEmail, `email:${normaliseEmail(grant.email)}`);
 
   const user = await findUserByEmail(runtime.db.admin, grant.email, grant.aud);
   if (!user) {

@@ -53,7 +53,7 @@ export async function signUpWithEmail(
     throw authError("email_provider_disabled", "Email signups are disabled", 400);
   }
   const email = validateEmail(input.email);
-  enforce(runtime.limits.perEmail, `email:${email}`);
+  await enforce(runtime.limits.perEmail, `email:${email}`);
 
   const existing = await findUserByEmail(runtime.db.admin, email, input.aud);
   if (existing && isConfirmed(existing)) return repeatedSignUp(runtime, existing, input, client);
@@ -82,7 +82,7 @@ export async function signUpWithEmail(
         auditPayload("user_confirmation_requested", actor(user), { provider: "email" }),
         client.ip,
       );
-      assertCanSend(runtime, user.confirmation_sent_at);
+      await assertCanSend(runtime, user.confirmation_sent_at);
       await sendTokenMail(runtime, tx, user, "signup", email, target);
       return userJson(await reload(tx, user.id));
     });

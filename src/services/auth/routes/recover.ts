@@ -7,7 +7,7 @@ import type { AuthRoute } from "./route.js";
 /** `POST /recover[?redirect_to=]`: always `{}`, whether or not the address has an account. */
 export const recoverRoute: AuthRoute = (scope, runtime) => {
   scope.post("/recover", async (request) => {
-    enforce(runtime.limits.recover, request.ip);
+    await enforce(runtime.limits.recover, request.ip);
     const params = readParams(request);
     await requestRecovery(
       runtime,

@@ -18,10 +18,10 @@ export const signupRoute: AuthRoute = (scope, runtime) => {
     const aud = requestAudience(request);
     if (email === "" && phone === "") {
       if (!runtime.config.auth.enableAnonymousSignIns) throw authError("anonymous_provider_disabled");
-      enforce(runtime.limits.anonymous, request.ip);
+      await enforce(runtime.limits.anonymous, request.ip);
       return signUpAnonymously(runtime, data, aud, clientInfo(request));
     }
-    enforce(runtime.limits.signUp, request.ip);
+    await enforce(runtime.limits.signUp, request.ip);
     return signUpWithEmail(
       runtime,
       { email, phone, password: stringParam(params, "password"), data, aud },

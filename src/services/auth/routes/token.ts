@@ -13,7 +13,7 @@ export const tokenRoute: AuthRoute = (scope, runtime) => {
   scope.post("/token", async (request, reply) => {
     const grantType = queryParam(request, "grant_type");
     if (grantType === "password") {
-      enforce(runtime.limits.signIn, request.ip);
+      await enforce(runtime.limits.signIn, request.ip);
       const params = readParams(request);
       return signInWithPassword(
         runtime,
@@ -27,7 +27,7 @@ export const tokenRoute: AuthRoute = (scope, runtime) => {
       );
     }
     if (grantType === "refresh_token") {
-      enforce(runtime.limits.tokenRefresh, request.ip);
+      await enforce(runtime.limits.tokenRefresh, request.ip);
       const params = readParams(request);
       return refreshSession(
         runtime,

@@ -22,7 +22,7 @@ const OAUTH_ERRORS: Readonly<Record<number, string>> = {
  */
 export const verifyGetRoute: AuthRoute = (scope, runtime) => {
   scope.get("/verify", async (request, reply) => {
-    enforce(runtime.limits.verify, request.ip);
+    await enforce(runtime.limits.verify, request.ip);
     const type = queryParam(request, "type");
     const token = queryParam(request, "token");
     if (type === "") throw authError("validation_failed", "Verify requires a verification type");

@@ -9,7 +9,7 @@ import type { AuthRoute } from "./route.js";
  */
 export const verifyPostRoute: AuthRoute = (scope, runtime) => {
   scope.post("/verify", async (request) => {
-    enforce(runtime.limits.verify, request.ip);
+    await enforce(runtime.limits.verify, request.ip);
     const params = readParams(request);
     const result = await verifyEmailToken(
       runtime,
