@@ -29,6 +29,7 @@ import { runSeedFiles } from "../../src/migrate/seed.js";
 import { applyPlatformSchema } from "../../src/platform/apply.js";
 import { observeStatements, type Statement } from "../../src/services/rest/execute.js";
 import { freePort } from "../../test/harness/free-port.js";
+import { autocannon, type Figures } from "./load.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = 32;
@@ -36,13 +37,6 @@ const POOL_SIZE = 10;
 const ROOT = new URL("../../", import.meta.url).pathname;
 const EXAMPLE = path.join(ROOT, "examples/crm");
 const ACME = "00000000-0000-4000-8000-00000000a001";
-
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "groundwork-bench-"));
 chmodSync(dir, 0o755);
@@ -97,7 +91,14 @@ try {
   const db = connectDatabase({ adminUrl, apiUrl, poolSize: POOL_SIZE });
   const app = await buildServer({ config, db, logLevel: "silent" });
   const url = await listen(app, config);
-  const token = await new SignJWT({ sub: rows[0]?.id, role: "authenticated", aud: "authenticated" })
+  // The claims the example's access token hook adds: the active tenant and the role in it.
+  const appMetadata = { tenant_id: ACME, tenant_role: "admin" };
+  const token = await new SignJWT({
+    sub: rows[0]?.id,
+    role: "authenticated",
+    aud: "authenticated",
+    app_metadata: appMetadata,
+  })
     .setProtectedHeader({ alg: "HS256" })
     .setExpirationTime("2h")
     .sign(new TextEncoder().encode(config.jwt.secret));
@@ -152,10 +153,13 @@ try {
     const statement = captured as Statement | null;
     if (!statement) throw new Error("no statement captured");
 
-    const api = await autocannon(url + scenario.path, scenario.method, headers, scenario.body);
+    const api = await autocannon(url + scenario.path, scenario.method, headers, scenario.body, {
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+    });
     const context: RequestContext = {
       role: "authenticated",
-      claims: { sub: rows[0]?.id, role: "authenticated", aud: "authenticated" },
+      claims: { sub: rows[0]?.id, role: "authenticated", aud: "authenticated", app_metadata: appMetadata },
       token,
       headers: { ...headers, host: new URL(url).host, "x-forwarded-for": "127.0.0.1" },
       cookies: {},
@@ -196,40 +200,6 @@ try {
 } finally {
   await cluster.stop();
   rmSync(dir, { recursive: true, force: true });
-}
-
-async function autocannon(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<Figures> {
-  const args = [
-    path.join(ROOT, "node_modules/autocannon/autocannon.js"),
-    "-c",
-    String(CONNECTIONS),
-    "-d",
-    String(SECONDS),
-    "-j",
-  ];
-  args.push("-m", method, "--warmup", "[", "-c", String(CONNECTIONS), "-d", "3", "]");
-  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
-  if (body !== undefined) args.push("-b", body);
-  args.push(url);
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
-  // With --warmup autocannon prints the warmup's report first; the last line is the run's.
-  const report = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
-    requests: { average: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  return {
-    rps: report.requests.average,
-    p50: report.latency.p50,
-    p99: report.latency.p99,
-    errors: report.errors + report.non2xx,
-  };
 }
 
 function rawDriver(job: object): Promise<Figures> {

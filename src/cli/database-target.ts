@@ -7,6 +7,34 @@ import { readRunningState } from "../stack/state-file.js";
 import { UsageError } from "./usage-error.js";
 
 /**
+ * The `--db-url URL` / `--target NAME` pair every command that acts on a database takes, as the
+ * URL to hand {@link withDatabaseUrl} (undefined when neither is given). A target's URL is read
+ * from the environment variable its `[targets.NAME] url_env` names.
+ */
+export function databaseUrlFromFlags(
+  config: Config,
+  flags: { readonly dbUrl?: string; readonly target?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (flags.dbUrl !== undefined && flags.target !== undefined) {
+    throw new UsageError("--db-url and --target name two databases: give one");
+  }
+  if (flags.target === undefined) return flags.dbUrl;
+  const target = config.targets[flags.target];
+  if (!target) {
+    const known = Object.keys(config.targets);
+    throw new UsageError(
+      `unknown target "${flags.target}" (groundwork.toml defines ${known.length > 0 ? known.join(", ") : "no [targets.NAME]"})`,
+    );
+  }
+  const url = env[target.urlEnv];
+  if (!url) {
+    throw new UsageError(`target "${flags.target}" reads its URL from ${target.urlEnv}, which is not set`);
+  }
+  return url;
+}
+
+/**
  * Runs `fn` with the URL of the database a command acts on: `--db-url`, else the configured
  * database URL, else the running local stack's, else the embedded cluster started just for this
  * command (and stopped after).

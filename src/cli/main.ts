@@ -30,7 +30,11 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./commands/migration.js")).migrationCommand,
     summary: "new | list | up",
   },
-  db: { load: async () => (await import("./commands/db.js")).dbCommand, summary: "reset" },
+  db: { load: async () => (await import("./commands/db.js")).dbCommand, summary: "reset | lint" },
+  test: {
+    load: async () => (await import("./commands/test.js")).testCommand,
+    summary: "rls: prove the row-level security access matrix",
+  },
 };
 
 const HELP = `groundwork — a Supabase-compatible backend for multi-tenant apps, in one process.

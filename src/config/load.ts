@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
+import { readAudit, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { TableReader } from "./reader.js";
 import type {
@@ -106,6 +107,8 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     functions: readFunctions(supabase.section("functions")),
     jwt: await jwtKeysFor(jwtSecret),
     targets: readTargets(groundwork.section("targets")),
+    audit: readAudit(groundwork.section("audit")),
+    lint: readLint(groundwork.section("lint")),
     logLevel: logLevel as Config["logLevel"],
   };
   return deepFreeze(config);

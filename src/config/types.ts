@@ -116,6 +116,25 @@ export interface JwtKeys {
   readonly isWellKnownSecret: boolean;
 }
 
+/** The audit log (`groundwork.toml` `[audit]`; docs/audit.md). */
+export interface AuditConfig {
+  /**
+   * Days an audit entry is kept (`retention_days`); the server deletes older entries hourly. Null
+   * (the default): entries are kept forever.
+   */
+  readonly retentionDays: number | null;
+}
+
+/** `groundwork db lint` (`groundwork.toml` `[lint]`; docs/cli/db-lint.md). */
+export interface LintConfig {
+  /**
+   * Findings left out of the report and the exit code (`exclude`): a lint name
+   * (`rls_enabled_no_policy`), a finding id (`rls_enabled_no_policy_public_jobs`), or either with
+   * `*` wildcards.
+   */
+  readonly exclude: readonly string[];
+}
+
 /** A remote database named in `groundwork.toml` `[targets.NAME]`. */
 export interface TargetConfig {
   readonly name: string;
@@ -141,5 +160,7 @@ export interface Config {
   readonly functions: Readonly<Record<string, FunctionConfig>>;
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
+  readonly audit: AuditConfig;
+  readonly lint: LintConfig;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }

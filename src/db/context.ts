@@ -63,7 +63,7 @@ export async function withContext<T>(
   try {
     // BEGIN and every setting in one round trip. The values are inlined as E'' literals because a
     // multi-statement simple query cannot bind parameters; escapeLiteral makes that safe.
-    await client.query(`${beginStatement(options)}; select ${settingCalls(ctx, options).join(", ")}`);
+    await client.query(`${beginStatement(options)}; ${contextSettingsStatement(ctx, options)}`);
     const result = await fn(client, { rollback: () => (rollback = true) });
     await client.query(rollback ? "rollback" : "commit");
     return result;
@@ -81,6 +81,16 @@ export async function withContext<T>(
 
 function beginStatement(options: TransactionOptions): string {
   return `begin isolation level read committed ${options.readOnly ? "read only" : "read write"}`;
+}
+
+/**
+ * The `select set_config(...)` statement that makes the current transaction run as `ctx`: the
+ * settings {@link withContext} opens every request with. Exported for the one other place that
+ * must impersonate exactly as the data API does: `groundwork test rls`, which runs each cell of
+ * its matrix in a savepoint of one transaction.
+ */
+export function contextSettingsStatement(ctx: RequestContext, options: TransactionOptions = {}): string {
+  return `select ${settingCalls(ctx, options).join(", ")}`;
 }
 
 function settingCalls(ctx: RequestContext, options: TransactionOptions): string[] {

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import type { Config } from "../config/index.js";
 import type { Database } from "../db/pool.js";
+import { startAuditRetention } from "../platform/audit-retention.js";
 import type { Service, ServiceDeps } from "../services/service.js";
 import { isLoopback } from "./addresses.js";
 import { createLogger } from "./logger.js";
@@ -41,6 +42,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   for (const service of SERVICES) {
     await app.register(asPlugin(service, deps), { prefix: service.prefix });
   }
+
+  // Deletes audit entries past `[audit] retention_days`, hourly (nothing when it is unset).
+  const retention = startAuditRetention(db.admin, config.audit.retentionDays, {
+    onRun: (run) => {
+      if ("error" in run) app.log.warn({ err: run.error }, "audit retention failed");
+      else if ("deleted" in run && run.deleted > 0) app.log.info({ deleted: run.deleted }, "audit retention");
+    },
+  });
+  app.addHook("onClose", () => retention.stop());
   return app;
 }
 

@@ -5,18 +5,32 @@ import type { TestServer } from "../harness/server.js";
 export const ACME = "00000000-0000-4000-8000-00000000a001";
 export const GLOBEX = "00000000-0000-4000-8000-00000000b001";
 
-/** An access token for a seeded user, signed like the auth service signs them. */
+/**
+ * An access token for a seeded user, signed like the auth service signs them, with the
+ * app_metadata the example project's access token hook adds (active tenant and role in it).
+ */
 export async function userToken(
   server: TestServer,
   email: string,
   claims: Record<string, unknown> = {},
 ): Promise<string> {
-  const { rows } = await server.database.query<{ id: string }>("select id from auth.users where email = $1", [
-    email,
-  ]);
+  const { rows } = await server.database.query<{ id: string; app_metadata: Record<string, unknown> }>(
+    `select u.id,
+            groundwork.access_token_hook(jsonb_build_object('user_id', u.id,
+              'claims', jsonb_build_object('app_metadata', coalesce(u.raw_app_meta_data, '{}')))) -> 'claims' -> 'app_metadata' as app_metadata
+     from auth.users u where u.email = $1`,
+    [email],
+  );
   const id = rows[0]?.id;
   if (!id) throw new Error(`no seeded user ${email}`);
-  return new SignJWT({ sub: id, role: "authenticated", aud: "authenticated", email, ...claims })
+  return new SignJWT({
+    sub: id,
+    role: "authenticated",
+    aud: "authenticated",
+    email,
+    app_metadata: rows[0]?.app_metadata,
+    ...claims,
+  })
     .setProtectedHeader({ alg: "HS256" })
     .setIssuedAt()
     .setExpirationTime("1h")

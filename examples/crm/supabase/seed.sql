@@ -1,7 +1,9 @@
--- Demo data for local development: one tenant, and the three test users of the sales team
--- created in SQL with pgcrypto the way many Supabase projects seed them (they can sign in).
+-- Demo data for local development: two tenants, and the test users of seed 001's sales team
+-- created in SQL with pgcrypto the way many Supabase projects seed them (they can sign in with
+-- TestPass123!). Their roles are memberships in Groundwork's tenancy kit; the role in
+-- user_metadata is only a label (users can edit user_metadata, so no policy reads it).
 
-insert into public.tenants (id, name, slug) values
+insert into groundwork.tenants (id, name, slug) values
   ('00000000-0000-4000-8000-00000000a001', 'Acme Foods', 'acme-foods'),
   ('00000000-0000-4000-8000-00000000b001', 'Globex Distribution', 'globex');
 
@@ -18,15 +20,24 @@ from (values
   ('globex.admin@test.local', 'Globex Admin', 'admin')
 ) as u (email, full_name, role);
 
-insert into public.sales (id, tenant_id, user_id, first_name, last_name, email, role, administrator)
-select extensions.uuid_generate_v5(extensions.uuid_ns_dns(), 'sales:' || u.email), u.tenant_id,
-       extensions.uuid_generate_v5(extensions.uuid_ns_dns(), u.email), u.first_name, u.last_name, u.email, u.role, u.role = 'admin'
+insert into groundwork.memberships (user_id, tenant_id, role, is_active)
+select extensions.uuid_generate_v5(extensions.uuid_ns_dns(), m.email), m.tenant_id, m.role, true
 from (values
-  ('00000000-0000-4000-8000-00000000a001'::uuid, 'admin@test.local', 'Admin', 'User', 'admin'),
-  ('00000000-0000-4000-8000-00000000a001'::uuid, 'director@test.local', 'Sales', 'Director', 'sales_director'),
-  ('00000000-0000-4000-8000-00000000a001'::uuid, 'manager@test.local', 'Account', 'Manager', 'account_manager'),
-  ('00000000-0000-4000-8000-00000000b001'::uuid, 'globex.admin@test.local', 'Globex', 'Admin', 'admin')
-) as u (tenant_id, email, first_name, last_name, role);
+  ('00000000-0000-4000-8000-00000000a001'::uuid, 'admin@test.local', 'admin'),
+  ('00000000-0000-4000-8000-00000000a001'::uuid, 'director@test.local', 'sales_director'),
+  ('00000000-0000-4000-8000-00000000a001'::uuid, 'manager@test.local', 'account_manager'),
+  ('00000000-0000-4000-8000-00000000b001'::uuid, 'globex.admin@test.local', 'admin')
+) as m (tenant_id, email, role);
+
+insert into public.sales (id, tenant_id, user_id, first_name, last_name, email)
+select extensions.uuid_generate_v5(extensions.uuid_ns_dns(), 'sales:' || u.email), u.tenant_id,
+       extensions.uuid_generate_v5(extensions.uuid_ns_dns(), u.email), u.first_name, u.last_name, u.email
+from (values
+  ('00000000-0000-4000-8000-00000000a001'::uuid, 'admin@test.local', 'Admin', 'User'),
+  ('00000000-0000-4000-8000-00000000a001'::uuid, 'director@test.local', 'Sales', 'Director'),
+  ('00000000-0000-4000-8000-00000000a001'::uuid, 'manager@test.local', 'Account', 'Manager'),
+  ('00000000-0000-4000-8000-00000000b001'::uuid, 'globex.admin@test.local', 'Globex', 'Admin')
+) as u (tenant_id, email, first_name, last_name);
 
 insert into public.products (tenant_id, name, sku, category, unit_price) values
   ('00000000-0000-4000-8000-00000000a001', 'Organic Oat Milk 1L', 'ACME-OAT-1L', 'beverages', 2.49),

@@ -10,6 +10,7 @@ export const dbHelp = `Database commands.
 
 Usage:
   groundwork db reset [--db-url URL]   recreate the database: platform schema, every migration, seed.sql
+  groundwork db lint [options]         check for security and performance mistakes (db lint --help)
 
 Options:
   --workdir DIR   the project folder (default: the current folder)`;
@@ -27,7 +28,8 @@ export async function dbCommand(argv: readonly string[]): Promise<number> {
     print(dbHelp);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== "reset") throw new UsageError(`unknown subcommand "db ${sub}" (expected reset)`);
+  if (sub === "lint") return (await import("./db-lint.js")).dbLintCommand(rest);
+  if (sub !== "reset") throw new UsageError(`unknown subcommand "db ${sub}" (expected reset or lint)`);
   const { values } = parseCommandArgs(rest, { "db-url": { type: "string" } });
   if (values.help) {
     print(dbHelp);

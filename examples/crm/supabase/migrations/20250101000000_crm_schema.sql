@@ -1,23 +1,18 @@
 -- The CRM of a sales team, multi-tenant: each tenant is a company using the CRM, and every
 -- tenant table carries tenant_id (also the distribution column if the data ever moves to Citus).
+-- Tenants and who belongs to them with which role live in Groundwork's tenancy kit
+-- (groundwork.tenants, groundwork.memberships; docs/tenancy.md); the next migration protects
+-- these tables with it.
 
-create table public.tenants (
-  id uuid primary key default gen_random_uuid(),
-  name text not null check (length(trim(name)) > 0),
-  slug text not null unique check (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
-  created_at timestamptz not null default now()
-);
-
--- A sales person of a tenant; user_id links them to a login.
+-- A sales person of a tenant: the people the CRM's records are assigned to (sales_id). user_id
+-- links them to a login; their role in the tenant is their membership's (groundwork.memberships).
 create table public.sales (
   id uuid primary key default gen_random_uuid(),
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   user_id uuid references auth.users (id) on delete set null,
   first_name text not null,
   last_name text not null,
   email text not null check (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
-  role text not null default 'account_manager' check (role in ('admin', 'sales_director', 'account_manager')),
-  administrator boolean not null default false,
   disabled boolean not null default false,
   created_at timestamptz not null default now(),
   unique (tenant_id, email),
@@ -26,7 +21,7 @@ create table public.sales (
 
 create table public.organizations (
   id bigint generated always as identity primary key,
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   name text not null check (length(trim(name)) > 0),
   sector text,
   size text check (size in ('1', '2-10', '11-50', '51-200', '201-500', '500+')),
@@ -43,7 +38,7 @@ create table public.organizations (
 
 create table public.contacts (
   id bigint generated always as identity primary key,
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   organization_id bigint references public.organizations (id) on delete set null,
   first_name text not null,
   last_name text not null,
@@ -62,7 +57,7 @@ create table public.contacts (
 
 create table public.products (
   id bigint generated always as identity primary key,
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   name text not null check (length(trim(name)) > 0),
   sku text not null,
   category text,
@@ -79,7 +74,7 @@ create type public.opportunity_stage as enum (
 
 create table public.opportunities (
   id bigint generated always as identity primary key,
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   organization_id bigint not null references public.organizations (id) on delete cascade,
   contact_id bigint references public.contacts (id) on delete set null,
   product_id bigint references public.products (id) on delete set null,
@@ -96,7 +91,7 @@ create table public.opportunities (
 
 create table public.activities (
   id bigint generated always as identity primary key,
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   type text not null check (type in ('call', 'email', 'meeting', 'demo', 'follow_up')),
   subject text not null,
   body text,
@@ -110,7 +105,7 @@ create table public.activities (
 
 create table public.tasks (
   id bigint generated always as identity primary key,
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   title text not null check (length(trim(title)) > 0),
   type text not null default 'todo' check (type in ('todo', 'call', 'email', 'meeting', 'follow_up')),
   priority text not null default 'medium' check (priority in ('low', 'medium', 'high', 'urgent')),
@@ -124,7 +119,7 @@ create table public.tasks (
 
 create table public.notes (
   id bigint generated always as identity primary key,
-  tenant_id uuid not null references public.tenants (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
   text text not null check (length(trim(text)) > 0),
   contact_id bigint references public.contacts (id) on delete cascade,
   organization_id bigint references public.organizations (id) on delete cascade,

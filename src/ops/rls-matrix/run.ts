@@ -1,0 +1,178 @@
+import pg from "pg";
+import type { Config } from "../../config/index.js";
+import { type PlannedCell, planTableCells } from "./cells.js";
+import { anonClaims, cellContext, KIT_HOOK_URI, userClaims } from "./claims.js";
+import { hasTenancyKit, readDeclarations } from "./declarations.js";
+import { diagnose, readTableFacts, type TableFacts } from "./diagnose.js";
+import { planFixtureTables } from "./fixture-plan.js";
+import { createFixture } from "./fixtures.js";
+import { readMatrixFile, resolveMatrixFile } from "./matrix-file.js";
+import { CellRunner } from "./probe.js";
+import type { Cell, MatrixResult, Observation, Rights, TableSpec } from "./types.js";
+
+export interface RlsMatrixOptions {
+  readonly config: Config;
+  /** A matrix file for tables with hand-written policies; its tables replace their declarations. */
+  readonly matrixFile?: string;
+  /** Only these tables (as `schema.table`); default all. */
+  readonly tables?: readonly string[];
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Nothing to prove, or no kit to prove it with. */
+export class RlsMatrixSetupError extends Error {
+  override name = "RlsMatrixSetupError";
+}
+
+const METHODS = { select: "GET", list: "GET", insert: "POST", delete: "DELETE" } as const;
+
+/**
+ * Proves the access matrix against the database at `url`: in ONE transaction that is always
+ * rolled back, creates two tenants, a user per role plus a colleague and an outsider, their
+ * memberships and rows in every declared table, then runs every cell as the data API would run
+ * the request (role, full token claims through the project's access token hook, headers) and
+ * compares what happened with what the declarations allow.
+ */
+export async function runRlsMatrix(url: string, options: RlsMatrixOptions): Promise<MatrixResult> {
+  const started = Date.now();
+  const client = new pg.Client({ connectionString: url, application_name: "groundwork test rls" });
+  await client.connect();
+  try {
+    await client.query(
+      "begin; set local search_path = ''; set local lock_timeout = '5s'; set local statement_timeout = '60s'",
+    );
+    try {
+      return await proveMatrix(client, options, started);
+    } finally {
+      // Whatever happened, nothing the run created survives it.
+      await client.query("rollback");
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function proveMatrix(
+  client: pg.Client,
+  options: RlsMatrixOptions,
+  started: number,
+): Promise<MatrixResult> {
+  const { config } = options;
+  if (!(await hasTenancyKit(client))) {
+    throw new RlsMatrixSetupError(
+      "this database has no tenancy kit (groundwork.memberships): install Groundwork's platform schema first (groundwork start or groundwork db reset)",
+    );
+  }
+  const warnings: string[] = [];
+  const specs = await loadSpecs(client, options, warnings);
+  if (specs.length === 0) {
+    throw new RlsMatrixSetupError(
+      "nothing to test: no table is protected with groundwork.protect() and no --matrix file names one",
+    );
+  }
+  const roles = rolesByReach(specs.map((s) => s.rights));
+  const hookUri = await chooseHook(client, config, warnings);
+
+  const fixture = await createFixture(client, roles, await planFixtureTables(client, specs));
+  const claims = new Map<string, Record<string, unknown>>();
+  for (const role of roles) {
+    const user = fixture.users.find((u) => u.key === `role:${role}`);
+    if (user) claims.set(role, await userClaims(client, config, user, fixture.tenantB, hookUri));
+  }
+  const facts = new Map<string, TableFacts>();
+  for (const spec of specs) facts.set(spec.table, await readTableFacts(client, spec.table));
+
+  const planned = specs.flatMap((spec) => planTableCells(fixture, spec, roles));
+  const runner = new CellRunner(client, [...config.api.schemas, ...config.api.extraSearchPath]);
+  const anon = anonClaims(config);
+  const cells: Cell[] = [];
+  for (const [index, cell] of planned.entries()) {
+    const dbRole = cell.role === "anon" ? "anon" : "authenticated";
+    const ctx = cellContext(
+      dbRole,
+      cell.role === "anon" ? anon : (claims.get(cell.role) ?? {}),
+      METHODS[cell.probe as keyof typeof METHODS] ?? "PATCH",
+      cell.table,
+      `rls-${index + 1}`,
+    );
+    const observed = await runner.run(ctx, cell.statement);
+    cells.push(judge(cell, observed, specs, facts));
+    options.onProgress?.(index + 1, planned.length);
+  }
+  await runner.settle();
+  return { tables: specs, roles, cells, warnings, durationMs: Date.now() - started };
+}
+
+async function loadSpecs(
+  client: pg.Client,
+  options: RlsMatrixOptions,
+  warnings: string[],
+): Promise<TableSpec[]> {
+  const { specs: declared, missing } = await readDeclarations(client);
+  for (const table of missing) warnings.push(`${table} is declared but no longer exists; skipped`);
+  const fromFile = options.matrixFile
+    ? await resolveMatrixFile(client, options.matrixFile, readMatrixFile(options.matrixFile))
+    : [];
+  const byTable = new Map(declared.map((s) => [s.table, s]));
+  for (const spec of fromFile) byTable.set(spec.table, spec);
+  let specs = [...byTable.values()];
+  if (options.tables && options.tables.length > 0) {
+    const wanted = new Set(options.tables.map((t) => (t.includes(".") ? t : `public.${t}`)));
+    for (const table of wanted) {
+      if (!byTable.has(table)) warnings.push(`${table} is neither declared nor in the matrix file`);
+    }
+    specs = specs.filter((s) => wanted.has(s.table));
+  }
+  return specs.sort((a, b) => a.table.localeCompare(b.table));
+}
+
+/** Roles ordered by how far their rights reach (admins first), then by name. */
+export function rolesByReach(all: readonly Rights[]): string[] {
+  const reach = new Map<string, number>();
+  const rank = { none: 0, own: 1, tenant: 2 } as const;
+  for (const rights of all) {
+    for (const [role, scopes] of Object.entries(rights)) {
+      const sum = Object.values(scopes).reduce((total, scope) => total + rank[scope], 0);
+      reach.set(role, (reach.get(role) ?? 0) + sum);
+    }
+  }
+  return [...reach.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([role]) => role);
+}
+
+/** The project's access token hook; the kit's when none is configured (real tokens then lack the tenant). */
+async function chooseHook(client: pg.Client, config: Config, warnings: string[]): Promise<string | null> {
+  const configured = config.auth.customAccessTokenHook?.uri;
+  if (configured) return configured;
+  const { rows } = await client.query<{ ok: boolean }>(
+    "select to_regprocedure('groundwork.access_token_hook(jsonb)') is not null as ok",
+  );
+  warnings.push(
+    "[auth.hook.custom_access_token] is not enabled in this project: the matrix uses groundwork.access_token_hook, but real tokens will not carry the active tenant",
+  );
+  return rows[0]?.ok ? KIT_HOOK_URI : null;
+}
+
+function judge(
+  cell: PlannedCell,
+  observed: Observation,
+  specs: readonly TableSpec[],
+  facts: ReadonlyMap<string, TableFacts>,
+): Cell {
+  const { expected } = cell;
+  const pass =
+    observed.outcome !== "error" &&
+    (expected.kind === "rows" ? observed.rows === expected.count : observed.outcome === expected.kind);
+  const result = {
+    table: cell.table,
+    role: cell.role,
+    probe: cell.probe,
+    kind: cell.kind,
+    expected,
+    observed,
+    pass,
+  };
+  if (pass) return result;
+  const spec = specs.find((s) => s.table === cell.table) as TableSpec;
+  const tableFacts = facts.get(cell.table) ?? { rlsEnabled: true, policies: [] };
+  return { ...result, ...diagnose(spec, tableFacts, result) };
+}

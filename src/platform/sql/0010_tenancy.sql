@@ -1,0 +1,234 @@
+-- Tenancy: tenants, memberships (who has which role in which tenant), the helpers policies call,
+-- the custom access token hook that puts the active tenant in the token, and tenant switching.
+--
+-- The `groundwork` schema is never exposed through the data API. The API roles get USAGE on it
+-- only so that policies (which run as the caller) can call the helpers below; every table here
+-- keeps row-level security on and grants nothing it does not need.
+--
+-- Token contract (the audit log and apps rely on it; do not rename):
+--   app_metadata.tenant_id   the active tenant's id (uuid as text)
+--   app_metadata.tenant_role the caller's role in it (memberships.role)
+-- Policies never trust the token alone: every helper re-checks the membership, so removing a
+-- member or changing a role takes effect on the next request, not at the next token refresh.
+
+create schema if not exists groundwork;
+
+create table if not exists groundwork.tenants (
+  id uuid primary key default gen_random_uuid(),
+  name text not null check (length(trim(name)) > 0),
+  slug text unique check (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+  created_at timestamptz not null default now()
+);
+
+create table if not exists groundwork.memberships (
+  user_id uuid not null references auth.users (id) on delete cascade,
+  tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
+  -- The application's role names (admin, sales_director, teacher...): the keys of the rights
+  -- given to groundwork.protect().
+  role text not null check (length(trim(role)) > 0),
+  -- The tenant the access token hook puts in the user's next token; at most one per user.
+  is_active boolean not null default false,
+  created_at timestamptz not null default now(),
+  -- user_id first: every policy looks memberships up by the caller.
+  primary key (user_id, tenant_id)
+);
+create index if not exists memberships_tenant_id_idx on groundwork.memberships (tenant_id);
+create unique index if not exists memberships_one_active_idx on groundwork.memberships (user_id) where is_active;
+
+comment on table groundwork.tenants is 'Tenants (organisations) of a multi-tenant app; docs/tenancy.md.';
+comment on table groundwork.memberships is
+  'Who belongs to which tenant with which role: the one source of roles for groundwork.protect() policies.';
+
+grant usage on schema groundwork to anon, authenticated, service_role, supabase_auth_admin;
+
+-- Members read their own tenants and memberships (an app lists them in a tenant switcher, e.g.
+-- through a security_invoker view); writes go through service_role or SECURITY DEFINER
+-- functions. anon may select so that such a view answers [] rather than 401.
+alter table groundwork.tenants enable row level security;
+alter table groundwork.memberships enable row level security;
+revoke all on groundwork.tenants, groundwork.memberships from anon, authenticated;
+grant select on groundwork.tenants to anon, authenticated;
+grant select on groundwork.memberships to authenticated;
+grant all on groundwork.tenants, groundwork.memberships to service_role;
+-- The access token hook runs as supabase_auth_admin (as on Supabase) and reads memberships.
+grant select on groundwork.memberships to supabase_auth_admin;
+
+-- The claimed active tenant, if the token carries a well-formed one. Not a check by itself:
+-- the helpers below also require a membership in it.
+create or replace function groundwork.claimed_tenant_id() returns uuid
+language sql stable
+set search_path = ''
+as $$
+  select case when claim ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then claim::uuid end
+  from (select auth.jwt() -> 'app_metadata' ->> 'tenant_id' as claim) as token
+$$;
+
+-- The caller's active tenant: the token's app_metadata.tenant_id while the caller is still a
+-- member of it, else null (so `tenant_id = null` matches nothing). SECURITY DEFINER so the
+-- lookup does not go through the memberships policies; write `(select groundwork.active_tenant_id())`
+-- in policies so it runs once per statement.
+create or replace function groundwork.active_tenant_id() returns uuid
+language sql stable security definer
+set search_path = ''
+as $$
+  select m.tenant_id
+  from groundwork.memberships m
+  where m.user_id = (select auth.uid()) and m.tenant_id = (select groundwork.claimed_tenant_id())
+$$;
+
+-- The caller's role in the active tenant (memberships.role), or null.
+create or replace function groundwork.active_role() returns text
+language sql stable security definer
+set search_path = ''
+as $$
+  select m.role
+  from groundwork.memberships m
+  where m.user_id = (select auth.uid()) and m.tenant_id = (select groundwork.claimed_tenant_id())
+$$;
+
+-- Every tenant the caller belongs to, active or not. Use as `tenant_id = any ((select groundwork.user_tenant_ids())::uuid[])`.
+create or replace function groundwork.user_tenant_ids() returns uuid[]
+language sql stable security definer
+set search_path = ''
+as $$
+  select coalesce(array_agg(m.tenant_id order by m.tenant_id), '{}')
+  from groundwork.memberships m
+  where m.user_id = (select auth.uid())
+$$;
+
+-- Whether the caller has `role` in `tenant` (default: the active tenant).
+create or replace function groundwork.has_role(role text, tenant uuid default null) returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+  select exists (
+    select from groundwork.memberships m
+    where m.user_id = (select auth.uid())
+      and m.tenant_id = coalesce(tenant, (select groundwork.claimed_tenant_id()))
+      and m.role = has_role.role
+  )
+$$;
+
+-- Whether the caller has one of `roles` in `tenant` (default: the active tenant).
+create or replace function groundwork.has_any_role(roles text[], tenant uuid default null) returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+  select exists (
+    select from groundwork.memberships m
+    where m.user_id = (select auth.uid())
+      and m.tenant_id = coalesce(tenant, (select groundwork.claimed_tenant_id()))
+      and m.role = any (roles)
+  )
+$$;
+
+-- Whether the caller is a member of `tenant`, whatever the role and the active tenant.
+create or replace function groundwork.is_member(tenant uuid) returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+  select exists (
+    select from groundwork.memberships m where m.user_id = (select auth.uid()) and m.tenant_id = tenant
+  )
+$$;
+
+-- Own-row check for an owner column that holds the auth user id: `groundwork.is_self(user_id)`.
+create or replace function groundwork.is_self(owner uuid) returns boolean
+language sql stable
+set search_path = ''
+as $$
+  select owner is not null and owner = (select auth.uid())
+$$;
+
+revoke all on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_role(),
+  groundwork.user_tenant_ids(), groundwork.has_role(text, uuid), groundwork.has_any_role(text[], uuid),
+  groundwork.is_member(uuid), groundwork.is_self(uuid) from public;
+grant execute on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_role(),
+  groundwork.user_tenant_ids(), groundwork.has_role(text, uuid), groundwork.has_any_role(text[], uuid),
+  groundwork.is_member(uuid), groundwork.is_self(uuid) to anon, authenticated, service_role;
+
+drop policy if exists groundwork_members_read on groundwork.tenants;
+create policy groundwork_members_read on groundwork.tenants
+  for select to authenticated
+  using (id = any ((select groundwork.user_tenant_ids())::uuid[]));
+
+drop policy if exists groundwork_own_read on groundwork.memberships;
+create policy groundwork_own_read on groundwork.memberships
+  for select to authenticated
+  using (user_id = (select auth.uid()));
+
+drop policy if exists groundwork_auth_admin_read on groundwork.memberships;
+create policy groundwork_auth_admin_read on groundwork.memberships
+  for select to supabase_auth_admin
+  using (true);
+
+-- The custom access token hook (`[auth.hook.custom_access_token] uri =
+-- "pg-functions://postgres/groundwork/access_token_hook"`): on every sign-in and refresh, puts the
+-- active tenant (the membership marked active, else the oldest) and the role in it into
+-- app_metadata. Whatever tenant_id/tenant_role app_metadata held before is replaced or removed,
+-- so only memberships decide them.
+create or replace function groundwork.access_token_hook(event jsonb) returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  claims jsonb := coalesce(event -> 'claims', '{}');
+  app jsonb := coalesce(event -> 'claims' -> 'app_metadata', '{}') - 'tenant_id' - 'tenant_role';
+  chosen record;
+begin
+  select m.tenant_id, m.role into chosen
+  from groundwork.memberships m
+  where m.user_id = (event ->> 'user_id')::uuid
+  order by m.is_active desc, m.created_at, m.tenant_id
+  limit 1;
+  if found then
+    app := app || jsonb_build_object('tenant_id', chosen.tenant_id, 'tenant_role', chosen.role);
+  end if;
+  return jsonb_build_object('claims', jsonb_set(claims, '{app_metadata}', app));
+end
+$$;
+revoke all on function groundwork.access_token_hook(jsonb) from public, anon, authenticated, service_role;
+grant execute on function groundwork.access_token_hook(jsonb) to supabase_auth_admin;
+
+-- Makes `target` the caller's active tenant, refusing (42501) a tenant the caller is not a member
+-- of. The next token (supabase.auth.refreshSession()) carries it; until then the old token keeps
+-- the old tenant. Apps expose it through a SECURITY INVOKER wrapper in an exposed schema.
+create or replace function groundwork.switch_tenant(target uuid) returns jsonb
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  caller uuid := auth.uid();
+  member_role text;
+begin
+  if caller is null then
+    raise exception 'switching tenants needs a signed-in user' using errcode = '42501';
+  end if;
+  select m.role into member_role from groundwork.memberships m where m.user_id = caller and m.tenant_id = target;
+  if not found then
+    raise exception 'not a member of tenant %', target
+      using errcode = '42501', hint = 'A user can only switch to a tenant they are a member of.';
+  end if;
+  -- Two statements: the one-active-per-user unique index is checked row by row.
+  update groundwork.memberships set is_active = false where user_id = caller and is_active and tenant_id <> target;
+  update groundwork.memberships set is_active = true where user_id = caller and tenant_id = target;
+  return jsonb_build_object('tenant_id', target, 'tenant_role', member_role);
+end
+$$;
+revoke all on function groundwork.switch_tenant(uuid) from public, anon;
+grant execute on function groundwork.switch_tenant(uuid) to authenticated;
+
+-- The caller's tenants with their role and which one is active (for a tenant switcher).
+create or replace function groundwork.my_tenants()
+returns table (tenant_id uuid, name text, slug text, role text, active boolean)
+language sql stable security definer
+set search_path = ''
+as $$
+  select t.id, t.name, t.slug, m.role, m.is_active
+  from groundwork.memberships m
+  join groundwork.tenants t on t.id = m.tenant_id
+  where m.user_id = (select auth.uid())
+  order by t.name, t.id
+$$;
+revoke all on function groundwork.my_tenants() from public, anon;
+grant execute on function groundwork.my_tenants() to authenticated;
