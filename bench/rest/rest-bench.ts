@@ -10,11 +10,10 @@
  *
  *   npx tsx bench/rest/rest-bench.ts [seconds]
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { SignJWT } from "jose";
 import pg from "pg";
 import { loadConfig } from "../../src/config/index.js";

@@ -196,4 +196,47 @@ describe("db lint on clean databases", () => {
       await database.drop();
     }
   });
+
+  it("names each mistake made to the example's own policies", async () => {
+    const database = await createTestDatabase("crm");
+    try {
+      await database.query(`
+        alter table public.tasks disable row level security;
+        create policy "quick insert" on public.notes for insert to authenticated;
+        create policy "fix anything" on public.contacts for update to authenticated using (true);
+        create policy "metadata admins" on public.products for delete to authenticated
+          using ((select auth.jwt() -> 'user_metadata' ->> 'role') = 'admin');`);
+      const report = await runLints(database.adminUrl, await loadConfig(EXAMPLE_PROJECT, {}));
+      const serious = report.findings
+        .filter((f) => f.level !== "INFO")
+        .map((f) => `${f.level} ${f.id}: ${f.detail}`);
+      expect(serious).toEqual([
+        expect.stringMatching(/^ERROR rls_disabled_in_public_public_tasks: .*row-level security is off/),
+        expect.stringMatching(/^ERROR policy_exists_rls_disabled_public_tasks: .*they are ignored/),
+        expect.stringMatching(
+          /^ERROR rls_references_user_metadata_public_products_metadata admins: .*reads user_metadata/,
+        ),
+        expect.stringMatching(
+          /^ERROR tenant_write_policy_unchecked_public_contacts_fix anything: .*never looks at tenant_id/,
+        ),
+        expect.stringMatching(
+          /^ERROR tenant_write_policy_unchecked_public_notes_quick insert: .*has no WITH CHECK/,
+        ),
+        expect.stringMatching(/^ERROR rls_disabled_api_writable_public_tasks: /),
+        expect.stringMatching(
+          /^WARN rls_policy_always_true_public_contacts_fix anything: .*USING and WITH CHECK are always true/,
+        ),
+        expect.stringMatching(
+          /^WARN rls_policy_always_true_public_notes_quick insert: .*it has no WITH CHECK/,
+        ),
+        expect.stringMatching(/^WARN tenant_policy_unscoped_public_contacts_fix anything: /),
+        expect.stringMatching(/^WARN tenant_policy_unscoped_public_products_metadata admins: /),
+        expect.stringMatching(/^WARN multiple_permissive_policies_public_contacts_authenticated_UPDATE: /),
+        expect.stringMatching(/^WARN multiple_permissive_policies_public_notes_authenticated_INSERT: /),
+        expect.stringMatching(/^WARN multiple_permissive_policies_public_products_authenticated_DELETE: /),
+      ]);
+    } finally {
+      await database.drop();
+    }
+  });
 });

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { findEnvFiles, parseEnvFile, secretKind } from "../../src/ops/advisor/env-files.js";
 import { matchesExclusion } from "../../src/ops/advisor/exclusions.js";
 import { unwrappedCalls } from "../../src/ops/advisor/expression.js";
+import { LINTS } from "../../src/ops/advisor/lints/index.js";
 import { tempProject } from "../harness/project.js";
 import { SERVICE_ROLE_KEY } from "./env-fixture.js";
 
@@ -79,5 +81,15 @@ describe("exclusions", () => {
     [[], false],
   ])("%j -> %s", (patterns, excluded) => {
     expect(matchesExclusion(finding, patterns)).toBe(excluded);
+  });
+});
+
+describe("the lint catalogue", () => {
+  it("has unique names, and docs/cli/db-lint.md documents every lint with its level", () => {
+    const names = LINTS.map((lint) => lint.name);
+    expect(new Set(names).size).toBe(names.length);
+    const doc = readFileSync(new URL("../../docs/cli/db-lint.md", import.meta.url), "utf8");
+    const missing = LINTS.filter((lint) => !doc.includes(`#### \`${lint.name}\` — ${lint.level}`));
+    expect(missing.map((lint) => lint.name)).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { type ResetStep, resetDatabase } from "../../src/migrate/reset.js";
@@ -20,7 +22,10 @@ describe("resetDatabase", () => {
     const steps: ResetStep[] = [];
     const result = await resetDatabase(config, database.adminUrl, (step) => steps.push(step));
     expect(steps).toEqual(["recreate", "platform", "migrations", "seed"]);
-    expect(result).toMatchObject({ migrations: 2, seedFiles: 1 });
+    const migrations = readdirSync(path.join(EXAMPLE_PROJECT, "supabase", "migrations")).filter((f) =>
+      f.endsWith(".sql"),
+    );
+    expect(result).toMatchObject({ migrations: migrations.length, seedFiles: 1 });
     expect(result.platformFiles).toBeGreaterThan(0);
 
     const leftover = await database.query("select to_regclass('public.leftover') as t");

@@ -1,8 +1,7 @@
-import type { Config } from "../../config/index.js";
 import { runLints } from "../../ops/advisor/run.js";
 import { LEVELS, type Level } from "../../ops/advisor/types.js";
 import { parseCommandArgs } from "../args.js";
-import { withDatabaseUrl } from "../database-target.js";
+import { databaseUrlFromFlags, withDatabaseUrl } from "../database-target.js";
 import { reportJson, reportLines, reportPasses } from "../lint-report.js";
 import { print, printJson } from "../output.js";
 import { withProgress } from "../progress.js";
@@ -44,11 +43,8 @@ export async function dbLintCommand(argv: readonly string[]): Promise<number> {
   const level = parseLevel("--level", values.level ?? "INFO");
   const failOnText = values["fail-on"] ?? "ERROR";
   const failOn = failOnText.toLowerCase() === "none" ? null : parseLevel("--fail-on", failOnText);
-  if (values["db-url"] !== undefined && values.target !== undefined) {
-    throw new UsageError("--db-url and --target name two databases: give one");
-  }
   const config = await loadProjectConfig(values.workdir);
-  const dbUrl = values.target !== undefined ? targetUrl(config, values.target) : values["db-url"];
+  const dbUrl = databaseUrlFromFlags(config, { dbUrl: values["db-url"], target: values.target });
   const report = await withDatabaseUrl(config, dbUrl, (url) =>
     withProgress("Linting the database", () =>
       runLints(url, config, { exclude: [...config.lint.exclude, ...(values.exclude ?? [])] }),
@@ -68,18 +64,4 @@ function parseLevel(flag: string, text: string): Level {
     );
   }
   return level;
-}
-
-/** The URL of `[targets.NAME]`, read from the environment variable it names. */
-function targetUrl(config: Config, name: string): string {
-  const target = config.targets[name];
-  if (!target) {
-    const known = Object.keys(config.targets);
-    throw new UsageError(
-      `unknown target "${name}" (groundwork.toml defines ${known.length > 0 ? known.join(", ") : "no [targets.NAME]"})`,
-    );
-  }
-  const url = process.env[target.urlEnv];
-  if (!url) throw new UsageError(`target "${name}" reads its URL from ${target.urlEnv}, which is not set`);
-  return url;
 }

@@ -19,14 +19,15 @@ export class CellRunner {
   /** The rollback of the previous cell, sent with the next cell's setup to save a round trip. */
   private pending = "";
 
-  constructor(
-    private readonly client: pg.ClientBase,
-    private readonly searchPath: readonly string[],
-  ) {}
+  constructor(private readonly client: pg.ClientBase) {}
 
-  async run(ctx: RequestContext, statement: ProbeStatement): Promise<Observation> {
+  async run(
+    ctx: RequestContext,
+    statement: ProbeStatement,
+    searchPath: readonly string[],
+  ): Promise<Observation> {
     await this.client.query(
-      `${this.pending}savepoint gw_cell; ${contextSettingsStatement(ctx, { searchPath: this.searchPath })}`,
+      `${this.pending}savepoint gw_cell; ${contextSettingsStatement(ctx, { searchPath })}`,
     );
     this.pending = "rollback to savepoint gw_cell; release savepoint gw_cell; ";
     try {

@@ -5,6 +5,8 @@ const PROBES: readonly Probe[] = ["list", "select", "insert", "update", "move", 
 const KINDS: readonly RowKind[] = ["own", "tenant", "other"];
 const WIDTH = 7;
 const LABEL = 10;
+/** Failing cells listed per group before "... and N more". */
+const MAX_LISTED = 12;
 
 /**
  * The matrix for people: per table, one line per probe, a column per role x row kind (own row,
@@ -20,10 +22,11 @@ export function renderMatrix(result: MatrixResult): string[] {
   for (const warning of result.warnings) lines.push(`warning: ${warning}`);
   for (const spec of result.tables) {
     lines.push("", `${spec.table}  ${describeSpec(spec)}`);
-    lines.push(" ".repeat(LABEL) + columns.map((c) => pad(c, c === "anon" ? WIDTH : WIDTH * 3)).join(""));
+    lines.push((" ".repeat(LABEL) + columns.map((c) => pad(c, WIDTH * 3)).join("")).trimEnd());
     lines.push(
-      " ".repeat(LABEL) +
-        result.roles.map(() => KINDS.map((k) => pad(k === "tenant" ? "tenant" : k, WIDTH)).join("")).join(""),
+      (
+        " ".repeat(LABEL) + result.roles.map(() => KINDS.map((k) => pad(k, WIDTH)).join("")).join("")
+      ).trimEnd(),
     );
     const cells = result.cells.filter((c) => c.table === spec.table);
     for (const probe of PROBES) {
@@ -47,18 +50,51 @@ export function renderMatrix(result: MatrixResult): string[] {
     }
   }
   const failed = result.cells.filter((c) => !c.pass);
-  if (failed.length > 0) {
-    lines.push("", "Failures:");
-    for (const cell of failed) {
-      const spec = result.tables.find((t) => t.table === cell.table);
-      const where = cell.kind ? `, ${kindText(cell.kind, spec?.ownerColumn != null)}` : "";
-      lines.push(`  FAIL ${cell.table}  ${cell.role}  ${cell.probe}${where}`);
-      if (cell.problem) lines.push(`       ${cell.problem}`);
-      for (const cause of cell.causes ?? []) lines.push(`       -> ${cause}`);
-    }
-  }
+  if (failed.length > 0) lines.push("", "Failures:", ...failureLines(result, failed));
   lines.push("", summaryLine(result));
   return lines;
+}
+
+/** Failing cells grouped by table and likely cause, so one mistake reads as one finding. */
+function failureLines(result: MatrixResult, failed: readonly Cell[]): string[] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of failed) {
+    const key = `${cell.table}\u0000${(cell.causes ?? []).join("\u0000")}`;
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  const lines: string[] = [];
+  for (const group of groups.values()) {
+    // The worst leaks first: anon, then other tenants' rows, then rows moved out of the tenant.
+    const cells = [...group].sort((a, b) => severity(a) - severity(b));
+    const first = cells[0] as Cell;
+    const ownerMode = result.tables.find((t) => t.table === first.table)?.ownerColumn != null;
+    lines.push(`  ${first.table}: ${cells.length} cell${cells.length === 1 ? "" : "s"}`);
+    for (const cause of first.causes ?? []) lines.push(`    cause: ${cause}`);
+    for (const cell of cells.slice(0, MAX_LISTED)) {
+      const where = cell.kind ? `, ${kindText(cell.kind, ownerMode)}` : "";
+      lines.push(`    FAIL ${cell.table}  ${cell.role}  ${cell.probe}${where} -> ${outcomeText(cell)}`);
+    }
+    if (cells.length > MAX_LISTED) {
+      lines.push(`    ... and ${cells.length - MAX_LISTED} more (--json or --junit list every cell)`);
+    }
+  }
+  return lines;
+}
+
+function severity(cell: Cell): number {
+  if (cell.role === "anon") return 0;
+  if (cell.kind === "other") return 1;
+  return cell.probe === "move" ? 2 : 3;
+}
+
+/** `ALLOWED (1 row changed), expected denied`, `sees 5 of the test rows, expected 4`... */
+function outcomeText(cell: Cell): string {
+  const { expected, observed } = cell;
+  if (observed.outcome === "error")
+    return `ERROR ${observed.code ?? ""}: ${observed.message ?? observed.how}`;
+  if (expected.kind === "rows")
+    return `sees ${observed.rows ?? 0} of the test rows, expected ${expected.count}`;
+  return `${observed.outcome.toUpperCase()} (${observed.how}), expected ${expected.kind}`;
 }
 
 /** `496 cells: 496 passed, 0 failed (0.9 s)`. */

@@ -8,7 +8,7 @@ import { planFixtureTables } from "./fixture-plan.js";
 import { createFixture } from "./fixtures.js";
 import { readMatrixFile, resolveMatrixFile } from "./matrix-file.js";
 import { CellRunner } from "./probe.js";
-import type { Cell, MatrixResult, Observation, Rights, TableSpec } from "./types.js";
+import type { Cell, MatrixResult, Observation, Probe, Rights, TableSpec } from "./types.js";
 
 export interface RlsMatrixOptions {
   readonly config: Config;
@@ -24,7 +24,12 @@ export class RlsMatrixSetupError extends Error {
   override name = "RlsMatrixSetupError";
 }
 
-const METHODS = { select: "GET", list: "GET", insert: "POST", delete: "DELETE" } as const;
+/** The HTTP method of the data API request a probe stands for. */
+function methodOf(probe: Probe): string {
+  if (probe === "select" || probe === "list") return "GET";
+  if (probe === "insert") return "POST";
+  return probe === "delete" ? "DELETE" : "PATCH";
+}
 
 /**
  * Proves the access matrix against the database at `url`: in ONE transaction that is always
@@ -83,7 +88,7 @@ async function proveMatrix(
   for (const spec of specs) facts.set(spec.table, await readTableFacts(client, spec.table));
 
   const planned = specs.flatMap((spec) => planTableCells(fixture, spec, roles));
-  const runner = new CellRunner(client, [...config.api.schemas, ...config.api.extraSearchPath]);
+  const runner = new CellRunner(client);
   const anon = anonClaims(config);
   const cells: Cell[] = [];
   for (const [index, cell] of planned.entries()) {
@@ -91,11 +96,13 @@ async function proveMatrix(
     const ctx = cellContext(
       dbRole,
       cell.role === "anon" ? anon : (claims.get(cell.role) ?? {}),
-      METHODS[cell.probe as keyof typeof METHODS] ?? "PATCH",
+      methodOf(cell.probe),
       cell.table,
       `rls-${index + 1}`,
     );
-    const observed = await runner.run(ctx, cell.statement);
+    // The search_path the data API sets: the table's schema, then [api] extra_search_path.
+    const searchPath = [cell.table.split(".")[0] ?? "public", ...config.api.extraSearchPath];
+    const observed = await runner.run(ctx, cell.statement, searchPath);
     cells.push(judge(cell, observed, specs, facts));
     options.onProgress?.(index + 1, planned.length);
   }

@@ -53,14 +53,25 @@ grant all on groundwork.tenants, groundwork.memberships to service_role;
 -- The access token hook runs as supabase_auth_admin (as on Supabase) and reads memberships.
 grant select on groundwork.memberships to supabase_auth_admin;
 
+-- The helpers below are PL/pgSQL on purpose: PL/pgSQL caches the plans of its queries for the
+-- session, where a non-inlined SQL function (SECURITY DEFINER or SET search_path) is planned
+-- again on every call. Policies call them once per statement (wrapped in a select, an initPlan),
+-- so this is what row-level security costs per request (bench/tenancy).
+
 -- The claimed active tenant, if the token carries a well-formed one. Not a check by itself:
 -- the helpers below also require a membership in it.
 create or replace function groundwork.claimed_tenant_id() returns uuid
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select case when claim ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then claim::uuid end
-  from (select auth.jwt() -> 'app_metadata' ->> 'tenant_id' as claim) as token
+declare
+  claim text := auth.jwt() -> 'app_metadata' ->> 'tenant_id';
+begin
+  if claim ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return claim::uuid;
+  end if;
+  return null;
+end
 $$;
 
 -- The caller's active tenant: the token's app_metadata.tenant_id while the caller is still a
@@ -68,68 +79,118 @@ $$;
 -- lookup does not go through the memberships policies; write `(select groundwork.active_tenant_id())`
 -- in policies so it runs once per statement.
 create or replace function groundwork.active_tenant_id() returns uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select m.tenant_id
+declare
+  claim text := auth.jwt() -> 'app_metadata' ->> 'tenant_id';
+  result uuid;
+begin
+  if claim is null or claim !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return null;
+  end if;
+  select m.tenant_id into result
   from groundwork.memberships m
-  where m.user_id = (select auth.uid()) and m.tenant_id = (select groundwork.claimed_tenant_id())
+  where m.user_id = auth.uid() and m.tenant_id = claim::uuid;
+  return result;
+end
+$$;
+
+-- The active tenant if the caller's role in it is one of `roles`, else null: a tenant check and a
+-- role check in one lookup. What groundwork.protect() policies call:
+-- `tenant_id = (select groundwork.active_tenant_for('{admin,editor}'))`.
+create or replace function groundwork.active_tenant_for(roles text[]) returns uuid
+language plpgsql stable security definer
+set search_path = ''
+as $$
+declare
+  claim text := auth.jwt() -> 'app_metadata' ->> 'tenant_id';
+  result uuid;
+begin
+  if claim is null or claim !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return null;
+  end if;
+  select m.tenant_id into result
+  from groundwork.memberships m
+  where m.user_id = auth.uid() and m.tenant_id = claim::uuid and m.role = any (roles);
+  return result;
+end
 $$;
 
 -- The caller's role in the active tenant (memberships.role), or null.
 create or replace function groundwork.active_role() returns text
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select m.role
+declare
+  claim text := auth.jwt() -> 'app_metadata' ->> 'tenant_id';
+  result text;
+begin
+  if claim is null or claim !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return null;
+  end if;
+  select m.role into result
   from groundwork.memberships m
-  where m.user_id = (select auth.uid()) and m.tenant_id = (select groundwork.claimed_tenant_id())
+  where m.user_id = auth.uid() and m.tenant_id = claim::uuid;
+  return result;
+end
 $$;
 
 -- Every tenant the caller belongs to, active or not. Use as `tenant_id = any ((select groundwork.user_tenant_ids())::uuid[])`.
 create or replace function groundwork.user_tenant_ids() returns uuid[]
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select coalesce(array_agg(m.tenant_id order by m.tenant_id), '{}')
+declare
+  result uuid[];
+begin
+  select coalesce(array_agg(m.tenant_id order by m.tenant_id), '{}') into result
   from groundwork.memberships m
-  where m.user_id = (select auth.uid())
+  where m.user_id = auth.uid();
+  return result;
+end
 $$;
 
 -- Whether the caller has `role` in `tenant` (default: the active tenant).
 create or replace function groundwork.has_role(role text, tenant uuid default null) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select from groundwork.memberships m
-    where m.user_id = (select auth.uid())
-      and m.tenant_id = coalesce(tenant, (select groundwork.claimed_tenant_id()))
+    where m.user_id = auth.uid()
+      and m.tenant_id = coalesce(has_role.tenant, groundwork.claimed_tenant_id())
       and m.role = has_role.role
-  )
+  );
+end
 $$;
 
 -- Whether the caller has one of `roles` in `tenant` (default: the active tenant).
 create or replace function groundwork.has_any_role(roles text[], tenant uuid default null) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select from groundwork.memberships m
-    where m.user_id = (select auth.uid())
-      and m.tenant_id = coalesce(tenant, (select groundwork.claimed_tenant_id()))
+    where m.user_id = auth.uid()
+      and m.tenant_id = coalesce(has_any_role.tenant, groundwork.claimed_tenant_id())
       and m.role = any (roles)
-  )
+  );
+end
 $$;
 
 -- Whether the caller is a member of `tenant`, whatever the role and the active tenant.
 create or replace function groundwork.is_member(tenant uuid) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
-    select from groundwork.memberships m where m.user_id = (select auth.uid()) and m.tenant_id = tenant
-  )
+begin
+  return exists (
+    select from groundwork.memberships m where m.user_id = auth.uid() and m.tenant_id = is_member.tenant
+  );
+end
 $$;
 
 -- Own-row check for an owner column that holds the auth user id: `groundwork.is_self(user_id)`.
@@ -137,13 +198,15 @@ create or replace function groundwork.is_self(owner uuid) returns boolean
 language sql stable
 set search_path = ''
 as $$
-  select owner is not null and owner = (select auth.uid())
+  select owner is not null and owner = auth.uid()
 $$;
 
-revoke all on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_role(),
+revoke all on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_tenant_for(text[]),
+  groundwork.active_role(),
   groundwork.user_tenant_ids(), groundwork.has_role(text, uuid), groundwork.has_any_role(text[], uuid),
   groundwork.is_member(uuid), groundwork.is_self(uuid) from public;
-grant execute on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_role(),
+grant execute on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_tenant_for(text[]),
+  groundwork.active_role(),
   groundwork.user_tenant_ids(), groundwork.has_role(text, uuid), groundwork.has_any_role(text[], uuid),
   groundwork.is_member(uuid), groundwork.is_self(uuid) to anon, authenticated, service_role;
 

@@ -123,6 +123,71 @@ $$;
 revoke all on function groundwork.owned_ids(regclass), groundwork.normalize_rights(jsonb) from public;
 grant execute on function groundwork.owned_ids(regclass) to anon, authenticated, service_role;
 
+-- The helper protect() generates for an owner table: public.sales -> groundwork.owned_sales_ids,
+-- crm.people -> groundwork.owned_crm_people_ids.
+create or replace function groundwork.owner_helper_name(owner_table regclass) returns name
+language sql stable
+set search_path = ''
+as $$
+  select (left('owned_' || case when n.nspname = 'public' then '' else n.nspname || '_' end || c.relname, 59) || '_ids')::name
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where c.oid = owner_table
+$$;
+
+-- Creates or replaces groundwork.owned_<table>_ids(): the keys of the owner table's rows whose user
+-- column is the caller (in the active tenant when the table has a tenant column). Generated with
+-- static SQL rather than one generic function with dynamic SQL, so that PL/pgSQL caches its plan:
+-- policies call it on every statement. Returns the helper's name.
+create or replace function groundwork.create_owner_helper(
+  owner_table regclass, key_column name, user_column name, tenant_column name
+) returns name
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  helper name := groundwork.owner_helper_name(owner_table);
+  marker text := format('groundwork.protect: the caller''s keys in %s', owner_table);
+  existing text;
+  tenant_filter text := '';
+  -- Without a well-formed tenant claim, nobody owns rows of a tenant-scoped owner table.
+  guard text := 'false';
+begin
+  select obj_description(p.oid, 'pg_proc') into existing
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  where n.nspname = 'groundwork' and p.proname = helper and p.pronargs = 0;
+  if existing is distinct from marker and existing is not null then
+    raise exception 'groundwork.%() already exists for something else (%)', helper, existing using errcode = '42723';
+  end if;
+  if tenant_column is not null then
+    tenant_filter := format(' and o.%I = claim::uuid', tenant_column);
+    guard := 'claim is null or claim !~* ' || quote_literal('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$');
+  end if;
+  execute format($create$
+    create or replace function groundwork.%I() returns uuid[]
+    language plpgsql stable security definer
+    set search_path = ''
+    as $body$
+    declare
+      claim text := auth.jwt() -> 'app_metadata' ->> 'tenant_id';
+      result uuid[];
+    begin
+      if %s then
+        return '{}';
+      end if;
+      select coalesce(array_agg(o.%I), '{}') into result from %s o where o.%I = auth.uid()%s;
+      return result;
+    end
+    $body$
+  $create$, helper, guard, key_column, owner_table, user_column, tenant_filter);
+  execute format('comment on function groundwork.%I() is %L', helper, marker);
+  execute format('revoke all on function groundwork.%I() from public', helper);
+  execute format('grant execute on function groundwork.%I() to anon, authenticated, service_role', helper);
+  return helper;
+end
+$$;
+revoke all on function groundwork.owner_helper_name(regclass),
+  groundwork.create_owner_helper(regclass, name, name, name) from public;
+
 -- Checks and fills the declaration's owner fields; raises 22023 naming the problem.
 create or replace function groundwork.protect_owner_spec(
   target regclass, tenant_column name, owner_column name, owner_table regclass, owner_user_column name

@@ -88,7 +88,9 @@ begin
   execute format('alter table %s enable row level security', target);
 
   if owner ->> 'owner_table' is not null then
-    own_expr := format('%I = any ((select groundwork.owned_ids(%L::regclass))::uuid[])', owner_column, owner ->> 'owner_table');
+    own_expr := format('%I = any ((select groundwork.%I())::uuid[])', owner_column,
+      groundwork.create_owner_helper(owner_table, owner ->> 'owner_table_key', owner ->> 'owner_user_column',
+        owner ->> 'owner_tenant_column'));
   elsif owner_column is not null then
     own_expr := format('%I = (select auth.uid())', owner_column);
   end if;
@@ -100,14 +102,18 @@ begin
     from jsonb_each(normalized) r;
     -- No role may do this: no policy, so RLS denies it.
     continue when cardinality(tenant_roles) + cardinality(own_roles) = 0;
+    -- One lookup decides tenant and role: active_tenant_for(roles) is the active tenant only when
+    -- the caller's role in it is one of them. Tenant-scope roles first, so they never pay for the
+    -- owner lookup.
     parts := '{}';
     if cardinality(tenant_roles) > 0 then
-      parts := parts || format('(select groundwork.active_role()) = any (%L::text[])', tenant_roles);
+      parts := parts || format('%I = (select groundwork.active_tenant_for(%L::text[]))', tenant_column, tenant_roles);
     end if;
     if cardinality(own_roles) > 0 then
-      parts := parts || format('((select groundwork.active_role()) = any (%L::text[]) and %s)', own_roles, own_expr);
+      parts := parts || format('(%I = (select groundwork.active_tenant_for(%L::text[])) and %s)',
+        tenant_column, own_roles, own_expr);
     end if;
-    expr := format('%I = (select groundwork.active_tenant_id()) and (%s)', tenant_column, array_to_string(parts, ' or '));
+    expr := array_to_string(parts, ' or ');
     execute format('create policy %I on %s as permissive for %s to authenticated %s',
       'groundwork_' || command, target, command,
       case command

@@ -7,11 +7,21 @@
 
 create schema if not exists groundwork;
 
+-- An enum rather than a checked text: a CHECK is set up again for every statement, and every
+-- audited change is one INSERT statement of its own.
+do $$
+begin
+  if not exists (select from pg_type where typname = 'audit_operation' and typnamespace = 'groundwork'::regnamespace) then
+    create type groundwork.audit_operation as enum ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE');
+  end if;
+end
+$$;
+
 create table if not exists groundwork.audit_log (
   id bigint generated always as identity primary key,
   -- Transaction time: every change of one request shares it; id orders them.
   ts timestamptz not null default now(),
-  op text not null check (op in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')),
+  op groundwork.audit_operation not null,
   table_oid oid not null,
   table_schema name not null,
   table_name name not null,
@@ -31,8 +41,7 @@ create table if not exists groundwork.audit_log (
   client_ip text,
   user_agent text,
   claims jsonb,
-  txid bigint not null default txid_current(),
-  constraint audit_log_names_a_row check (op = 'TRUNCATE' or coalesce(record_id, old_record_id) is not null)
+  txid bigint not null default txid_current()
 );
 
 create index if not exists audit_log_record_id_idx on groundwork.audit_log (record_id) where record_id is not null;
@@ -63,8 +72,8 @@ as $$
   where old_record -> n.key is distinct from n.value
 $$;
 
--- A uuid from text, or null when the text is not one: an odd claim or column value must never
--- make the audited write fail.
+-- A uuid from text, or null when the text is not one (the read policy below takes the claimed
+-- tenant through it, so a malformed claim reads nothing instead of failing).
 create or replace function groundwork.audit_uuid(value text) returns uuid
 language sql immutable
 set search_path = ''
@@ -74,7 +83,10 @@ $$;
 
 -- The trigger function of audited tables. SECURITY DEFINER: the API roles hold no INSERT on the
 -- audit log (nobody may write it directly), the trigger writes on their behalf. Arguments (set by
--- enable_audit): the primary key columns as a text[] literal, the tenant column or ''.
+-- enable_audit): the primary key columns as a text[] literal, the tenant column or ''. It runs
+-- for every audited row, so it calls no helper functions (each call of a function with its own
+-- search_path costs a context switch): the record id and the uuid checks are written out here,
+-- the same formulas as groundwork.audit_record_id and groundwork.audit_uuid.
 create or replace function groundwork.audit_change() returns trigger
 language plpgsql
 security definer
@@ -85,28 +97,42 @@ declare
   tenant_column text := nullif(tg_argv[1], '');
   claims jsonb := nullif(current_setting('request.jwt.claims', true), '')::jsonb;
   headers jsonb := nullif(current_setting('request.headers', true), '')::jsonb;
+  sub text := coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''), claims ->> 'sub');
   new_record jsonb;
   old_record jsonb;
   new_pk jsonb;
   old_pk jsonb;
+  tenant text;
 begin
-  if tg_op in ('INSERT', 'UPDATE') then
+  if tg_op = 'INSERT' or tg_op = 'UPDATE' then
     new_record := to_jsonb(new);
-    select jsonb_object_agg(c, new_record -> c) into new_pk from unnest(pk_columns) as c;
+    if cardinality(pk_columns) = 1 then
+      new_pk := jsonb_build_object(pk_columns[1], new_record -> pk_columns[1]);
+    else
+      select jsonb_object_agg(c, new_record -> c) into new_pk from unnest(pk_columns) as c;
+    end if;
   end if;
-  if tg_op in ('UPDATE', 'DELETE') then
+  if tg_op = 'UPDATE' or tg_op = 'DELETE' then
     old_record := to_jsonb(old);
-    select jsonb_object_agg(c, old_record -> c) into old_pk from unnest(pk_columns) as c;
+    if cardinality(pk_columns) = 1 then
+      old_pk := jsonb_build_object(pk_columns[1], old_record -> pk_columns[1]);
+    else
+      select jsonb_object_agg(c, old_record -> c) into old_pk from unnest(pk_columns) as c;
+    end if;
   end if;
+  tenant := coalesce(new_record, old_record) ->> tenant_column;
+  -- An odd claim or column value must never make the audited write fail: what is not a uuid is
+  -- recorded as null.
   insert into groundwork.audit_log (
     op, table_oid, table_schema, table_name, record_id, old_record_id, pk, record, old_record,
     tenant_id, auth_uid, auth_role, request_id, client_ip, user_agent, claims
   ) values (
-    tg_op, tg_relid, tg_table_schema, tg_table_name,
-    groundwork.audit_record_id(tg_relid::regclass, new_pk), groundwork.audit_record_id(tg_relid::regclass, old_pk),
+    tg_op::groundwork.audit_operation, tg_relid, tg_table_schema, tg_table_name,
+    extensions.uuid_generate_v5('394a2e1a-146d-4692-aa71-70ec6733fbc0'::uuid, tg_relid::text || ':' || new_pk::text),
+    extensions.uuid_generate_v5('394a2e1a-146d-4692-aa71-70ec6733fbc0'::uuid, tg_relid::text || ':' || old_pk::text),
     coalesce(new_pk, old_pk), new_record, old_record,
-    groundwork.audit_uuid(coalesce(new_record, old_record) ->> tenant_column),
-    groundwork.audit_uuid(coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''), claims ->> 'sub')),
+    case when tenant ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then tenant::uuid end,
+    case when sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then sub::uuid end,
     -- The role the request ran as (`role` is still the caller's inside this SECURITY DEFINER
     -- function); for a direct database session without SET ROLE, the login role.
     coalesce(claims ->> 'role', nullif(current_setting('role', true), 'none'), session_user),
