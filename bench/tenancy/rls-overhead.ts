@@ -1,3 +1,17 @@
+/**
+ * Tenancy kit benchmark (issue 5 figures): what the policies groundwork.protect() writes cost
+ * through the data API. The example project's public.contacts (protected by the kit) with 28,000
+ * rows, measured in one run with row-level security ON and OFF for the same table, with the load
+ * generator of bench/rest (autocannon in a second process, 32 connections):
+ *   (a) single-row GET by primary key
+ *   (b) a 100-row list (order by id, limit 100)
+ * ON is measured for the tenant admin (tenant scope) and the account manager (own scope, which
+ * also looks up the caller's public.sales rows). For the list, "same rows" baselines ask with RLS
+ * off for exactly the rows the policy shows that caller (the filter an app would need without
+ * row-level security), since the plain RLS-off list returns other rows.
+ *
+ *   npx tsx bench/tenancy/rls-overhead.ts [seconds] [rounds]
+ */
 import os from "node:os";
 import { SignJWT } from "jose";
 import pg from "pg";
@@ -15,6 +29,17 @@ const ROUNDS = Number(process.argv[3] ?? 2);
 const CONNECTIONS = 32;
 const POOL_SIZE = 10;
 const ACME = "00000000-0000-4000-8000-00000000a001";
+
+interface Config {
+  readonly scenario: string;
+  readonly label: string;
+  readonly role: string;
+  readonly rls: boolean;
+  readonly path: string;
+  readonly rows: number;
+  /** The label of the RLS-off configuration that returns the same rows. */
+  readonly sameRows?: string;
+}
 
 const example = await startExampleDatabase();
 try {
@@ -42,14 +67,14 @@ try {
   const counts = await setup.query<{ n: number }>("select count(*)::int as n from public.contacts");
 
   const apiUrl = withCredentials(adminUrl, "authenticator", "postgres");
-  const config = await loadConfig(EXAMPLE, {
+  const apiConfig = await loadConfig(EXAMPLE, {
     DATABASE_URL: adminUrl,
     GROUNDWORK_AUTHENTICATOR_URL: apiUrl,
     GROUNDWORK_API_PORT: String(await freePort()),
   });
   const db = connectDatabase({ adminUrl, apiUrl, poolSize: POOL_SIZE });
-  const app = await buildServer({ config, db, logLevel: "silent" });
-  const url = await listen(app, config);
+  const app = await buildServer({ config: apiConfig, db, logLevel: "silent" });
+  const url = await listen(app, apiConfig);
   const tokens = new Map<string, string>();
   for (const user of users.rows) {
     // The claims the example's access token hook adds: the active tenant and the role in it.
@@ -62,52 +87,93 @@ try {
     })
       .setProtectedHeader({ alg: "HS256" })
       .setExpirationTime("2h")
-      .sign(new TextEncoder().encode(config.jwt.secret));
+      .sign(new TextEncoder().encode(apiConfig.jwt.secret));
     tokens.set(user.role, token);
   }
 
-  const scenarios = [
-    { name: "(a) GET one row by PK", path: `/rest/v1/contacts?id=eq.${target.rows[0]?.id}`, rows: 1 },
+  const managerSales = await setup.query<{ id: string }>(
+    "select id from public.sales where email = 'manager@test.local'",
+  );
+  const pk = `/rest/v1/contacts?id=eq.${target.rows[0]?.id}`;
+  const list = "/rest/v1/contacts?select=id,first_name,last_name,status&order=id&limit=100";
+  // Each configuration: who asks, with RLS on or off, and the request. "same rows" baselines ask
+  // with RLS off for exactly the rows the policy lets that caller see (the filter an app would
+  // need without row-level security).
+  const configs: Config[] = [
+    { scenario: "(a) GET one row by PK", label: "RLS off", role: "admin", rls: false, path: pk, rows: 1 },
     {
-      name: "(b) 100-row list",
-      path: "/rest/v1/contacts?select=id,first_name,last_name,status&order=id&limit=100",
+      scenario: "(a) GET one row by PK",
+      label: "RLS on, admin (tenant scope)",
+      role: "admin",
+      rls: true,
+      path: pk,
+      rows: 1,
+    },
+    {
+      scenario: "(a) GET one row by PK",
+      label: "RLS on, account_manager (own)",
+      role: "account_manager",
+      rls: true,
+      path: pk,
+      rows: 1,
+    },
+    { scenario: "(b) 100-row list", label: "RLS off", role: "admin", rls: false, path: list, rows: 100 },
+    {
+      scenario: "(b) 100-row list",
+      label: "RLS off, admin's rows",
+      role: "admin",
+      rls: false,
+      path: `${list}&tenant_id=eq.${ACME}`,
       rows: 100,
     },
+    {
+      scenario: "(b) 100-row list",
+      label: "RLS on, admin (tenant scope)",
+      role: "admin",
+      rls: true,
+      path: list,
+      rows: 100,
+      sameRows: "RLS off, admin's rows",
+    },
+    {
+      scenario: "(b) 100-row list",
+      label: "RLS off, account_manager's rows",
+      role: "admin",
+      rls: false,
+      path: `${list}&sales_id=eq.${managerSales.rows[0]?.id}`,
+      rows: 100,
+    },
+    {
+      scenario: "(b) 100-row list",
+      label: "RLS on, account_manager (own)",
+      role: "account_manager",
+      rls: true,
+      path: list,
+      rows: 100,
+      sameRows: "RLS off, account_manager's rows",
+    },
   ];
-  const callers = [
-    { label: "RLS off", role: "admin", rls: false },
-    { label: "RLS on, admin (tenant scope)", role: "admin", rls: true },
-    { label: "RLS on, account_manager (own scope)", role: "account_manager", rls: true },
-  ];
-  const results: { scenario: string; caller: string; figures: Figures }[] = [];
-  const runs: { scenario: string; caller: string; figures: Figures }[] = [];
+  const runs: { config: Config; figures: Figures }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const scenario of scenarios) {
-      for (const caller of callers) {
-        await setup.query(
-          `alter table public.contacts ${caller.rls ? "enable" : "disable"} row level security`,
-        );
-        const headers = { apikey: config.jwt.anonKey, authorization: `Bearer ${tokens.get(caller.role)}` };
-        const probe = await fetch(`${url}${scenario.path}`, { headers });
-        const body = (await probe.json()) as unknown[];
-        if (probe.status !== 200 || body.length !== scenario.rows) {
-          throw new Error(`${scenario.name} as ${caller.label}: ${probe.status}, ${body.length} rows`);
-        }
-        const figures = await autocannon(url + scenario.path, "GET", headers, undefined, {
-          connections: CONNECTIONS,
-          seconds: SECONDS,
-        });
-        runs.push({ scenario: scenario.name, caller: caller.label, figures });
+    for (const config of configs) {
+      await setup.query(
+        `alter table public.contacts ${config.rls ? "enable" : "disable"} row level security`,
+      );
+      const headers = { apikey: apiConfig.jwt.anonKey, authorization: `Bearer ${tokens.get(config.role)}` };
+      const probe = await fetch(`${url}${config.path}`, { headers });
+      const body = (await probe.json()) as unknown[];
+      if (probe.status !== 200 || body.length !== config.rows) {
+        throw new Error(`${config.scenario}, ${config.label}: ${probe.status}, ${body.length} rows`);
       }
+      const figures = await autocannon(url + config.path, "GET", headers, undefined, {
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+      });
+      runs.push({ config, figures });
     }
   }
-  for (const scenario of scenarios) {
-    for (const caller of callers) {
-      const mine = runs.filter((r) => r.scenario === scenario.name && r.caller === caller.label);
-      const best = mine.reduce((a, b) => (b.figures.rps > a.figures.rps ? b : a));
-      results.push(best);
-    }
-  }
+  const best = (config: Config) =>
+    runs.filter((r) => r.config === config).reduce((a, b) => (b.figures.rps > a.figures.rps ? b : a)).figures;
   await setup.end();
   await app.close();
   await db.close();
@@ -116,14 +182,18 @@ try {
     `\nTenancy kit RLS overhead: public.contacts with ${counts.rows[0]?.n} rows, ${CONNECTIONS} connections, ${SECONDS}s each, best of ${ROUNDS} interleaved rounds, API pool ${POOL_SIZE}, ${os.cpus().length} CPUs\n`,
   );
   console.log(
-    "scenario               caller                               req/s   p50 ms  p99 ms  vs RLS off",
+    "scenario               configuration                       req/s   p50 ms  p99 ms  vs RLS off  vs same rows, RLS off",
   );
-  for (const { scenario, caller, figures } of results) {
-    const off = results.find((r) => r.scenario === scenario && r.caller === "RLS off")?.figures.rps ?? 0;
-    const overhead = off > 0 ? `${(100 * (1 - figures.rps / off)).toFixed(1)}% slower` : "";
-    const f = (x: number, w: number) => x.toFixed(x >= 100 ? 0 : 2).padStart(w);
+  const f = (x: number, w: number) => x.toFixed(x >= 100 ? 0 : 2).padStart(w);
+  const slower = (rps: number, base: number) => `${(100 * (1 - rps / base)).toFixed(1)}%`.padStart(10);
+  for (const config of configs) {
+    const figures = best(config);
+    const off = configs.find((c) => c.scenario === config.scenario && c.label === "RLS off");
+    const same = configs.find((c) => c.scenario === config.scenario && c.label === config.sameRows);
+    const vsOff = config.rls && off ? slower(figures.rps, best(off).rps) : "".padStart(10);
+    const vsSame = config.rls && same ? slower(figures.rps, best(same).rps) : "";
     console.log(
-      `${scenario.padEnd(23)}${caller.padEnd(37)}${f(figures.rps, 7)} ${f(figures.p50, 8)} ${f(figures.p99, 7)}  ${caller === "RLS off" ? "baseline" : overhead}${figures.errors > 0 ? `  (errors: ${figures.errors})` : ""}`,
+      `${config.scenario.padEnd(23)}${config.label.padEnd(34)}${f(figures.rps, 7)} ${f(figures.p50, 8)} ${f(figures.p99, 7)}  ${vsOff}  ${vsSame}${figures.errors > 0 ? `  (errors: ${figures.errors})` : ""}`,
     );
   }
 } finally {

@@ -30,10 +30,21 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./commands/migration.js")).migrationCommand,
     summary: "new | list | up",
   },
-  db: { load: async () => (await import("./commands/db.js")).dbCommand, summary: "reset | lint" },
+  db: {
+    load: async () => (await import("./commands/db.js")).dbCommand,
+    summary: "reset | lint | backup | restore",
+  },
+  guard: {
+    load: async () => (await import("./commands/guard.js")).guardCommand,
+    summary: "check the repository: protected paths, JSON, secrets, migrations",
+  },
   test: {
     load: async () => (await import("./commands/test.js")).testCommand,
     summary: "rls: prove the row-level security access matrix",
+  },
+  verify: {
+    load: async () => (await import("./commands/verify.js")).verifyCommand,
+    summary: "compare row counts and checksums, local vs a target",
   },
 };
 

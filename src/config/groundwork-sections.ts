@@ -1,6 +1,6 @@
 import { ConfigError } from "./errors.js";
 import type { TableReader } from "./reader.js";
-import type { AuditConfig, LintConfig } from "./types.js";
+import type { AuditConfig, GuardConfig, JsonSchemaMapping, LintConfig } from "./types.js";
 
 /** `groundwork.toml` `[audit]`. */
 export function readAudit(audit: TableReader): AuditConfig {
@@ -23,4 +23,36 @@ export function readLint(lint: TableReader): LintConfig {
     }
   });
   return { exclude };
+}
+
+/** `groundwork.toml` `[guard]`; the defaults protect nothing and map no schemas. */
+export function readGuard(guard: TableReader): GuardConfig {
+  const protectedPaths = nonEmptyGlobs(guard, "protected_paths");
+  const ignore = nonEmptyGlobs(guard, "ignore");
+  const schemas = guard.section("json_schemas");
+  const jsonSchemas: JsonSchemaMapping[] = schemas.sectionNames().map((name) => {
+    const entry = schemas.section(name);
+    const files = entry.optionalString("files");
+    const schema = entry.optionalString("schema");
+    if (!files || !schema) {
+      throw new ConfigError(
+        guard.file,
+        `guard.json_schemas.${name}`,
+        'a table { files = "glob", schema = "path/to/schema.json" }',
+        `${files ? "" : "no files"}${!files && !schema ? " and " : ""}${schema ? "" : "no schema"}`,
+      );
+    }
+    return { name, files, schema };
+  });
+  return { protectedPaths, baseRef: guard.optionalString("base_ref"), jsonSchemas, ignore };
+}
+
+function nonEmptyGlobs(section: TableReader, key: string): readonly string[] {
+  const globs = section.stringList(key, []);
+  globs.forEach((entry, index) => {
+    if (entry.trim() === "") {
+      throw new ConfigError(section.file, `guard.${key}[${index}]`, "a path glob", "an empty string");
+    }
+  });
+  return globs;
 }

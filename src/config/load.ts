@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
-import { readAudit, readLint } from "./groundwork-sections.js";
+import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { TableReader } from "./reader.js";
 import type {
@@ -109,6 +109,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
     lint: readLint(groundwork.section("lint")),
+    guard: readGuard(groundwork.section("guard")),
     logLevel: logLevel as Config["logLevel"],
   };
   return deepFreeze(config);

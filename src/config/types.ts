@@ -135,6 +135,26 @@ export interface LintConfig {
   readonly exclude: readonly string[];
 }
 
+/** A JSON Schema applied to the files matching a glob (`[guard.json_schemas.NAME]`). */
+export interface JsonSchemaMapping {
+  readonly name: string;
+  /** Glob relative to the repository root, e.g. `config/*.json`. */
+  readonly files: string;
+  /** Path of the schema file relative to the repository root. */
+  readonly schema: string;
+}
+
+/** `groundwork guard` (`groundwork.toml` `[guard]`; docs/cli/guard.md). */
+export interface GuardConfig {
+  /** Globs of files that must not change against the base ref (`protected_paths`). */
+  readonly protectedPaths: readonly string[];
+  /** The ref to compare with (`base_ref`); null: `origin/main`, else `main`, else `HEAD~1`. */
+  readonly baseRef: string | null;
+  readonly jsonSchemas: readonly JsonSchemaMapping[];
+  /** Globs of files every check skips (`ignore`), e.g. test fixtures holding fake keys. */
+  readonly ignore: readonly string[];
+}
+
 /** A remote database named in `groundwork.toml` `[targets.NAME]`. */
 export interface TargetConfig {
   readonly name: string;
@@ -162,5 +182,6 @@ export interface Config {
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
   readonly lint: LintConfig;
+  readonly guard: GuardConfig;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }

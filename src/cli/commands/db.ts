@@ -11,6 +11,8 @@ export const dbHelp = `Database commands.
 Usage:
   groundwork db reset [--db-url URL]   recreate the database: platform schema, every migration, seed.sql
   groundwork db lint [options]         check for security and performance mistakes (db lint --help)
+  groundwork db backup [options]       back up schema and data to backups/ (db backup --help)
+  groundwork db restore FILE [options] restore a backup in one transaction (db restore --help)
 
 Options:
   --workdir DIR   the project folder (default: the current folder)`;
@@ -29,7 +31,11 @@ export async function dbCommand(argv: readonly string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub === "lint") return (await import("./db-lint.js")).dbLintCommand(rest);
-  if (sub !== "reset") throw new UsageError(`unknown subcommand "db ${sub}" (expected reset or lint)`);
+  if (sub === "backup") return (await import("./db-backup.js")).dbBackupCommand(rest);
+  if (sub === "restore") return (await import("./db-restore.js")).dbRestoreCommand(rest);
+  if (sub !== "reset") {
+    throw new UsageError(`unknown subcommand "db ${sub}" (expected reset, lint, backup or restore)`);
+  }
   const { values } = parseCommandArgs(rest, { "db-url": { type: "string" } });
   if (values.help) {
     print(dbHelp);

@@ -20,6 +20,15 @@ create table if not exists groundwork.tenants (
   created_at timestamptz not null default now()
 );
 
+-- The nil uuid means "no tenant" to active_tenant_for(); no tenant may have it.
+do $$
+begin
+  if not exists (select from pg_constraint where conname = 'tenants_id_not_nil' and conrelid = 'groundwork.tenants'::regclass) then
+    alter table groundwork.tenants add constraint tenants_id_not_nil check (id <> '00000000-0000-0000-0000-000000000000');
+  end if;
+end
+$$;
+
 create table if not exists groundwork.memberships (
   user_id uuid not null references auth.users (id) on delete cascade,
   tenant_id uuid not null references groundwork.tenants (id) on delete cascade,
@@ -96,9 +105,12 @@ begin
 end
 $$;
 
--- The active tenant if the caller's role in it is one of `roles`, else null: a tenant check and a
--- role check in one lookup. What groundwork.protect() policies call:
--- `tenant_id = (select groundwork.active_tenant_for('{admin,editor}'))`.
+-- The active tenant if the caller's role in it is one of `roles`: a tenant check and a role
+-- check in one lookup, what groundwork.protect() policies call:
+-- `tenant_id = (select groundwork.active_tenant_for('{admin,editor}'))`. Otherwise the nil uuid,
+-- which no tenant has (groundwork.tenants refuses it), rather than null: `tenant_id = null` is
+-- unknown, not false, so PostgreSQL would go on evaluating the rest of the AND, and run the owner
+-- lookup of an `own` branch for a caller who does not have that scope.
 create or replace function groundwork.active_tenant_for(roles text[]) returns uuid
 language plpgsql stable security definer
 set search_path = ''
@@ -108,12 +120,12 @@ declare
   result uuid;
 begin
   if claim is null or claim !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-    return null;
+    return '00000000-0000-0000-0000-000000000000';
   end if;
   select m.tenant_id into result
   from groundwork.memberships m
   where m.user_id = auth.uid() and m.tenant_id = claim::uuid and m.role = any (roles);
-  return result;
+  return coalesce(result, '00000000-0000-0000-0000-000000000000');
 end
 $$;
 

@@ -175,3 +175,31 @@ describe("groundwork test rls on deliberately broken policies", () => {
     expect(out).toMatch(/\d+ cells: \d+ passed, [1-9]\d* failed/);
   });
 });
+
+describe("groundwork test: usage", () => {
+  it("prints help with exit 0 and refuses a bad command line with exit 2", async () => {
+    const [help, rlsHelp, unknown, both] = await Promise.all([
+      runCli(["test", "--help"]),
+      runCli(["test", "rls", "--help"]),
+      runCli(["test", "wipe"]),
+      runCli([
+        "test",
+        "rls",
+        "--workdir",
+        EXAMPLE_PROJECT,
+        "--db-url",
+        "postgresql://x@localhost/db",
+        "--target",
+        "prod",
+      ]),
+    ]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage:\s+groundwork test rls/);
+    expect(rlsHelp.code).toBe(0);
+    expect(rlsHelp.stdout).toContain("--junit FILE");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown subcommand "test wipe"');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--db-url and --target name two databases");
+  });
+});
