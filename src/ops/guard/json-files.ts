@@ -18,7 +18,7 @@ export const jsonFilesCheck: GuardCheck = {
 function checkJsonFiles(context: GuardContext): Finding[] {
   const findings: Finding[] = [];
   const validators = new Map<string, ValidateFunction | string>();
-  for (const file of context.files.filter((name) => name.endsWith(".json"))) {
+  for (const file of context.files.filter((name) => name.endsWith(".json") && !isJsonWithComments(name))) {
     const text = readTextFile(context.root, file);
     if (text === null) continue;
     let value: unknown;
@@ -50,9 +50,27 @@ function checkJsonFiles(context: GuardContext): Finding[] {
   return findings;
 }
 
+/**
+ * Files whose tools accept comments and trailing commas (JSONC), so a strict parse would be a
+ * false alarm: TypeScript's and jsconfig files, editor and dev-container settings.
+ */
+export function isJsonWithComments(file: string): boolean {
+  const base = path.posix.basename(file);
+  return (
+    /^(?:tsconfig|jsconfig)(?:\..+)?\.json$/.test(base) ||
+    /(?:^|\/)\.(?:vscode|devcontainer)\//.test(file) ||
+    base === "devcontainer.json"
+  );
+}
+
 function syntaxFinding(file: string, text: string, error: Error): Finding {
   const position = /position (\d+)/.exec(error.message);
-  const where = position ? lineAndColumn(text, Number(position[1])) : { line: 1, column: 1 };
+  const offset = position
+    ? Number(position[1])
+    : /end of JSON input/.test(error.message)
+      ? text.trimEnd().length
+      : 0;
+  const where = lineAndColumn(text, offset);
   return {
     rule: "json-syntax",
     level: "ERROR",

@@ -18,7 +18,8 @@ export function lineOfPointer(text: string, pointer: string): number {
   return text.slice(0, pos).split("\n").length;
 }
 
-function skipSpace(text: string, pos: number): number {
+function skipSpace(text: string, from: number): number {
+  let pos = from;
   while (pos < text.length && /\s/.test(text[pos] as string)) pos++;
   return pos;
 }
@@ -36,8 +37,9 @@ function skipString(text: string, pos: number): number {
 function skipValue(text: string, pos: number): number {
   if (text[pos] === '"') return skipString(text, pos);
   if (text[pos] !== "{" && text[pos] !== "[") {
-    while (pos < text.length && !/[,}\]\s]/.test(text[pos] as string)) pos++;
-    return pos;
+    let end = pos;
+    while (end < text.length && !/[,}\]\s]/.test(text[end] as string)) end++;
+    return end;
   }
   let depth = 0;
   for (let i = pos; i < text.length; i++) {

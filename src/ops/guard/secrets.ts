@@ -72,7 +72,7 @@ function checkSecrets(context: GuardContext): Finding[] {
         level: "ERROR",
         file,
         line: null,
-        message: `${file} is tracked by git; .env files hold real keys.`,
+        message: `${file} is tracked by git (or not ignored, so the next git add -A commits it); .env files hold real keys.`,
         fix: `git rm --cached ${file}, add it to .gitignore, commit a ${file}.example with placeholders instead.`,
       });
     }

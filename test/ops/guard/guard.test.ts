@@ -77,12 +77,15 @@ describe("groundwork guard: JSON", () => {
   it("reports a syntax error with line and column, and a schema mismatch with the JSON pointer", async () => {
     const repo = newRepo();
     repo.write("config/app.json", '{\n  "a": 1,\n}\n');
+    repo.write("tsconfig.base.json", '{\n  // comments are allowed here\n  "compilerOptions": {},\n}\n');
+    repo.write(".vscode/settings.json", "{ /* JSONC */ }\n");
     repo.write(
       "tasks/tasks.json",
       '{\n  "tasks": [\n    { "id": 1, "status": "pending" },\n    { "id": 2, "status": "late" }\n  ]\n}\n',
     );
     repo.commit("json");
     const report = await guard(repo);
+    expect(report.findings.filter((f) => f.rule === "json-syntax")).toHaveLength(1);
     const syntax = report.findings.find((f) => f.rule === "json-syntax");
     expect(syntax).toMatchObject({ file: "config/app.json", line: 3 });
     expect(syntax?.message).toMatch(/^config\/app\.json:3:1: invalid JSON/);
