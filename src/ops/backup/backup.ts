@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, openSync, renameSync, rmSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
 import pg from "pg";
@@ -18,7 +18,7 @@ import {
 } from "./types.js";
 
 /** Blocks (8 kB each by default) read per round trip. */
-const CHUNK_BLOCKS = 4000;
+const CHUNK_BLOCKS = 1000;
 
 export interface BackupOptions {
   /** The file to write; default `<backupsDir>/<timestamp>_<dbname>.jsonl`. */
@@ -45,12 +45,14 @@ export async function backupDatabase(databaseUrl: string, options: BackupOptions
   const file = path.resolve(
     options.output ?? path.join(options.backupsDir, `${timestamp(now)}_${database}.jsonl`),
   );
-  mkdirSync(path.dirname(file), { recursive: true });
   const partial = `${file}.partial`;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const out = createWriteStream(partial);
+  let out: WriteStream | undefined;
   try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    // Opened synchronously so an unwritable folder fails here, as an exception, not as a stream event.
+    out = createWriteStream(partial, { fd: openSync(partial, "w") });
     await client.query("begin isolation level repeatable read read only");
     const manifest = await readManifest(client, database, now);
     const migrations = await readMigrations(client);
@@ -71,7 +73,7 @@ export async function backupDatabase(databaseUrl: string, options: BackupOptions
     renameSync(partial, file);
     return { file, manifest };
   } catch (error) {
-    out.destroy();
+    out?.destroy();
     rmSync(partial, { force: true });
     throw error;
   } finally {
@@ -81,11 +83,15 @@ export async function backupDatabase(databaseUrl: string, options: BackupOptions
 
 async function readManifest(client: pg.Client, database: string, now: Date): Promise<BackupManifest> {
   const version = await client.query<{ server_version: string }>("show server_version");
-  const platform = await client
-    .query<{ version: number; name: string; checksum: string }>(
-      "select version, name, checksum from groundwork.platform_migrations order by version",
-    )
-    .catch(() => ({ rows: [] }));
+  // Checked first: a failed query would abort the snapshot transaction (a database without the platform).
+  const hasPlatform = await client.query<{ exists: boolean }>(
+    "select to_regclass('groundwork.platform_migrations') is not null as exists",
+  );
+  const platform = hasPlatform.rows[0]?.exists
+    ? await client.query<{ version: number; name: string; checksum: string }>(
+        "select version, name, checksum from groundwork.platform_migrations order by version",
+      )
+    : { rows: [] };
   const history = await readHistory(client);
   const tables = [];
   for (const table of await listDataTables(client)) tables.push(await tableChecksum(client, table));

@@ -6,7 +6,7 @@ import { databaseChecksums, tableKey } from "./checksums.js";
 import { BackupFileError, openBackup } from "./read-file.js";
 import type { BackupManifest, ProgressListener, TableChecksum, TableLine } from "./types.js";
 
-const INSERT_BATCH = 50_000;
+const INSERT_BATCH = 10_000;
 
 /** The target holds data and `--force` was not given; nothing has been changed. */
 export class TargetNotEmptyError extends Error {

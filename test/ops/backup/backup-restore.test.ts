@@ -85,6 +85,14 @@ describe("db backup / db restore against a second cluster", () => {
     expect(manifest.tables).toEqual(await checksumsAt(source.adminUrl));
   });
 
+  it("backs up a bare database (no platform schema, no migration history)", async () => {
+    const url = await remoteDatabase(remote, "bare");
+    const { manifest } = await backupDatabase(url, { backupsDir: dir });
+    expect(manifest.platform).toEqual([]);
+    expect(manifest.migrations).toEqual([]);
+    expect(manifest.tables).toEqual([]);
+  });
+
   it("restores into an empty remote database, equal by every checksum", async () => {
     const url = await remoteDatabase(remote, "roundtrip");
     const result = await restoreDatabase(file, url);
@@ -93,11 +101,16 @@ describe("db backup / db restore against a second cluster", () => {
     // Sequences continue where the source left off, so new rows do not collide.
     const client = new pg.Client({ connectionString: url });
     await client.connect();
+    const sequencesSql =
+      "select schemaname, sequencename, last_value from pg_sequences where schemaname = 'public' order by 1, 2";
     const history = await client.query(
       "select version from supabase_migrations.schema_migrations order by 1",
     );
+    const sequences = await client.query(sequencesSql);
     await client.end();
     expect(history.rows).toHaveLength(3);
+    expect(sequences.rows.length).toBeGreaterThan(0);
+    expect(sequences.rows).toEqual((await source.query(sequencesSql)).rows);
   }, 120_000);
 
   it("refuses a non-empty target without --force, and replaces it with --force", async () => {
