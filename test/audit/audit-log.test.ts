@@ -9,6 +9,9 @@ import { createTestDatabase, type TestDatabase } from "../harness/database.js";
 import { type AuditRow, apiPool, asCaller, TENANT_A, TENANT_B, userContext } from "./helpers.js";
 
 const ALICE = "a11ce000-0000-4000-8000-000000000001";
+/** Admin of tenant B, and a plain member of tenant A: the policy checks memberships, not only claims. */
+const BOB = "b0b00000-0000-4000-8000-000000000001";
+const CAROL = "ca201000-0000-4000-8000-000000000001";
 
 // The audit log at the SQL level: what each change records, append-only for everyone, retention.
 describe("groundwork.audit_log", () => {
@@ -34,7 +37,12 @@ describe("groundwork.audit_log", () => {
       create table public.no_key (x integer);
       create view public.invoice_view as select * from public.invoices;
       select groundwork.enable_audit('public.invoices');
-      select groundwork.enable_audit('public.lines');`);
+      select groundwork.enable_audit('public.lines');
+      insert into auth.users (id, email) values
+        ('${ALICE}', 'alice@example.com'), ('${BOB}', 'bob@example.com'), ('${CAROL}', 'carol@example.com');
+      insert into groundwork.tenants (id, name) values ('${TENANT_A}', 'A'), ('${TENANT_B}', 'B');
+      insert into groundwork.memberships (user_id, tenant_id, role) values
+        ('${ALICE}', '${TENANT_A}', 'admin'), ('${BOB}', '${TENANT_B}', 'admin'), ('${CAROL}', '${TENANT_A}', 'account_manager');`);
   });
   afterAll(async () => {
     await pool.end();
@@ -185,12 +193,17 @@ describe("groundwork.audit_log", () => {
       "select distinct tenant_id from groundwork.audit_log",
     );
     expect(seenByA).toEqual([{ tenant_id: TENANT_A }]);
-    const adminB = userContext(ALICE, { tenantId: TENANT_B, tenantRole: "admin" });
+    const adminB = userContext(BOB, { tenantId: TENANT_B, tenantRole: "admin" });
     expect(await asCaller(pool, adminB, "select distinct tenant_id from groundwork.audit_log")).toEqual([
       { tenant_id: TENANT_B },
     ]);
-    const memberA = userContext(ALICE, { tenantId: TENANT_A, tenantRole: "account_manager" });
+    const memberA = userContext(CAROL, { tenantId: TENANT_A, tenantRole: "account_manager" });
     expect(await asCaller(pool, memberA, "select * from groundwork.audit_log")).toEqual([]);
+    // A token that claims admin of a tenant the user is no admin of (stale or forged claims) reads nothing.
+    const claimsOnly = userContext(CAROL, { tenantId: TENANT_A, tenantRole: "admin" });
+    expect(await asCaller(pool, claimsOnly, "select * from groundwork.audit_log")).toEqual([]);
+    const notMember = userContext(ALICE, { tenantId: TENANT_B, tenantRole: "admin" });
+    expect(await asCaller(pool, notMember, "select * from groundwork.audit_log")).toEqual([]);
     const anon = { ...userContext(ALICE), role: "anon", claims: { role: "anon" } };
     await expect(asCaller(pool, anon, "select * from groundwork.audit_log")).rejects.toThrow(
       "permission denied",

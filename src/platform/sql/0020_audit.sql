@@ -261,8 +261,9 @@ revoke all on function groundwork.disable_audit(regclass) from public;
 revoke all on function groundwork.purge_audit_log(interval) from public;
 
 -- Reading: service_role reads everything (BYPASSRLS); a signed-in user reads the entries of the
--- active tenant in their token when their role in it is admin (the tenancy claims in
--- app_metadata, set by the access token hook). Nobody else sees any.
+-- active tenant in their token when they are, right now, an admin of it: the tenancy kit's
+-- helper re-checks the membership, so a removed or demoted admin loses access at once rather
+-- than when their token expires. Nobody else sees any.
 alter table groundwork.audit_log enable row level security;
 revoke all on groundwork.audit_log from public, anon, authenticated, service_role;
 grant usage on schema groundwork to authenticated, service_role;
@@ -270,7 +271,4 @@ grant select on groundwork.audit_log to authenticated, service_role;
 drop policy if exists "tenant admins read their tenant's entries" on groundwork.audit_log;
 create policy "tenant admins read their tenant's entries" on groundwork.audit_log
   for select to authenticated
-  using (
-    tenant_id = (select groundwork.audit_uuid(auth.jwt() -> 'app_metadata' ->> 'tenant_id'))
-    and (select auth.jwt() -> 'app_metadata' ->> 'tenant_role') = 'admin'
-  );
+  using (tenant_id = (select groundwork.active_tenant_for('{admin}')));
