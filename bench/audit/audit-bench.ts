@@ -1,28 +1,12 @@
-/**
- * Audit log benchmark (issue 5 figures): single-row inserts through the data API into the
- * example's `notes` table (tenant policies of the tenancy kit, as a tenant admin) with auditing on
- * and off, same table, same run. Starts its own embedded cluster with the example project, the API
- * server in this process, and autocannon in a second process at 32 connections. After a
- * discarded warm-up round of each mode (the server's JIT, the caches), the modes alternate
- * (on, off, on, off, ...) so drift in the growing tables weighs on both alike.
- *
- *   npx tsx bench/audit/audit-bench.ts [seconds per run] [rounds]
- */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { SignJWT } from "jose";
 import pg from "pg";
 import { loadConfig } from "../../src/config/index.js";
-import { startEmbeddedCluster } from "../../src/db/cluster.js";
-import { withCredentials, withDatabase } from "../../src/db/database-url.js";
+import { withCredentials } from "../../src/db/database-url.js";
 import { connectDatabase } from "../../src/db/pool.js";
 import { buildServer, listen } from "../../src/http/server.js";
-import { applyMigrations } from "../../src/migrate/apply.js";
-import { readMigrationDirectory } from "../../src/migrate/files.js";
-import { runSeedFiles } from "../../src/migrate/seed.js";
-import { applyPlatformSchema } from "../../src/platform/apply.js";
 import { freePort } from "../../test/harness/free-port.js";
+import { startExampleDatabase } from "../example-database.js";
 import { autocannon, type Figures } from "../rest/load.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -32,27 +16,11 @@ const ROUNDS = Number(process.argv[3] ?? 4);
 const EXAMPLE = new URL("../../examples/crm/", import.meta.url).pathname;
 const ACME = "00000000-0000-4000-8000-00000000a001";
 
-const dir = mkdtempSync(path.join(os.tmpdir(), "groundwork-bench-"));
-chmodSync(dir, 0o755);
-const cluster = await startEmbeddedCluster({
-  dataDir: path.join(dir, "db"),
-  port: await freePort(),
-  portSetting: "(bench)",
-  settings: { max_connections: "200", shared_buffers: "128MB" },
-});
+const example = await startExampleDatabase();
 try {
-  const adminUrl = withDatabase(cluster.url(), "bench");
-  const maintenance = new pg.Client({ connectionString: cluster.url() });
-  await maintenance.connect();
-  await maintenance.query("create database bench");
-  await maintenance.end();
+  const adminUrl = example.adminUrl;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await applyPlatformSchema(admin);
-  await admin.query("alter role authenticator with login password 'postgres'");
-  const project = await loadConfig(EXAMPLE, {});
-  await applyMigrations(admin, readMigrationDirectory(project.migrationsDir).migrations);
-  await runSeedFiles(admin, project.seedPaths, project.projectDir);
   const user = await admin.query<{ id: string }>(
     "select id from auth.users where email = 'admin@test.local'",
   );
@@ -140,8 +108,7 @@ try {
     `audit on / audit off per round: ${ratios.map((r) => `${(100 * r).toFixed(0)}%`).join(", ")} (median ${(100 * median).toFixed(1)}%)`,
   );
 } finally {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await example.stop();
 }
 
 async function auditCount(client: pg.Client): Promise<number> {

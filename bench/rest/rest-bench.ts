@@ -11,23 +11,18 @@
  *   npx tsx bench/rest/rest-bench.ts [seconds]
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SignJWT } from "jose";
 import pg from "pg";
 import { loadConfig } from "../../src/config/index.js";
-import { startEmbeddedCluster } from "../../src/db/cluster.js";
 import type { RequestContext } from "../../src/db/context.js";
-import { withCredentials, withDatabase } from "../../src/db/database-url.js";
+import { withCredentials } from "../../src/db/database-url.js";
 import { connectDatabase } from "../../src/db/pool.js";
 import { buildServer, listen } from "../../src/http/server.js";
-import { applyMigrations } from "../../src/migrate/apply.js";
-import { readMigrationDirectory } from "../../src/migrate/files.js";
-import { runSeedFiles } from "../../src/migrate/seed.js";
-import { applyPlatformSchema } from "../../src/platform/apply.js";
 import { observeStatements, type Statement } from "../../src/services/rest/execute.js";
 import { freePort } from "../../test/harness/free-port.js";
+import { startExampleDatabase } from "../example-database.js";
 import { autocannon, type Figures } from "./load.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -37,27 +32,11 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const EXAMPLE = path.join(ROOT, "examples/crm");
 const ACME = "00000000-0000-4000-8000-00000000a001";
 
-const dir = mkdtempSync(path.join(os.tmpdir(), "groundwork-bench-"));
-chmodSync(dir, 0o755);
-const cluster = await startEmbeddedCluster({
-  dataDir: path.join(dir, "db"),
-  port: await freePort(),
-  portSetting: "(bench)",
-  settings: { max_connections: "200", shared_buffers: "128MB" },
-});
+const example = await startExampleDatabase();
 try {
-  const adminUrl = withDatabase(cluster.url(), "bench");
-  const maintenance = new pg.Client({ connectionString: cluster.url() });
-  await maintenance.connect();
-  await maintenance.query("create database bench");
-  await maintenance.end();
+  const adminUrl = example.adminUrl;
   const setup = new pg.Client({ connectionString: adminUrl });
   await setup.connect();
-  await applyPlatformSchema(setup);
-  await setup.query("alter role authenticator with login password 'postgres'");
-  const project = await loadConfig(EXAMPLE, {});
-  await applyMigrations(setup, readMigrationDirectory(project.migrationsDir).migrations);
-  await runSeedFiles(setup, project.seedPaths, project.projectDir);
   // More rows: 200 organizations and 20,000 contacts per tenant, so (b) has full 100-row pages.
   await setup.query(`
     insert into public.organizations (tenant_id, name, sector, city, country)
@@ -197,8 +176,7 @@ try {
     );
   }
 } finally {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await example.stop();
 }
 
 function rawDriver(job: object): Promise<Figures> {

@@ -20,8 +20,8 @@ import { withCredentials } from "../../src/db/database-url.js";
 import { connectDatabase } from "../../src/db/pool.js";
 import { buildServer, listen } from "../../src/http/server.js";
 import { freePort } from "../../test/harness/free-port.js";
+import { EXAMPLE, startExampleDatabase } from "../example-database.js";
 import { autocannon, type Figures } from "../rest/load.js";
-import { EXAMPLE, startExampleDatabase } from "./example-database.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);
 /** Each configuration runs this many times, interleaved; the best run counts (least disturbed). */

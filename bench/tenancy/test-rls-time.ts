@@ -11,7 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { loadConfig } from "../../src/config/index.js";
 import { runRlsMatrix } from "../../src/ops/rls-matrix/index.js";
-import { EXAMPLE, startExampleDatabase } from "./example-database.js";
+import { EXAMPLE, startExampleDatabase } from "../example-database.js";
 
 const RUNS = Number(process.argv[2] ?? 5);
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -1,21 +1,21 @@
 /**
- * The tenancy benchmarks' database: an embedded cluster of their own with one database holding
+ * The benchmarks' database: an embedded cluster of their own with one database holding
  * the platform schema, the example project's migrations and its seed.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { loadConfig } from "../../src/config/index.js";
-import { startEmbeddedCluster } from "../../src/db/cluster.js";
-import { withDatabase } from "../../src/db/database-url.js";
-import { applyMigrations } from "../../src/migrate/apply.js";
-import { readMigrationDirectory } from "../../src/migrate/files.js";
-import { runSeedFiles } from "../../src/migrate/seed.js";
-import { applyPlatformSchema } from "../../src/platform/apply.js";
-import { freePort } from "../../test/harness/free-port.js";
+import { loadConfig } from "../src/config/index.js";
+import { startEmbeddedCluster } from "../src/db/cluster.js";
+import { withDatabase } from "../src/db/database-url.js";
+import { applyMigrations } from "../src/migrate/apply.js";
+import { readMigrationDirectory } from "../src/migrate/files.js";
+import { runSeedFiles } from "../src/migrate/seed.js";
+import { applyPlatformSchema } from "../src/platform/apply.js";
+import { freePort } from "../test/harness/free-port.js";
 
-export const EXAMPLE = new URL("../../examples/crm/", import.meta.url).pathname;
+export const EXAMPLE = new URL("../examples/crm/", import.meta.url).pathname;
 
 export interface ExampleDatabase {
   /** Superuser URL of the database. */
