@@ -1,33 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { observeStatements, type Statement } from "../../src/services/rest/execute.js";
-import { startTestServer, type TestServer } from "../harness/server.js";
+import type { TestServer } from "../harness/server.js";
 import type { Case } from "./cases/case.js";
 import { FILTER_CASES } from "./cases/filter-cases.js";
 import { RPC_CASES } from "./cases/rpc-cases.js";
 import { SELECT_CASES } from "./cases/select-cases.js";
 import { SHAPING_CASES } from "./cases/shaping-cases.js";
-import { GRAMMAR_FIXTURE } from "./fixtures.js";
-import { rest } from "./helpers.js";
+import { type GrammarServer, rest, startGrammarServer } from "./helpers.js";
 
 const CASES: readonly Case[] = [...SELECT_CASES, ...FILTER_CASES, ...SHAPING_CASES, ...RPC_CASES];
 
 describe("PostgREST grammar, table-driven (platform template)", () => {
+  let grammar: GrammarServer;
   let server: TestServer;
-  const seen: { last: Statement | null } = { last: null };
-  let stop: () => void;
+  let seen: { last: Statement | null };
 
   beforeAll(async () => {
-    server = await startTestServer({ template: "platform" });
-    await server.database.query(GRAMMAR_FIXTURE);
-    await server.database.query("notify pgrst, 'reload schema'");
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    stop = observeStatements((statement) => {
-      seen.last = statement;
-    });
+    grammar = await startGrammarServer();
+    ({ server, seen } = grammar);
   });
   afterAll(async () => {
-    stop();
-    await server.close();
+    await grammar.close();
   });
 
   it("requests that differ only in filter values share one statement, bound with their own values", async () => {

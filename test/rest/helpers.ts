@@ -1,5 +1,7 @@
 import { SignJWT } from "jose";
-import type { TestServer } from "../harness/server.js";
+import { observeStatements, type Statement } from "../../src/services/rest/execute.js";
+import { startTestServer, type TestServer } from "../harness/server.js";
+import { GRAMMAR_FIXTURE } from "./fixtures.js";
 
 /** Tenants of the example project's seed. */
 export const ACME = "00000000-0000-4000-8000-00000000a001";
@@ -69,4 +71,32 @@ export async function rest(
     json = undefined;
   }
   return { status: response.status, headers: response.headers, text, json };
+}
+
+/** A server on the platform template with the grammar fixture loaded, recording the SQL it runs. */
+export interface GrammarServer {
+  readonly server: TestServer;
+  /** The last statement the data API executed. */
+  readonly seen: { last: Statement | null };
+  close(): Promise<void>;
+}
+
+/** Starts the server the table-driven grammar and write suites share. */
+export async function startGrammarServer(): Promise<GrammarServer> {
+  const server = await startTestServer({ template: "platform" });
+  await server.database.query(GRAMMAR_FIXTURE);
+  await server.database.query("notify pgrst, 'reload schema'");
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const seen: { last: Statement | null } = { last: null };
+  const stop = observeStatements((statement) => {
+    seen.last = statement;
+  });
+  return {
+    server,
+    seen,
+    async close() {
+      stop();
+      await server.close();
+    },
+  };
 }

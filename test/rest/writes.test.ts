@@ -1,29 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { observeStatements, type Statement } from "../../src/services/rest/execute.js";
-import { startTestServer, type TestServer } from "../harness/server.js";
+import type { Statement } from "../../src/services/rest/execute.js";
+import type { TestServer } from "../harness/server.js";
 import { CHANGE_CASES, INSERT_CASES, type WriteCase } from "./cases/write-cases.js";
-import { GRAMMAR_FIXTURE } from "./fixtures.js";
-import { type RestResponse, rest } from "./helpers.js";
+import { type GrammarServer, type RestResponse, rest, startGrammarServer } from "./helpers.js";
 
 const CASES: readonly WriteCase[] = [...INSERT_CASES, ...CHANGE_CASES];
 
 describe("writes, table-driven (platform template)", () => {
+  let grammar: GrammarServer;
   let server: TestServer;
-  const seen: { last: Statement | null } = { last: null };
-  let stop: () => void;
+  let seen: { last: Statement | null };
 
   beforeAll(async () => {
-    server = await startTestServer({ template: "platform" });
-    await server.database.query(GRAMMAR_FIXTURE);
-    await server.database.query("notify pgrst, 'reload schema'");
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    stop = observeStatements((statement) => {
-      seen.last = statement;
-    });
+    grammar = await startGrammarServer();
+    ({ server, seen } = grammar);
   });
   afterAll(async () => {
-    stop();
-    await server.close();
+    await grammar.close();
   });
 
   for (const c of CASES) {
