@@ -10,7 +10,7 @@ export const SELECT_CASES: readonly Case[] = [
     status: 200,
     json: [{ id: 1, title: "Cleo from 5 to 7" }],
     sql: [
-      `WITH pgrst_source AS (SELECT ${F}."id", ${F}."title" FROM ${F} WHERE ${F}."id" = $1 LIMIT $2)`,
+      `WITH pgrst_source AS (SELECT ${F}."id", ${F}."title" FROM ${F} WHERE ${F}."id" = $1 LIMIT 1000)`,
       "coalesce(json_agg(_postgrest_t), '[]')::text AS body",
       "FROM (SELECT * FROM pgrst_source) _postgrest_t",
     ],

@@ -196,10 +196,20 @@ function pageSql(node: ReadNode, params: Params, maxRows: number | null): string
   let limit = node.params.limit;
   if (maxRows !== null) limit = limit === null ? maxRows : Math.min(limit, maxRows);
   let sql = "";
-  if (limit !== null) sql += ` LIMIT ${params.add(String(limit))}`;
+  if (limit !== null) sql += ` LIMIT ${pageBound(limit, params)}`;
   if (node.params.offset !== null && node.params.offset > 0)
-    sql += ` OFFSET ${params.add(String(node.params.offset))}`;
+    sql += ` OFFSET ${pageBound(node.params.offset, params)}`;
   return sql;
+}
+
+/**
+ * LIMIT/OFFSET values are written into the SQL as PostgREST does, not bound: they are parsed
+ * integers (nothing else reaches here) and part of the plan-cache key, and a literal LIMIT lets
+ * PostgreSQL cost a generic plan properly, so list statements stop being re-planned per request.
+ * Integers beyond 2^53 stay bound, where PostgreSQL reports the range error.
+ */
+function pageBound(value: number, params: Params): string {
+  return Number.isSafeInteger(value) ? String(value) : params.add(String(value));
 }
 
 /**
