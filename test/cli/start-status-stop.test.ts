@@ -52,7 +52,9 @@ describe("groundwork start --detach / status / stop", () => {
     expect(client).toBeDefined();
 
     const json = await runCli(["status", "-o", "json", "--workdir", project.dir], env);
-    expect(JSON.parse(json.stdout)).toEqual(vars);
+    const statusJson = JSON.parse(json.stdout);
+    expect(statusJson).toMatchObject(vars);
+    expect(statusJson.report.serverVersion).toMatch(/^\d+/);
 
     const again = await runCli(["start", "--workdir", project.dir], env);
     expect(again.code).toBe(1);

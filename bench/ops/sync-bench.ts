@@ -1,0 +1,203 @@
+/**
+ * `groundwork sync push --force` on seed 001's dataset (issue 6 figure: <= 5 s; the seed's script
+ * took up to 2 min). Local: the example database plus the three test users' data generated here in
+ * SQL with seed 001's counts (admin 50 organizations, 100 contacts, 75 opportunities, 200
+ * activities, 100 products; director 30/60/40/120/0; manager 20/40/25/80/0), because
+ * `groundwork users seed` is not built yet. Target: a second cluster with the same migrations.
+ * Times, per round: the operation (syncPush: plan, backup, one-transaction copy, verify, each step
+ * timed), the CLI wall time (a child process, as a user runs it), and as a baseline the raw driver
+ * doing only the copy (truncate + COPY of the same tables in one transaction).
+ *
+ *   npx tsx bench/ops/sync-bench.ts [rounds]
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import pg from "pg";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { loadConfig } from "../../src/config/index.js";
+import { withDatabase } from "../../src/db/database-url.js";
+import { quoteQualified } from "../../src/db/sql.js";
+import { applyMigrations } from "../../src/migrate/apply.js";
+import { readMigrationDirectory } from "../../src/migrate/files.js";
+import { syncPush } from "../../src/ops/sync/sync.js";
+import { listPublicTables } from "../../src/ops/sync/tables.js";
+import type { SyncStep } from "../../src/ops/sync/types.js";
+import { applyPlatformSchema } from "../../src/platform/apply.js";
+import { startRemoteCluster } from "../../test/harness/remote-cluster.js";
+import { EXAMPLE, startExampleDatabase } from "../example-database.js";
+
+const ROUNDS = Number(process.argv[2] ?? 3);
+const TENANT = "00000000-0000-4000-8000-00000000a001";
+/** Seed 001's per-user counts: organizations, contacts, opportunities, activities, products. */
+const DATASET = [
+  { email: "admin@test.local", counts: [50, 100, 75, 200, 100] },
+  { email: "director@test.local", counts: [30, 60, 40, 120, 0] },
+  { email: "manager@test.local", counts: [20, 40, 25, 80, 0] },
+] as const;
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Generates one user's rows, owned by their sales record, the way a seeding script would. */
+async function seedUserData(client: pg.Client, email: string, counts: readonly number[]): Promise<void> {
+  const [orgs, contacts, opportunities, activities, products] = counts as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const sales = `extensions.uuid_generate_v5(extensions.uuid_ns_dns(), 'sales:' || $1::text)`;
+  await client.query(
+    `insert into public.organizations (tenant_id, name, sector, size, city, country, annual_revenue, sales_id)
+     select '${TENANT}', 'Org ' || $1 || ' ' || g, 'retail', '11-50', 'Portland', 'US', g * 1000, ${sales}
+     from generate_series(1, $2::int) g`,
+    [email, orgs],
+  );
+  await client.query(
+    `insert into public.products (tenant_id, name, sku, category, unit_price)
+     select '${TENANT}', 'Product ' || g, 'SKU-' || md5($1 || g), 'beverages', g from generate_series(1, $2::int) g`,
+    [email, products],
+  );
+  await client.query(
+    `insert into public.contacts (tenant_id, organization_id, first_name, last_name, email, status, sales_id)
+     select '${TENANT}', o.id, 'First' || g, 'Last' || g, 'c' || g || '@example.com', 'warm', ${sales}
+     from generate_series(1, $2::int) g
+     cross join lateral (select id from public.organizations where sales_id = ${sales} order by id
+                         offset g % $3::int limit 1) o`,
+    [email, contacts, orgs],
+  );
+  await client.query(
+    `insert into public.opportunities (tenant_id, organization_id, contact_id, name, amount, sales_id)
+     select '${TENANT}', c.organization_id, c.id, 'Deal ' || g, g * 100, ${sales}
+     from generate_series(1, $2::int) g
+     cross join lateral (select id, organization_id from public.contacts where sales_id = ${sales} order by id
+                         offset g % $3::int limit 1) c`,
+    [email, opportunities, contacts],
+  );
+  await client.query(
+    `insert into public.activities (tenant_id, type, subject, body, opportunity_id, organization_id, sales_id)
+     select '${TENANT}', 'call', 'Call ' || g, 'Talked about the offer.', o.id, o.organization_id, ${sales}
+     from generate_series(1, $2::int) g
+     cross join lateral (select id, organization_id from public.opportunities where sales_id = ${sales} order by id
+                         offset g % $3::int limit 1) o`,
+    [email, activities, opportunities],
+  );
+}
+
+/** The baseline: truncate + COPY of the public tables in one transaction, nothing else. */
+async function rawCopy(localUrl: string, targetUrl: string): Promise<void> {
+  await withClient(localUrl, (local) =>
+    withClient(targetUrl, async (target) => {
+      const tables = await listPublicTables(local);
+      await target.query("begin");
+      await target.query("set local session_replication_role = replica");
+      await target.query(`truncate ${tables.map((t) => quoteQualified(t.schema, t.name)).join(", ")}`);
+      for (const t of tables) {
+        const name = quoteQualified(t.schema, t.name);
+        await pipeline(
+          local.query(copyTo(`copy ${name} to stdout`)),
+          target.query(copyFrom(`copy ${name} from stdin`)),
+        );
+      }
+      await target.query("commit");
+    }),
+  );
+}
+
+const local = await startExampleDatabase();
+const remote = await startRemoteCluster();
+const work = mkdtempSync(path.join(os.tmpdir(), "groundwork-bench-sync-"));
+// The CLI runs in a copy of the example project (its backups/ and operations log land there).
+cpSync(path.join(EXAMPLE, "supabase"), path.join(work, "supabase"), { recursive: true });
+try {
+  await withClient(local.adminUrl, async (client) => {
+    for (const { email, counts } of DATASET) await seedUserData(client, email, counts);
+  });
+  await withClient(remote.url, (c) => c.query("create database target"));
+  const targetUrl = withDatabase(remote.url, "target");
+  await withClient(targetUrl, async (client) => {
+    await applyPlatformSchema(client);
+    const project = await loadConfig(EXAMPLE, {});
+    await applyMigrations(client, readMigrationDirectory(project.migrationsDir).migrations);
+  });
+  const rows = await withClient(local.adminUrl, async (client) => {
+    const tables = await listPublicTables(client);
+    let total = 0;
+    for (const t of tables) {
+      const { rows: r } = await client.query<{ n: string }>(
+        `select count(*) as n from ${quoteQualified(t.schema, t.name)}`,
+      );
+      total += Number(r[0]?.n ?? 0);
+    }
+    return total;
+  });
+  console.log(
+    `Dataset: ${rows} rows in the public tables (seed 001's three users, generated in SQL; users seed not built yet), 4 users.`,
+  );
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    const steps: Partial<Record<SyncStep, number>> = {};
+    let current: SyncStep | undefined;
+    let mark = performance.now();
+    const started = performance.now();
+    const result = await syncPush(local.adminUrl, targetUrl, {
+      backupsDir: path.join(work, "backups"),
+      onStep: (step) => {
+        const now = performance.now();
+        if (current) steps[current] = now - mark;
+        current = step;
+        mark = now;
+      },
+    });
+    const total = performance.now() - started;
+    if (current) steps[current] = performance.now() - mark;
+    if (!result.verification.equal) throw new Error("the sync did not verify equal");
+
+    const cliStarted = performance.now();
+    execFileSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "sync",
+        "push",
+        "--force",
+        "--db-url",
+        targetUrl,
+        "--local-url",
+        local.adminUrl,
+        "--workdir",
+        work,
+      ],
+      { env: { ...process.env, DATABASE_URL: "" }, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    const cli = performance.now() - cliStarted;
+
+    const rawStarted = performance.now();
+    await rawCopy(local.adminUrl, targetUrl);
+    const raw = performance.now() - rawStarted;
+
+    const fmt = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(3)} s`;
+    console.log(
+      `round ${round}: operation ${fmt(total)} (plan ${fmt(steps.plan)}, backup ${fmt(steps.backup)}, ` +
+        `copy ${fmt(steps.copy)}, verify ${fmt(steps.verify)}); CLI wall ${fmt(cli)}; ` +
+        `raw truncate+COPY ${fmt(raw)} (copy step / raw = ${((steps.copy ?? 0) / raw).toFixed(2)}x)`,
+    );
+  }
+} finally {
+  await local.stop();
+  await remote.stop();
+  rmSync(work, { recursive: true, force: true });
+}
