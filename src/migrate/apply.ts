@@ -36,14 +36,7 @@ export async function applyMigrations(
   options: ApplyOptions = {},
 ): Promise<MigrationFile[]> {
   await loadParser();
-  const locked = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1) as locked", [
-    MIGRATION_LOCK_KEY,
-  ]);
-  if (!locked.rows[0]?.locked) {
-    throw new MigrationPlanError(
-      "Another migration run holds the migration lock on this database. Wait for it to finish, then run this again.",
-    );
-  }
+  await acquireMigrationLock(client);
   try {
     await ensureHistoryTable(client);
     const statuses = planMigrations(files, await readHistory(client));
@@ -53,7 +46,7 @@ export async function applyMigrations(
     const applied: MigrationFile[] = [];
     for (const [index, { file, statements }] of prepared.entries()) {
       options.onMigration?.(file, index, prepared.length);
-      await applyOne(client, file, statements);
+      await applyMigrationFile(client, file, statements);
       applied.push(file);
     }
     // The data API reloads its schema cache on this (the platform's event trigger sends it too,
@@ -61,11 +54,35 @@ export async function applyMigrations(
     if (applied.length > 0) await client.query("notify pgrst, 'reload schema'");
     return applied;
   } finally {
-    await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+    await releaseMigrationLock(client);
   }
 }
 
-function assertSafeToApply(statuses: readonly MigrationStatus[], options: ApplyOptions): void {
+/**
+ * Takes the session-level migration lock, or fails at once when another run holds it. Release it
+ * with {@link releaseMigrationLock}.
+ */
+export async function acquireMigrationLock(client: pg.ClientBase): Promise<void> {
+  const locked = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1) as locked", [
+    MIGRATION_LOCK_KEY,
+  ]);
+  if (!locked.rows[0]?.locked) {
+    throw new MigrationPlanError(
+      "Another migration run holds the migration lock on this database. Wait for it to finish, then run this again.",
+    );
+  }
+}
+
+/** Releases the lock {@link acquireMigrationLock} took. */
+export async function releaseMigrationLock(client: pg.ClientBase): Promise<void> {
+  await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+}
+
+/**
+ * Refuses a plan with drifted or missing migrations, or (without `includeAll`) pending ones older
+ * than the newest applied: each with the error that says what to do.
+ */
+export function assertSafeToApply(statuses: readonly MigrationStatus[], options: ApplyOptions): void {
   const drifted = statuses.filter((s) => s.state === "drifted");
   if (drifted.length > 0) {
     throw new MigrationPlanError(
@@ -130,15 +147,43 @@ export function parseMigration(file: MigrationFile): Statement[] {
   return statements;
 }
 
-async function applyOne(
+/**
+ * Applies one parsed file: in its own transaction with its history row, or, for a file marked
+ * {@link NO_TRANSACTION_MARKER}, statement by statement, each committed on its own.
+ */
+export async function applyMigrationFile(
   client: pg.ClientBase,
   file: MigrationFile,
   statements: readonly Statement[],
 ): Promise<void> {
   const inTransaction = !NO_TRANSACTION_MARKER.test(file.sql);
-  // BEGIN/COMMIT written in the file are dropped: the file already runs in one transaction.
-  const body = statements.filter((s) => s.transactionControl === null);
   if (inTransaction) await client.query("begin");
+  try {
+    await runMigrationStatements(client, file, statements, (done) =>
+      inTransaction
+        ? "The migration was rolled back: the database is as it was before it."
+        : `This file runs without a transaction: its first ${done} statement(s) stay applied, and it is not recorded as applied.`,
+    );
+    if (inTransaction) await client.query("commit");
+  } catch (error) {
+    if (inTransaction) await client.query("rollback").catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Runs a parsed file's statements and records it in the history, in whatever transaction the
+ * caller has open (none, one per file, or one for a whole push). A PostgreSQL error becomes a
+ * {@link SqlFileError} located in the file, ending with `outcome(statementsDone)`.
+ */
+export async function runMigrationStatements(
+  client: pg.ClientBase,
+  file: MigrationFile,
+  statements: readonly Statement[],
+  outcome: (statementsDone: number) => string,
+): Promise<void> {
+  // BEGIN/COMMIT written in the file are dropped: the file already runs in a transaction.
+  const body = statements.filter((s) => s.transactionControl === null);
   let done = 0;
   try {
     for (const statement of body) {
@@ -150,9 +195,7 @@ async function applyOne(
       file,
       body.map((s) => s.sql),
     );
-    if (inTransaction) await client.query("commit");
   } catch (error) {
-    if (inTransaction) await client.query("rollback").catch(() => {});
     const statement = body[done];
     if (isPostgresError(error) && statement) {
       throw new SqlFileError({
@@ -161,16 +204,15 @@ async function applyOne(
         statement: statement.sql,
         statementOffset: statement.offset,
         error,
-        outcome: inTransaction
-          ? "The migration was rolled back: the database is as it was before it."
-          : `This file runs without a transaction: its first ${done} statement(s) stay applied, and it is not recorded as applied.`,
+        outcome: outcome(done),
       });
     }
     throw error;
   }
 }
 
-function displayPath(file: MigrationFile): string {
+/** The file's path as messages show it (`supabase/migrations/NAME.sql`). */
+export function displayPath(file: MigrationFile): string {
   return path.join("supabase", "migrations", file.fileName);
 }
 

@@ -13,6 +13,7 @@ Usage:
   groundwork db lint [options]         check for security and performance mistakes (db lint --help)
   groundwork db backup [options]       back up schema and data to backups/ (db backup --help)
   groundwork db restore FILE [options] restore a backup in one transaction (db restore --help)
+  groundwork db push --target NAME     apply pending migrations safely to a target (db push --help)
 
 Options:
   --workdir DIR   the project folder (default: the current folder)`;
@@ -33,8 +34,9 @@ export async function dbCommand(argv: readonly string[]): Promise<number> {
   if (sub === "lint") return (await import("./db-lint.js")).dbLintCommand(rest);
   if (sub === "backup") return (await import("./db-backup.js")).dbBackupCommand(rest);
   if (sub === "restore") return (await import("./db-restore.js")).dbRestoreCommand(rest);
+  if (sub === "push") return (await import("./db-push.js")).dbPushCommand(rest);
   if (sub !== "reset") {
-    throw new UsageError(`unknown subcommand "db ${sub}" (expected reset, lint, backup or restore)`);
+    throw new UsageError(`unknown subcommand "db ${sub}" (expected reset, lint, backup, restore or push)`);
   }
   const { values } = parseCommandArgs(rest, { "db-url": { type: "string" } });
   if (values.help) {

@@ -44,14 +44,38 @@ export interface LintReport {
  * hide the others), then the exclusions.
  */
 export async function runLints(url: string, config: Config, options: LintOptions = {}): Promise<LintReport> {
-  const lints = options.lints ?? LINTS;
-  const exclude = options.exclude ?? config.lint.exclude;
   const client = new pg.Client({ connectionString: url, application_name: "groundwork db lint" });
   await client.connect();
+  try {
+    await client.query("begin read only");
+    try {
+      return await runLintsOnClient(client, config, options);
+    } finally {
+      await client.query("rollback");
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * {@link runLints} on a client already inside a transaction (`db push` lints the schema its
+ * migrations just built, before committing): the lints run in a savepoint that is rolled back, so
+ * the caller's transaction and settings are as they were.
+ */
+export async function runLintsOnClient(
+  client: pg.ClientBase,
+  config: Config,
+  options: LintOptions = {},
+): Promise<LintReport> {
+  const lints = options.lints ?? LINTS;
+  const exclude = options.exclude ?? config.lint.exclude;
   const found: Finding[] = [];
   const failures: LintFailure[] = [];
+  await client.query(
+    "savepoint groundwork_lints; set local search_path = ''; set local statement_timeout = '60s'",
+  );
   try {
-    await client.query("begin read only; set local search_path = ''; set local statement_timeout = '60s'");
     const { rows } = await client.query<{ rolname: string }>(
       "select rolname from pg_catalog.pg_roles where rolname = any($1::text[])",
       [CLIENT_ROLES],
@@ -75,9 +99,9 @@ export async function runLints(url: string, config: Config, options: LintOptions
         failures.push({ lint: lint.name, message: (error as Error).message });
       }
     }
-    await client.query("rollback");
   } finally {
-    await client.end();
+    // Also undoes the settings above, and anything a check might have written.
+    await client.query("rollback to savepoint groundwork_lints; release savepoint groundwork_lints");
   }
   const order = new Map(lints.map((lint, index) => [lint.name, index]));
   found.sort(

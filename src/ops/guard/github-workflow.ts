@@ -17,6 +17,16 @@ jobs:
   check:
     runs-on: ubuntu-latest
     timeout-minutes: 20
+    # A bare PostgreSQL for the deploy rehearsal (the other steps use the embedded one).
+    services:
+      postgres:
+        image: postgres:17
+        env:
+          POSTGRES_PASSWORD: postgres
+        ports:
+          - 5432:5432
+        options: >-
+          --health-cmd pg_isready --health-interval 2s --health-timeout 5s --health-retries 30
     steps:
       - uses: actions/checkout@v4
         with:
@@ -40,9 +50,13 @@ jobs:
       - name: Row-level security matrix
         run: npx groundwork test rls${workdir}
 
-      # Dry-run deploy: a rehearsal against staging that always rolls back. Enable it once
-      # \`groundwork db push\` is available in your groundwork version and a STAGING_DATABASE_URL
-      # secret is set (the name [targets.staging] url_env gives in groundwork.toml).
+      # Dry-run deploy: the whole first deploy (platform schema, every migration, db lint and
+      # test rls inside the transaction) rehearsed on the bare PostgreSQL above, then rolled back.
+      - name: Deploy rehearsal (bare PostgreSQL, rolled back)
+        run: npx groundwork db push --db-url postgresql://postgres:postgres@localhost:5432/postgres --dry-run${workdir}
+
+      # To rehearse against staging as well, set a STAGING_DATABASE_URL repository secret (the
+      # variable [targets.staging] url_env names in groundwork.toml) and uncomment:
       # - name: Deploy rehearsal (staging, rolled back)
       #   if: github.event_name == 'pull_request'
       #   env:

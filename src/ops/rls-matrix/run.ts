@@ -43,11 +43,9 @@ export async function runRlsMatrix(url: string, options: RlsMatrixOptions): Prom
   const client = new pg.Client({ connectionString: url, application_name: "groundwork test rls" });
   await client.connect();
   try {
-    await client.query(
-      "begin; set local search_path = ''; set local lock_timeout = '5s'; set local statement_timeout = '60s'",
-    );
+    await client.query("begin");
     try {
-      return await proveMatrix(client, options, started);
+      return await proveInSavepoint(client, options, started);
     } finally {
       // Whatever happened, nothing the run created survives it.
       await client.query("rollback");
@@ -57,8 +55,35 @@ export async function runRlsMatrix(url: string, options: RlsMatrixOptions): Prom
   }
 }
 
+/**
+ * {@link runRlsMatrix} on a client already inside a transaction (`db push` proves the policies its
+ * migrations just created, before committing): everything runs in a savepoint that is rolled back,
+ * so the fixture tenants, users and rows never reach the caller's transaction.
+ */
+export function runRlsMatrixOnClient(
+  client: pg.ClientBase,
+  options: RlsMatrixOptions,
+): Promise<MatrixResult> {
+  return proveInSavepoint(client, options, Date.now());
+}
+
+async function proveInSavepoint(
+  client: pg.ClientBase,
+  options: RlsMatrixOptions,
+  started: number,
+): Promise<MatrixResult> {
+  await client.query(
+    "savepoint groundwork_rls; set local search_path = ''; set local lock_timeout = '5s'; set local statement_timeout = '60s'",
+  );
+  try {
+    return await proveMatrix(client, options, started);
+  } finally {
+    await client.query("rollback to savepoint groundwork_rls; release savepoint groundwork_rls");
+  }
+}
+
 async function proveMatrix(
-  client: pg.Client,
+  client: pg.ClientBase,
   options: RlsMatrixOptions,
   started: number,
 ): Promise<MatrixResult> {
@@ -111,7 +136,7 @@ async function proveMatrix(
 }
 
 async function loadSpecs(
-  client: pg.Client,
+  client: pg.ClientBase,
   options: RlsMatrixOptions,
   warnings: string[],
 ): Promise<TableSpec[]> {
@@ -147,7 +172,7 @@ export function rolesByReach(all: readonly Rights[]): string[] {
 }
 
 /** The project's access token hook; the kit's when none is configured (real tokens then lack the tenant). */
-async function chooseHook(client: pg.Client, config: Config, warnings: string[]): Promise<string | null> {
+async function chooseHook(client: pg.ClientBase, config: Config, warnings: string[]): Promise<string | null> {
   const configured = config.auth.customAccessTokenHook?.uri;
   if (configured) return configured;
   const { rows } = await client.query<{ ok: boolean }>(

@@ -31,6 +31,11 @@ describe("groundwork init --ci github", () => {
       expect(workflow).toContain(`npx groundwork ${step}`);
     }
     expect(workflow).toContain("--workdir backend");
+    // The rehearsal on the job's bare PostgreSQL service runs; the staging one is left to enable.
+    expect(workflow).toContain("image: postgres:17");
+    expect(workflow).toMatch(
+      /\n {8}run: npx groundwork db push --db-url postgresql:\/\/postgres:postgres@localhost:5432\/postgres --dry-run --workdir backend\n/,
+    );
     expect(workflow).toMatch(/# {3}run: npx groundwork db push --target staging --dry-run/);
     expect(workflow).not.toContain("\t");
 

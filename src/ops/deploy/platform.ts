@@ -1,0 +1,109 @@
+import type pg from "pg";
+import { applyDatabaseSettings, type PlatformFile, platformFiles } from "../../platform/apply.js";
+import type { TargetKind } from "./types.js";
+
+/** The key applyPlatformSchema locks, so a push and a starting server never install at once. */
+const PLATFORM_LOCK_KEY = 0x67_77_70_6c;
+
+/**
+ * Platform files for parts a Supabase project already has, managed by Supabase itself: its roles
+ * and grants, the `extensions` schema, the `auth` and `storage` schemas (owned by
+ * supabase_auth_admin / supabase_storage_admin; replacing `auth.uid()` or adding indexes there
+ * would fail for the `postgres` role, or worse, change what Supabase's services rely on), and the
+ * realtime publication with the pgrst_ddl_watch event trigger. The other files only create the
+ * `groundwork` schema (tenancy kit, audit, mail outbox, rate limits), which the migrations need.
+ */
+export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
+  "roles",
+  "extensions",
+  "auth",
+  "storage",
+  "api",
+  "auth_indexes",
+]);
+
+export interface TargetPlatform {
+  readonly kind: TargetKind;
+  /** Files to install: new, or changed since they were installed. */
+  readonly install: readonly PlatformFile[];
+  readonly skipped: readonly PlatformFile[];
+}
+
+/**
+ * What the target has of the platform schema. A database with an `auth` schema that Groundwork's
+ * platform history does not account for is a Supabase project's.
+ */
+export async function inspectTargetPlatform(client: pg.ClientBase): Promise<TargetPlatform> {
+  const rows = await installedPlatformFiles(client);
+  const installed = new Map(rows.map((row) => [row.version, row]));
+  const auth = await client.query<{ present: boolean }>(
+    "select to_regnamespace('auth') is not null as present",
+  );
+  const groundworkAuth = [...installed.values()].some((row) => row.name === "auth");
+  const kind: TargetKind =
+    auth.rows[0]?.present && !groundworkAuth ? "supabase" : installed.size === 0 ? "bare" : "groundwork";
+  const missing = platformFiles().filter((file) => installed.get(file.version)?.checksum !== file.checksum);
+  const provided = (file: PlatformFile) => kind === "supabase" && SUPABASE_PROVIDES.has(file.name);
+  return {
+    kind,
+    install: missing.filter((file) => !provided(file)),
+    skipped: missing.filter(provided),
+  };
+}
+
+async function installedPlatformFiles(
+  client: pg.ClientBase,
+): Promise<{ version: number; name: string; checksum: string }[]> {
+  const { rows } = await client.query<{ present: boolean }>(
+    "select to_regclass('groundwork.platform_migrations') is not null as present",
+  );
+  if (!rows[0]?.present) return [];
+  const history = await client.query<{ version: number; name: string; checksum: string }>(
+    "select version, name, checksum from groundwork.platform_migrations",
+  );
+  return history.rows;
+}
+
+/**
+ * Installs platform files inside the caller's open transaction (applyPlatformSchema commits its
+ * own, which would leave a rehearsal or a failed push with the platform installed), recording each
+ * in `groundwork.platform_migrations` as applyPlatformSchema does. On a database Groundwork manages
+ * it also sets the database's search_path (extensions after public) and this session's, so the
+ * migrations that follow see `extensions` as a fresh connection would.
+ */
+export async function installPlatformInTransaction(
+  client: pg.ClientBase,
+  target: TargetPlatform,
+): Promise<string[]> {
+  await client.query("select pg_advisory_xact_lock($1)", [PLATFORM_LOCK_KEY]);
+  await client.query(`
+    create schema if not exists groundwork;
+    create table if not exists groundwork.platform_migrations (
+      version integer primary key,
+      name text not null,
+      checksum text not null,
+      applied_at timestamptz not null default now()
+    )`);
+  const ran: string[] = [];
+  for (const file of target.install) {
+    try {
+      await client.query(file.sql);
+    } catch (error) {
+      throw new Error(
+        `Platform schema file ${file.version}_${file.name}.sql failed on the target: ${(error as Error).message}`,
+      );
+    }
+    await client.query(
+      `insert into groundwork.platform_migrations (version, name, checksum) values ($1, $2, $3)
+       on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, applied_at = now()`,
+      [file.version, file.name, file.checksum],
+    );
+    ran.push(`${String(file.version).padStart(4, "0")}_${file.name}`);
+  }
+  // A Supabase project keeps its own database settings.
+  if (target.kind !== "supabase") {
+    await applyDatabaseSettings(client);
+    await client.query(`set search_path = "$user", public, extensions`);
+  }
+  return ran;
+}
