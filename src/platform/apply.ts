@@ -42,44 +42,64 @@ export function platformFiles(): PlatformFile[] {
  * file is written to be re-runnable. Returns the names of the files it ran.
  */
 export async function applyPlatformSchema(client: pg.ClientBase): Promise<string[]> {
-  const ran: string[] = [];
   await client.query("begin");
+  let ran: string[];
   try {
-    await client.query("select pg_advisory_xact_lock($1)", [PLATFORM_LOCK_KEY]);
-    await client.query(`
-      create schema if not exists groundwork;
-      create table if not exists groundwork.platform_migrations (
-        version integer primary key,
-        name text not null,
-        checksum text not null,
-        applied_at timestamptz not null default now()
-      )`);
-    const { rows } = await client.query<{ version: number; checksum: string }>(
-      "select version, checksum from groundwork.platform_migrations",
+    const installed = await lockPlatformHistory(client);
+    ran = await runPlatformFiles(
+      client,
+      platformFiles().filter((file) => installed.get(file.version) !== file.checksum),
     );
-    const applied = new Map(rows.map((row) => [row.version, row.checksum]));
-    for (const file of platformFiles()) {
-      if (applied.get(file.version) === file.checksum) continue;
-      try {
-        await client.query(file.sql);
-      } catch (error) {
-        throw new Error(
-          `Platform schema file ${file.version}_${file.name}.sql failed: ${(error as Error).message}`,
-        );
-      }
-      await client.query(
-        `insert into groundwork.platform_migrations (version, name, checksum) values ($1, $2, $3)
-         on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, applied_at = now()`,
-        [file.version, file.name, file.checksum],
-      );
-      ran.push(`${file.version}_${file.name}`);
-    }
     await client.query("commit");
   } catch (error) {
     await client.query("rollback");
     throw error;
   }
   await applyDatabaseSettings(client);
+  return ran;
+}
+
+/**
+ * Inside the caller's open transaction: takes the platform lock (so two installers never run at
+ * once), creates the platform history table if missing and returns what it records, version ->
+ * checksum. For callers that install the platform as part of a larger transaction (deploy,
+ * restore), so a rollback leaves no trace of it.
+ */
+export async function lockPlatformHistory(client: pg.ClientBase): Promise<Map<number, string>> {
+  await client.query("select pg_advisory_xact_lock($1)", [PLATFORM_LOCK_KEY]);
+  await client.query(`
+    create schema if not exists groundwork;
+    create table if not exists groundwork.platform_migrations (
+      version integer primary key,
+      name text not null,
+      checksum text not null,
+      applied_at timestamptz not null default now()
+    )`);
+  const { rows } = await client.query<{ version: number; checksum: string }>(
+    "select version, checksum from groundwork.platform_migrations",
+  );
+  return new Map(rows.map((row) => [row.version, row.checksum]));
+}
+
+/**
+ * Runs platform files in the caller's open transaction (after {@link lockPlatformHistory}),
+ * recording each in the history. Returns their names.
+ */
+export async function runPlatformFiles(client: pg.ClientBase, files: readonly PlatformFile[]): Promise<string[]> {
+  const ran: string[] = [];
+  for (const file of files) {
+    try {
+      await client.query(file.sql);
+    } catch (error) {
+      throw new Error(`Platform schema file ${file.version}_${file.name}.sql failed: ${(error as Error).message}`);
+    }
+    await client.query(
+      `insert into groundwork.platform_migrations (version, name, checksum) values ($1, $2, $3)
+       on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, applied_at = now()`,
+      [file.version, file.name, file.checksum],
+    );
+    ran.push(`${String(file.version).padStart(4, "0")}_${file.name}`);
+  }
   return ran;
 }
 

@@ -49,7 +49,7 @@ describe("platform schema", () => {
     try {
       await client.query("update groundwork.platform_migrations set checksum = 'old' where version = 4");
       expect(await platformSchemaIsCurrent(client)).toBe(false);
-      expect(await applyPlatformSchema(client)).toEqual(["4_storage"]);
+      expect(await applyPlatformSchema(client)).toEqual(["0004_storage"]);
       expect(await platformSchemaIsCurrent(client)).toBe(true);
     } finally {
       await client.end();

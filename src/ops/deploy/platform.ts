@@ -1,9 +1,12 @@
 import type pg from "pg";
-import { applyDatabaseSettings, type PlatformFile, platformFiles } from "../../platform/apply.js";
+import {
+  applyDatabaseSettings,
+  lockPlatformHistory,
+  type PlatformFile,
+  platformFiles,
+  runPlatformFiles,
+} from "../../platform/apply.js";
 import type { TargetKind } from "./types.js";
-
-/** The key applyPlatformSchema locks, so a push and a starting server never install at once. */
-const PLATFORM_LOCK_KEY = 0x67_77_70_6c;
 
 /**
  * Platform files for parts a Supabase project already has, managed by Supabase itself: its roles
@@ -75,31 +78,8 @@ export async function installPlatformInTransaction(
   client: pg.ClientBase,
   target: TargetPlatform,
 ): Promise<string[]> {
-  await client.query("select pg_advisory_xact_lock($1)", [PLATFORM_LOCK_KEY]);
-  await client.query(`
-    create schema if not exists groundwork;
-    create table if not exists groundwork.platform_migrations (
-      version integer primary key,
-      name text not null,
-      checksum text not null,
-      applied_at timestamptz not null default now()
-    )`);
-  const ran: string[] = [];
-  for (const file of target.install) {
-    try {
-      await client.query(file.sql);
-    } catch (error) {
-      throw new Error(
-        `Platform schema file ${file.version}_${file.name}.sql failed on the target: ${(error as Error).message}`,
-      );
-    }
-    await client.query(
-      `insert into groundwork.platform_migrations (version, name, checksum) values ($1, $2, $3)
-       on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, applied_at = now()`,
-      [file.version, file.name, file.checksum],
-    );
-    ran.push(`${String(file.version).padStart(4, "0")}_${file.name}`);
-  }
+  await lockPlatformHistory(client);
+  const ran = await runPlatformFiles(client, target.install);
   // A Supabase project keeps its own database settings.
   if (target.kind !== "supabase") {
     await applyDatabaseSettings(client);
