@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   },
   db: {
     load: async () => (await import("./commands/db.js")).dbCommand,
-    summary: "reset | lint | backup | restore",
+    summary: "reset | lint | backup | restore | push",
   },
   guard: {
     load: async () => (await import("./commands/guard.js")).guardCommand,
@@ -45,6 +45,18 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   verify: {
     load: async () => (await import("./commands/verify.js")).verifyCommand,
     summary: "compare row counts and checksums, local vs a target",
+  },
+  users: {
+    load: async () => (await import("./commands/users.js")).usersCommand,
+    summary: "seed: create role test users with realistic data",
+  },
+  sync: {
+    load: async () => (await import("./commands/sync.js")).syncCommand,
+    summary: "push: copy local data and test users to a target",
+  },
+  reset: {
+    load: async () => (await import("./commands/reset.js")).resetCommand,
+    summary: "back up, empty the data, seed fresh test users and data",
   },
 };
 

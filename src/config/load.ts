@@ -5,6 +5,7 @@ import { ConfigError } from "./errors.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { TableReader } from "./reader.js";
+import { readTestUsers } from "./test-users-section.js";
 import type {
   AuthConfig,
   BucketConfig,
@@ -110,6 +111,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     audit: readAudit(groundwork.section("audit")),
     lint: readLint(groundwork.section("lint")),
     guard: readGuard(groundwork.section("guard")),
+    testUsers: readTestUsers(groundwork.section("test_users"), env),
     logLevel: logLevel as Config["logLevel"],
   };
   return deepFreeze(config);

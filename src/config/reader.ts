@@ -54,6 +54,11 @@ export class TableReader {
     return new TableReader(this.file, value as Table, this.key(name), this.env);
   }
 
+  /** Every key of this table, whatever its value. */
+  keys(): string[] {
+    return Object.keys(this.table);
+  }
+
   /** Names of the sub-tables of this table (e.g. each `[functions.NAME]`). */
   sectionNames(): string[] {
     return Object.entries(this.table)

@@ -155,6 +155,35 @@ export interface GuardConfig {
   readonly ignore: readonly string[];
 }
 
+/** One role test user (`groundwork.toml` `[test_users.users.KEY]`; docs/cli/users-seed.md). */
+export interface TestUserConfig {
+  /** The table key (`admin`); `TEST_<KEY>_EMAIL` overrides the email. */
+  readonly key: string;
+  readonly email: string;
+  /** The tenant role given through the membership (`admin`, `sales_director`...). */
+  readonly role: string;
+  /** `user_metadata.full_name`, and the name of the user's row in a people table. */
+  readonly fullName: string;
+  /** Rows of related data per table (`contacts`, or `schema.table`), e.g. `{ contacts = 100 }`. */
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/** `groundwork users seed` and `groundwork reset` (`groundwork.toml` `[test_users]`). */
+export interface TestUsersConfig {
+  readonly users: readonly TestUserConfig[];
+  /** Everyone's password (`password`; `TEST_USER_PASSWORD` overrides). */
+  readonly password: string;
+  /** True when the password is the documented default, `TestPass123!` (not a secret). */
+  readonly defaultPassword: boolean;
+  /** The tenant the test users are members of and their data belongs to. */
+  readonly tenantId: string;
+  readonly tenantName: string;
+  /** Default of `--seed`: the same number gives the same data. */
+  readonly seed: number;
+  /** Rows per user given to a table that is not counted but is needed as a foreign-key parent. */
+  readonly parentRows: number;
+}
+
 /** A remote database named in `groundwork.toml` `[targets.NAME]`. */
 export interface TargetConfig {
   readonly name: string;
@@ -183,5 +212,6 @@ export interface Config {
   readonly audit: AuditConfig;
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
+  readonly testUsers: TestUsersConfig;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
