@@ -13,7 +13,7 @@ Usage:
   groundwork db backup [--target NAME | --db-url URL] [--output FILE] [--json]
 
 Options:
-  --output FILE   where to write (default: backups/<timestamp>_<database>.jsonl in the project)
+  --output FILE   where to write (default: backups/<timestamp>_<database>.gwbackup in the project)
   --json          print the manifest as JSON
   --db-url URL    the database to back up (default: DATABASE_URL, the running stack, or the embedded cluster)
   --target NAME   a database named in groundwork.toml [targets.NAME]

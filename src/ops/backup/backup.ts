@@ -1,27 +1,32 @@
-import { once } from "node:events";
-import { createWriteStream, mkdirSync, openSync, renameSync, rmSync, type WriteStream } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Writable } from "node:stream";
 import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import { databaseName } from "../../db/database-url.js";
 import { quoteQualified } from "../../db/sql.js";
 import { readHistory } from "../../migrate/history.js";
-import { listDataTables, tableChecksum, tableKey } from "./checksums.js";
+import { copyOutSql, type DataTable, listDataTables, tableKey } from "./checksums.js";
+import { type FileSink, openFileSink } from "./file-sink.js";
+import { applyOutputSettings } from "./output-settings.js";
+import { RowHasher } from "./row-hash.js";
 import {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
+  type BackupHeader,
   type BackupManifest,
+  END_OF_DATA,
   type MigrationLine,
   type ProgressListener,
   type SequenceValue,
+  type TableChecksum,
   type TableLine,
 } from "./types.js";
 
-/** Blocks (8 kB each by default) read per round trip. */
-const CHUNK_BLOCKS = 1000;
+/** The default file name's extension. */
+export const BACKUP_EXTENSION = ".gwbackup";
 
 export interface BackupOptions {
-  /** The file to write; default `<backupsDir>/<timestamp>_<dbname>.jsonl`. */
+  /** The file to write; default `<backupsDir>/<timestamp>_<dbname>.gwbackup`. */
   readonly output?: string;
   readonly backupsDir: string;
   readonly onProgress?: ProgressListener;
@@ -34,55 +39,131 @@ export interface BackupResult {
 }
 
 /**
- * Writes a backup of the database at `databaseUrl`: the manifest, the applied migrations' SQL (the
- * schema is rebuilt by replaying them), and every data table's rows, all read in one
- * `REPEATABLE READ READ ONLY` transaction so the file is one consistent snapshot. The file is
+ * Writes a backup of the database at `databaseUrl` (format: see types.ts): a header, the applied
+ * migrations' SQL (the schema is rebuilt by replaying them), every data table's rows streamed with
+ * `COPY ... TO STDOUT` straight into the file — hashed on the way, so counting and checksumming
+ * costs no second scan — and the manifest last. Everything is read in one
+ * `REPEATABLE READ READ ONLY` transaction, so the file is one consistent snapshot. The file is
  * written under a temporary name and renamed when complete.
  */
 export async function backupDatabase(databaseUrl: string, options: BackupOptions): Promise<BackupResult> {
   const now = options.now ?? new Date();
   const database = databaseName(databaseUrl);
   const file = path.resolve(
-    options.output ?? path.join(options.backupsDir, `${timestamp(now)}_${database}.jsonl`),
+    options.output ?? path.join(options.backupsDir, `${timestamp(now)}_${database}${BACKUP_EXTENSION}`),
   );
-  const partial = `${file}.partial`;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  let out: WriteStream | undefined;
+  let out: FileSink | undefined;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    // Opened synchronously so an unwritable folder fails here, as an exception, not as a stream event.
-    out = createWriteStream(partial, { fd: openSync(partial, "w") });
+    out = openFileSink(file);
+    await applyOutputSettings(client);
     await client.query("begin isolation level repeatable read read only");
-    const manifest = await readManifest(client, database, now);
-    const migrations = await readMigrations(client);
-    await write(out, `${JSON.stringify(manifest)}\n`);
-    for (const line of migrations) await write(out, `${JSON.stringify(line)}\n`);
     const tables = await listDataTables(client);
-    const total = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
-    let done = 0;
-    for (const [index, table] of tables.entries()) {
-      const rows = manifest.tables[index]?.rows ?? 0;
-      const header: TableLine = { kind: "table", ...table, rows };
-      await write(out, `${JSON.stringify(header)}\n`);
-      done = await copyRows(client, out, table, done, total, options.onProgress);
+    // Taken up front, as pg_dump does, so no table can be dropped or altered under the snapshot.
+    if (tables.length > 0) {
+      await client.query(
+        `lock table ${tables.map((t) => quoteQualified(t.schema, t.name)).join(", ")} in access share mode`,
+      );
     }
+    const header: BackupHeader = {
+      kind: "header",
+      format: BACKUP_FORMAT,
+      formatVersion: BACKUP_FORMAT_VERSION,
+      createdAt: now.toISOString(),
+      database,
+      serverVersion: await serverVersion(client),
+      encoding: "UTF8",
+      tables: tables.map(({ schema, name }) => ({ schema, name })),
+    };
+    await out.write(`${JSON.stringify(header)}\n`);
+    for (const line of await readMigrations(client)) await out.write(`${JSON.stringify(line)}\n`);
+    const progress = new BackupProgress(await estimateRows(client, tables), options.onProgress);
+    const checksums: TableChecksum[] = [];
+    for (const table of tables) checksums.push(await writeTable(client, out, table, progress));
+    const manifest = await readManifest(client, header, checksums);
+    await out.write(`${JSON.stringify(manifest)}\n`);
     await client.query("commit");
-    out.end();
-    await once(out, "finish");
-    renameSync(partial, file);
+    await out.commit();
     return { file, manifest };
   } catch (error) {
-    out?.destroy();
-    rmSync(partial, { force: true });
+    out?.discard();
     throw error;
   } finally {
     await client.end();
   }
 }
 
-async function readManifest(client: pg.Client, database: string, now: Date): Promise<BackupManifest> {
-  const version = await client.query<{ server_version: string }>("show server_version");
+/**
+ * Writes one table's section: its header line, its rows as `COPY ... TO STDOUT` prints them, and the
+ * end marker. The bytes are hashed as they pass, giving the manifest's count and checksum.
+ */
+async function writeTable(
+  client: pg.Client,
+  out: FileSink,
+  table: DataTable,
+  progress: BackupProgress,
+): Promise<TableChecksum> {
+  const line: TableLine = { kind: "table", schema: table.schema, name: table.name, columns: table.columns };
+  await out.write(`${JSON.stringify(line)}\n`);
+  const hasher = new RowHasher();
+  const key = tableKey(table);
+  for await (const chunk of client.query(copyTo(copyOutSql(table)))) {
+    hasher.update(chunk as Buffer);
+    await out.write(chunk as Buffer);
+    progress.rows(key, hasher.rows);
+  }
+  await out.write(`${END_OF_DATA}\n`);
+  progress.tableDone(key, hasher.rows);
+  return { schema: table.schema, name: table.name, rows: hasher.rows, checksum: hasher.digest() };
+}
+
+/** Progress in rows against the planner's estimates, corrected with each table's real count. */
+class BackupProgress {
+  private doneBefore = 0;
+  private total: number;
+
+  constructor(
+    private readonly estimates: Map<string, number>,
+    private readonly listener: ProgressListener | undefined,
+  ) {
+    this.total = [...estimates.values()].reduce((sum, n) => sum + n, 0);
+  }
+
+  rows(table: string, rows: number): void {
+    const done = this.doneBefore + rows;
+    this.listener?.(done, Math.max(this.total, done), table);
+  }
+
+  tableDone(table: string, rows: number): void {
+    this.total += rows - (this.estimates.get(table) ?? 0);
+    this.doneBefore += rows;
+    this.listener?.(this.doneBefore, Math.max(this.total, this.doneBefore), table);
+  }
+}
+
+/** The planner's row estimates (no scan): good enough for a progress bar's total. */
+async function estimateRows(client: pg.Client, tables: readonly DataTable[]): Promise<Map<string, number>> {
+  const { rows } = await client.query<{ key: string; rows: number }>(
+    `select n.nspname || '.' || c.relname as key, greatest(c.reltuples, 0)::float8 as rows
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where (n.nspname, c.relname) in (select * from unnest($1::text[], $2::text[]))`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return new Map(rows.map((row) => [row.key, Number(row.rows)]));
+}
+
+async function serverVersion(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ server_version: string }>("show server_version");
+  return rows[0]?.server_version ?? "unknown";
+}
+
+async function readManifest(
+  client: pg.Client,
+  header: BackupHeader,
+  tables: readonly TableChecksum[],
+): Promise<BackupManifest> {
   // Checked first: a failed query would abort the snapshot transaction (a database without the platform).
   const hasPlatform = await client.query<{ exists: boolean }>(
     "select to_regclass('groundwork.platform_migrations') is not null as exists",
@@ -93,8 +174,6 @@ async function readManifest(client: pg.Client, database: string, now: Date): Pro
       )
     : { rows: [] };
   const history = await readHistory(client);
-  const tables = [];
-  for (const table of await listDataTables(client)) tables.push(await tableChecksum(client, table));
   const sequences = await client.query<SequenceValue>(
     `select schemaname as schema, sequencename as name, last_value::text as "lastValue" from pg_sequences
      where schemaname not in ('pg_catalog', 'information_schema')
@@ -104,9 +183,9 @@ async function readManifest(client: pg.Client, database: string, now: Date): Pro
     kind: "manifest",
     format: BACKUP_FORMAT,
     formatVersion: BACKUP_FORMAT_VERSION,
-    createdAt: now.toISOString(),
-    database,
-    serverVersion: version.rows[0]?.server_version ?? "unknown",
+    createdAt: header.createdAt,
+    database: header.database,
+    serverVersion: header.serverVersion,
     platform: platform.rows,
     migrations: history.map(({ version: v, name }) => ({ version: v, name })),
     tables,
@@ -131,50 +210,6 @@ async function readMigrations(client: pg.Client): Promise<MigrationLine[]> {
     checksum: migration.checksum,
     statements: byVersion.get(migration.version) ?? [],
   }));
-}
-
-/**
- * Streams a table's rows in ranges of physical blocks (TID range scans): each query returns one
- * string of up to {@link CHUNK_BLOCKS} blocks' rows, one per line, so a million rows cost about a
- * hundred round trips instead of a million row messages. A row is its composite text form (what
- * `t::text` prints, the same text the checksum hashes) as a JSON string, so newlines inside values
- * cannot break the line format. The last range is open-ended; the snapshot keeps it consistent.
- */
-async function copyRows(
-  client: pg.Client,
-  out: Writable,
-  table: { schema: string; name: string },
-  doneBefore: number,
-  total: number,
-  onProgress: ProgressListener | undefined,
-): Promise<number> {
-  const name = quoteQualified(table.schema, table.name);
-  let done = doneBefore;
-  await client.query(`lock table ${name} in access share mode`);
-  const size = await client.query<{ blocks: string }>(
-    "select pg_relation_size($1::regclass) / current_setting('block_size')::bigint as blocks",
-    [name],
-  );
-  const blocks = Number(size.rows[0]?.blocks ?? 0);
-  for (let start = 0; start === 0 || start < blocks; start += CHUNK_BLOCKS) {
-    const last = start + CHUNK_BLOCKS >= blocks;
-    const range = last
-      ? `t.ctid >= '(${start},0)'`
-      : `t.ctid >= '(${start},0)' and t.ctid < '(${start + CHUNK_BLOCKS},0)'`;
-    const { rows } = await client.query<[string, string | null]>({
-      text: `select count(*), string_agg(to_json(t::text)::text, E'\\n') from ${name} t where ${range}`,
-      rowMode: "array",
-    });
-    const [count, text] = rows[0] ?? ["0", null];
-    if (text !== null) await write(out, `${text}\n`);
-    done += Number(count);
-    onProgress?.(done, total, tableKey(table));
-  }
-  return done;
-}
-
-async function write(out: Writable, chunk: string): Promise<void> {
-  if (!out.write(chunk)) await once(out, "drain");
 }
 
 /** `20261122T043000Z`-style, sortable and safe in file names. */

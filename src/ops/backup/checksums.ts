@@ -1,5 +1,8 @@
 import type pg from "pg";
-import { quoteQualified } from "../../db/sql.js";
+import { to as copyTo } from "pg-copy-streams";
+import { quoteIdent, quoteQualified } from "../../db/sql.js";
+import { withOutputSettings } from "./output-settings.js";
+import { RowHasher } from "./row-hash.js";
 import type { TableChecksum } from "./types.js";
 
 /** A table whose data a backup carries, with the columns that take values on insert. */
@@ -32,36 +35,64 @@ export async function listDataTables(client: pg.ClientBase): Promise<DataTable[]
 }
 
 /**
- * Row count and content checksum of one table: the sum of the first 64 bits of each row's md5
- * (over its composite text form), so row order, physical layout and collation do not matter and no
- * sort is needed. Backup, restore and verify all use this one query.
+ * `COPY table (columns) TO STDOUT` in text format: what a backup stores and what checksums hash.
+ * Generated columns are left out (they are recomputed on load). A table with no such column is
+ * copied without a column list, which prints one empty line per row.
+ */
+export function copyOutSql(table: { schema: string; name: string; columns: readonly string[] }): string {
+  const columns = table.columns.length > 0 ? ` (${table.columns.map(quoteIdent).join(", ")})` : "";
+  return `copy ${quoteQualified(table.schema, table.name)}${columns} to stdout`;
+}
+
+/**
+ * Row count and content checksum of one table: its rows streamed with {@link copyOutSql} and hashed
+ * in Node as they pass (see row-hash.ts: a sum of per-row hashes, so row order and physical layout
+ * do not matter and the server sorts nothing). A backup hashes the very bytes it writes the same
+ * way, and restore and verify call this, so all three agree. `columns` defaults to the table's
+ * insertable columns.
  */
 export async function tableChecksum(
   client: pg.ClientBase,
-  table: { schema: string; name: string },
+  table: { schema: string; name: string; columns?: readonly string[] },
 ): Promise<TableChecksum> {
-  const { rows } = await client.query<{ rows: string; checksum: string }>(
-    `select count(*) as rows,
-            md5(coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint::numeric), 0)::text) as checksum
-     from ${quoteQualified(table.schema, table.name)} t`,
-  );
-  const row = rows[0];
-  return {
-    schema: table.schema,
-    name: table.name,
-    rows: Number(row?.rows ?? 0),
-    checksum: row?.checksum ?? "",
-  };
+  return withOutputSettings(client, async () => {
+    const columns = table.columns ?? (await insertableColumns(client, table));
+    return hashTable(client, { schema: table.schema, name: table.name, columns });
+  });
 }
 
 /** Checksums of every data table, in name order. */
 export async function databaseChecksums(client: pg.ClientBase): Promise<TableChecksum[]> {
-  const result: TableChecksum[] = [];
-  for (const table of await listDataTables(client)) result.push(await tableChecksum(client, table));
-  return result;
+  return withOutputSettings(client, async () => {
+    const result: TableChecksum[] = [];
+    for (const table of await listDataTables(client)) result.push(await hashTable(client, table));
+    return result;
+  });
 }
 
 /** `schema.name` for messages and table keys. */
 export function tableKey(table: { schema: string; name: string }): string {
   return `${table.schema}.${table.name}`;
+}
+
+async function hashTable(
+  client: pg.ClientBase,
+  table: { schema: string; name: string; columns: readonly string[] },
+): Promise<TableChecksum> {
+  const hasher = new RowHasher();
+  for await (const chunk of client.query(copyTo(copyOutSql(table)))) hasher.update(chunk as Buffer);
+  return { schema: table.schema, name: table.name, rows: hasher.rows, checksum: hasher.digest() };
+}
+
+async function insertableColumns(
+  client: pg.ClientBase,
+  table: { schema: string; name: string },
+): Promise<string[]> {
+  const { rows } = await client.query<{ columns: string[] }>(
+    `select array(select attname::text from pg_attribute
+                  where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''
+                  order by attnum) as columns`,
+    [quoteQualified(table.schema, table.name)],
+  );
+  return rows[0]?.columns ?? [];
 }

@@ -1,12 +1,12 @@
 import pg from "pg";
-import { quoteIdent, quoteQualified } from "../../db/sql.js";
 import { ensureHistoryTable } from "../../migrate/history.js";
-import { applyDatabaseSettings, platformFiles } from "../../platform/apply.js";
+import { applyDatabaseSettings } from "../../platform/apply.js";
 import { databaseChecksums, tableKey } from "./checksums.js";
-import { BackupFileError, openBackup } from "./read-file.js";
-import type { BackupManifest, ProgressListener, TableChecksum, TableLine } from "./types.js";
-
-const INSERT_BATCH = 10_000;
+import { loadTable, MissingTableError, setSequences, startData } from "./load-data.js";
+import { applyOutputSettings } from "./output-settings.js";
+import { BackupFileError, type OpenedBackup, openBackup } from "./read-file.js";
+import { describeContents, dropSchemas, installPlatform } from "./target-schema.js";
+import type { BackupManifest, MigrationLine, ProgressListener, TableChecksum } from "./types.js";
 
 /** The target holds data and `--force` was not given; nothing has been changed. */
 export class TargetNotEmptyError extends Error {
@@ -38,20 +38,22 @@ export interface RestoreResult {
 
 /**
  * Restores a backup file into the database at `databaseUrl` in ONE transaction: platform schema,
- * the backup's migrations replayed from their recorded SQL, every table's rows (triggers and
- * foreign-key checks off through `session_replication_role = replica`), sequence values, and then
- * the manifest's counts and checksums compared before commit. Any failure rolls everything back.
- * Needs a superuser (replica mode, roles).
+ * the backup's migrations replayed from their recorded SQL, every table's rows streamed from the
+ * file into `COPY ... FROM STDIN` (triggers and foreign-key checks off through
+ * `session_replication_role = replica`), sequence values, and then every table's count and
+ * checksum recomputed from the restored rows and compared with the manifest before commit. Any
+ * failure rolls everything back. The file's header and manifest are checked before the target is
+ * touched. Needs a superuser (replica mode, roles).
  */
 export async function restoreDatabase(
   file: string,
   databaseUrl: string,
   options: RestoreOptions = {},
 ): Promise<RestoreResult> {
-  const { manifest, events } = await openBackup(file, INSERT_BATCH);
+  const backup = await openBackup(file);
   const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
   try {
+    await client.connect();
     const contents = await describeContents(client);
     if (contents.length > 0 && !options.force) {
       throw new TargetNotEmptyError(
@@ -61,123 +63,78 @@ export async function restoreDatabase(
     await client.query("begin");
     try {
       if (contents.length > 0) await dropSchemas(client);
+      await applyOutputSettings(client);
       options.onStep?.("platform");
       await installPlatform(client);
       options.onStep?.("migrations");
       await ensureHistoryTable(client);
-      const total = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
-      let done = 0;
-      let dataStarted = false;
-      for await (const event of events) {
-        if (event.kind === "migration") {
-          for (const statement of event.line.statements) await client.query(statement);
-          await client.query(
-            `insert into supabase_migrations.schema_migrations (version, name, statements, checksum)
-             values ($1, $2, $3, $4)`,
-            [event.line.version, event.line.name, event.line.statements, event.line.checksum],
-          );
-          continue;
-        }
-        if (!dataStarted) {
-          dataStarted = true;
-          options.onStep?.("data");
-          await startData(client, manifest);
-        }
-        await insertRows(client, event.table, event.rows);
-        done += event.rows.length;
-        options.onProgress?.(done, total, tableKey(event.table));
-      }
-      if (!dataStarted) await startData(client, manifest);
-      await setSequences(client, manifest);
+      const rows = await replayAndLoad(client, backup, options);
+      await setSequences(client, backup.manifest);
       await client.query("set local session_replication_role = origin");
       options.onStep?.("verify");
       const tables = await databaseChecksums(client);
-      const mismatches = compareWithManifest(manifest.tables, tables);
+      const mismatches = compareWithManifest(backup.manifest.tables, tables);
       if (mismatches.length > 0) throw new RestoreMismatchError(mismatches);
       await client.query("commit");
       await applyDatabaseSettings(client);
-      return { manifest, tables, rows: done };
+      return { manifest: backup.manifest, tables, rows };
     } catch (error) {
       await client.query("rollback").catch(() => {});
       throw error;
     }
   } finally {
-    await events.return(undefined);
+    await backup.close();
     await client.end();
   }
 }
 
-/** What makes the target non-empty: its non-system schemas with their relation counts. */
-async function describeContents(client: pg.Client): Promise<string[]> {
-  const { rows } = await client.query<{ schema: string; relations: string }>(`
-    select n.nspname as schema, count(c.oid) as relations
-    from pg_namespace n left join pg_class c on c.relnamespace = n.oid and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
-    where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
-    group by n.nspname order by n.nspname`);
-  return rows
-    .filter((row) => row.schema !== "public" || Number(row.relations) > 0)
-    .map((row) => `schema ${row.schema}: ${row.relations} relation(s)`);
-}
-
-async function dropSchemas(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ schema: string }>(
-    `select nspname as schema from pg_namespace
-     where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%'`,
-  );
-  for (const { schema } of rows) await client.query(`drop schema ${quoteIdent(schema)} cascade`);
-  await client.query(
-    "create schema public authorization pg_database_owner; grant usage on schema public to public",
-  );
-}
-
-/** The platform schema files, run inside the restore's transaction (applyPlatformSchema commits its own). */
-async function installPlatform(client: pg.Client): Promise<void> {
-  await client.query(`
-    create schema if not exists groundwork;
-    create table if not exists groundwork.platform_migrations (
-      version integer primary key, name text not null, checksum text not null,
-      applied_at timestamptz not null default now())`);
-  for (const file of platformFiles()) {
-    await client.query(file.sql);
-    await client.query(
-      "insert into groundwork.platform_migrations (version, name, checksum) values ($1, $2, $3) on conflict (version) do nothing",
-      [file.version, file.name, file.checksum],
-    );
-  }
-}
-
-/** Empties the tables the backup holds (the platform and migrations may have seeded some). */
-async function startData(client: pg.Client, manifest: BackupManifest): Promise<void> {
-  await client.query("set local session_replication_role = replica");
-  if (manifest.tables.length === 0) return;
-  await client.query(`truncate ${manifest.tables.map((t) => quoteQualified(t.schema, t.name)).join(", ")}`);
-}
-
-/** Inserts a batch of rows given as JSON strings of their composite text form (see backup.ts). */
-async function insertRows(client: pg.Client, table: TableLine, rows: readonly string[]): Promise<void> {
-  const target = quoteQualified(table.schema, table.name);
-  const columns = table.columns.map(quoteIdent);
-  // offset 0 keeps the planner from parsing each row once per column.
-  await client.query(
-    `insert into ${target} (${columns.join(", ")}) overriding system value
-     select ${columns.map((c) => `(r).${c}`).join(", ")}
-     from (select x::${target} as r from json_array_elements_text($1::json) x offset 0) s`,
-    [`[${rows.join(",")}]`],
-  );
-}
-
-async function setSequences(client: pg.Client, manifest: BackupManifest): Promise<void> {
-  for (const sequence of manifest.sequences) {
-    const name = quoteQualified(sequence.schema, sequence.name);
-    if (sequence.lastValue === null) {
-      await client.query(
-        `select setval($1::regclass, coalesce((select start_value from pg_sequences
-        where schemaname = $2 and sequencename = $3), 1), false)`,
-        [name, sequence.schema, sequence.name],
-      );
-    } else {
-      await client.query("select setval($1::regclass, $2::bigint, true)", [name, sequence.lastValue]);
+/** Replays the migrations and loads the tables, in file order; returns the rows loaded. */
+async function replayAndLoad(
+  client: pg.Client,
+  backup: OpenedBackup,
+  options: RestoreOptions,
+): Promise<number> {
+  const total = backup.manifest.tables.reduce((sum, t) => sum + t.rows, 0);
+  let rows = 0;
+  let dataStarted = false;
+  for await (const event of backup.events()) {
+    if (event.kind === "migration") {
+      await replayMigration(client, event.line);
+      continue;
     }
+    if (!dataStarted) {
+      dataStarted = true;
+      options.onStep?.("data");
+      await startData(client, backup.header.tables);
+    }
+    const key = tableKey(event.table);
+    // Rows are not counted on the way in; the bytes read give a close enough position for the bar.
+    const report = () =>
+      options.onProgress?.(
+        Math.min(total, Math.round((total * backup.bytesRead()) / backup.size)),
+        total,
+        key,
+      );
+    rows += await loadTable(client, event.table, withEachChunk(event.data, report));
+  }
+  if (!dataStarted) await startData(client, backup.header.tables);
+  options.onProgress?.(rows, Math.max(total, rows), "");
+  return rows;
+}
+
+async function replayMigration(client: pg.Client, line: MigrationLine): Promise<void> {
+  for (const statement of line.statements) await client.query(statement);
+  await client.query(
+    `insert into supabase_migrations.schema_migrations (version, name, statements, checksum)
+     values ($1, $2, $3, $4)`,
+    [line.version, line.name, line.statements, line.checksum],
+  );
+}
+
+async function* withEachChunk(data: AsyncIterable<Buffer>, after: () => void): AsyncGenerator<Buffer> {
+  for await (const chunk of data) {
+    yield chunk;
+    after();
   }
 }
 
@@ -202,4 +159,4 @@ export function compareWithManifest(
   return mismatches;
 }
 
-export { BackupFileError };
+export { BackupFileError, MissingTableError };

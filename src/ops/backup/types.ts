@@ -1,14 +1,25 @@
 /**
  * Glossary:
- * - backup file: JSON lines. Line 1 is the {@link BackupManifest}; then one {@link MigrationLine} per
- *   applied migration; then, per table, a {@link TableLine} followed by exactly `rows` lines, each a
- *   row as its composite text form (`t::text`) in a JSON string.
- * - checksum: {@link TableChecksum} — an order-independent hash of the rows' text form, computed by
- *   the same SQL at backup, after restore and by `verify` (see checksums.ts).
+ * - backup file (format version 2): lines of JSON framing raw `COPY` text sections —
+ *   1. a {@link BackupHeader} line (format, version, the tables that follow);
+ *   2. one {@link MigrationLine} per applied migration, in order;
+ *   3. per data table, a {@link TableLine}, then the table's rows exactly as
+ *      `COPY table (columns) TO STDOUT` prints them in text format (one row per line, tabs between
+ *      columns, `\N` for NULL, backslash escapes for tabs, newlines and backslashes inside values),
+ *      then the line {@link END_OF_DATA};
+ *   4. the {@link BackupManifest} as the last line (counts and checksums are known only once the
+ *      rows have been written).
+ *   COPY's text format never prints a line that is just `\.` (a backslash in a value is doubled), so
+ *   the end marker cannot occur inside a table's rows — the same framing pg_dump's plain format uses.
+ * - checksum: {@link TableChecksum} — an order-independent hash of the rows' COPY text, computed
+ *   while the rows stream past (see row-hash.ts and checksums.ts) at backup, after restore and by
+ *   `verify`, under the same output settings (see output-settings.ts).
  */
 
 export const BACKUP_FORMAT = "groundwork-backup";
-export const BACKUP_FORMAT_VERSION = 1;
+export const BACKUP_FORMAT_VERSION = 2;
+/** The line that ends a table's rows: COPY's own end-of-data marker. */
+export const END_OF_DATA = "\\.";
 
 /** A table's row count and content checksum. */
 export interface TableChecksum {
@@ -25,6 +36,20 @@ export interface SequenceValue {
   readonly lastValue: string | null;
 }
 
+/** The first line: says what the file is, and lists the tables whose sections follow. */
+export interface BackupHeader {
+  readonly kind: "header";
+  readonly format: typeof BACKUP_FORMAT;
+  readonly formatVersion: number;
+  readonly createdAt: string;
+  readonly database: string;
+  readonly serverVersion: string;
+  /** The encoding of the rows (the client encoding of the COPY). */
+  readonly encoding: "UTF8";
+  readonly tables: readonly { schema: string; name: string }[];
+}
+
+/** The last line: what the backup holds, with every table's count and checksum. */
 export interface BackupManifest {
   readonly kind: "manifest";
   readonly format: typeof BACKUP_FORMAT;
@@ -48,14 +73,17 @@ export interface MigrationLine {
   readonly statements: readonly string[];
 }
 
+/** Opens a table's section; its COPY text rows follow, up to the {@link END_OF_DATA} line. */
 export interface TableLine {
   readonly kind: "table";
   readonly schema: string;
   readonly name: string;
-  /** Columns that take values on insert (generated columns are left out). */
+  /** Columns that take values on insert (generated columns are left out and recomputed). */
   readonly columns: readonly string[];
-  readonly rows: number;
 }
 
-/** Reports rows written or loaded so far, against the total. */
+/**
+ * Reports progress in rows against a total: at backup the total is the planner's estimate (exact
+ * once the last table is done); at restore the rows are interpolated from the bytes read.
+ */
 export type ProgressListener = (done: number, total: number, table: string) => void;

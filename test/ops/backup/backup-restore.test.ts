@@ -3,50 +3,28 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withDatabase } from "../../../src/db/database-url.js";
 import { backupDatabase } from "../../../src/ops/backup/backup.js";
-import { databaseChecksums } from "../../../src/ops/backup/checksums.js";
 import {
   BackupFileError,
+  MissingTableError,
   RestoreMismatchError,
   restoreDatabase,
   TargetNotEmptyError,
 } from "../../../src/ops/backup/restore.js";
 import { createTestDatabase, type TestDatabase } from "../../harness/database.js";
 import { type RemoteCluster, startRemoteCluster } from "../../harness/remote-cluster.js";
-
-/** A fresh empty database on the remote cluster. */
-async function remoteDatabase(remote: RemoteCluster, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: remote.url });
-  await client.connect();
-  try {
-    await client.query(`create database ${name}`);
-  } finally {
-    await client.end();
-  }
-  return withDatabase(remote.url, name);
-}
-
-async function checksumsAt(url: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await databaseChecksums(client);
-  } finally {
-    await client.end();
-  }
-}
+import { checksumsAt, remoteDatabase } from "./helpers.js";
 
 /**
- * The backup's lines with the first row of `table` rewritten by `edit`, which gets and returns the
- * row's composite text form, e.g. `(1,00000000-...,Acme)`.
+ * A copy of the backup with the first row of `table`'s section rewritten by `edit`, which gets and
+ * returns the row's COPY text line, e.g. `1\t00000000-...\tAcme`.
  */
 function editRow(source: string, target: string, table: string, edit: (row: string) => string): void {
   const lines = readFileSync(source, "utf8").split("\n");
   const header = lines.findIndex(
     (line) => line.startsWith('{"kind":"table"') && line.includes(`"name":"${table}"`),
   );
-  lines[header + 1] = JSON.stringify(edit(JSON.parse(lines[header + 1] ?? "") as string));
+  lines[header + 1] = edit(lines[header + 1] ?? "");
   writeFileSync(target, lines.join("\n"));
 }
 
@@ -67,9 +45,14 @@ describe("db backup / db restore against a second cluster", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("writes a manifest with the migrations, auth users and per-table checksums", async () => {
-    expect(path.basename(file)).toMatch(new RegExp(`^\\d{8}T\\d{6}Z_${source.name}\\.jsonl$`));
-    const manifest = JSON.parse(readFileSync(file, "utf8").split("\n")[0] ?? "");
+  it("writes a header, the migrations, every table's COPY rows and a manifest with checksums", async () => {
+    expect(path.basename(file)).toMatch(new RegExp(`^\\d{8}T\\d{6}Z_${source.name}\\.gwbackup$`));
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+    const header = JSON.parse(lines[0] ?? "");
+    expect(header).toMatchObject({ kind: "header", format: "groundwork-backup", formatVersion: 2 });
+    expect(header.tables).toContainEqual({ schema: "auth", name: "users" });
+    const manifest = JSON.parse(lines.at(-1) ?? "");
+    expect(manifest.kind).toBe("manifest");
     expect(manifest.serverVersion).toMatch(/^\d+/);
     expect(manifest.migrations.map((m: { version: string }) => m.version)).toEqual([
       "20250101000000",
@@ -83,6 +66,10 @@ describe("db backup / db restore against a second cluster", () => {
     expect(users.rows).toBe(Number(rows[0]?.count));
     expect(users.rows).toBeGreaterThan(0);
     expect(manifest.tables).toEqual(await checksumsAt(source.adminUrl));
+    // Each table's section: its line, exactly `rows` COPY lines, then the end marker.
+    const start = lines.findIndex((l) => l.startsWith('{"kind":"table","schema":"auth","name":"users"'));
+    expect(lines[start + users.rows + 1]).toBe("\\.");
+    expect(lines[start + 1]?.split("\t").length).toBe(JSON.parse(lines[start] ?? "").columns.length);
   });
 
   it("backs up a bare database (no platform schema, no migration history)", async () => {
@@ -95,8 +82,11 @@ describe("db backup / db restore against a second cluster", () => {
 
   it("restores into an empty remote database, equal by every checksum", async () => {
     const url = await remoteDatabase(remote, "roundtrip");
-    const result = await restoreDatabase(file, url);
+    const progress: number[] = [];
+    const result = await restoreDatabase(file, url, { onProgress: (done) => progress.push(done) });
     expect(result.tables).toEqual(result.manifest.tables);
+    expect(result.rows).toBe(result.manifest.tables.reduce((sum, t) => sum + t.rows, 0));
+    expect(progress.at(-1)).toBe(result.rows);
     expect(await checksumsAt(url)).toEqual(await checksumsAt(source.adminUrl));
     // Sequences continue where the source left off, so new rows do not collide.
     const client = new pg.Client({ connectionString: url });
@@ -132,8 +122,8 @@ describe("db backup / db restore against a second cluster", () => {
 
   it("rolls back a file whose data does not match its manifest (nothing half-written)", async () => {
     const url = await remoteDatabase(remote, "tampered");
-    const tampered = path.join(dir, "tampered.jsonl");
-    editRow(file, tampered, "organizations", (row) => row.replace(/^\((\d+),/, "(9$1,"));
+    const tampered = path.join(dir, "tampered.gwbackup");
+    editRow(file, tampered, "organizations", (row) => row.replace(/^(\d+)\t/, "9$1\t"));
     const error = await restoreDatabase(tampered, url).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RestoreMismatchError);
     expect((error as RestoreMismatchError).mismatches).toEqual([
@@ -142,21 +132,72 @@ describe("db backup / db restore against a second cluster", () => {
     expect(await checksumsAt(url)).toEqual([]);
   }, 120_000);
 
-  it("rolls back a restore that fails midway, and a truncated file", async () => {
+  it("rolls back a restore that fails midway, naming the table and line", async () => {
     const url = await remoteDatabase(remote, "midway");
-    const broken = path.join(dir, "broken.jsonl");
-    editRow(file, broken, "opportunities", (row) => row.replace(/^\((\d+),[^,]*,/, "($1,not-a-uuid,"));
-    await expect(restoreDatabase(broken, url)).rejects.toThrow(/uuid/);
+    const broken = path.join(dir, "broken.gwbackup");
+    editRow(file, broken, "opportunities", (row) => row.replace(/^(\d+)\t[^\t]*\t/, "$1\tnot-a-uuid\t"));
+    await expect(restoreDatabase(broken, url)).rejects.toThrow(
+      /could not load public\.opportunities: invalid input syntax for type uuid.*line 1/,
+    );
     expect(await checksumsAt(url)).toEqual([]);
+  }, 120_000);
 
-    const truncated = path.join(dir, "truncated.jsonl");
+  it("refuses truncated, garbled and old-format files up front, and rolls back a mis-framed one", async () => {
+    const url = await remoteDatabase(remote, "badfiles");
     const text = readFileSync(file, "utf8");
-    writeFileSync(truncated, text.slice(0, Math.floor(text.length * 0.9)));
+    const write = (name: string, content: string) => {
+      const target = path.join(dir, name);
+      writeFileSync(target, content);
+      return target;
+    };
+    const truncated = write("truncated.gwbackup", text.slice(0, Math.floor(text.length * 0.9)));
     await expect(restoreDatabase(truncated, url)).rejects.toThrow(BackupFileError);
-    expect(await checksumsAt(url)).toEqual([]);
+    await expect(restoreDatabase(truncated, url)).rejects.toThrow(
+      /incomplete: its last line is not the backup's manifest/,
+    );
 
-    const notBackup = path.join(dir, "not-a-backup.jsonl");
-    writeFileSync(notBackup, "hello\n");
-    await expect(restoreDatabase(notBackup, url)).rejects.toThrow(/not valid JSON/);
+    const garbled = write("garbled.gwbackup", "hello\n");
+    await expect(restoreDatabase(garbled, url)).rejects.toThrow(
+      /is not a Groundwork backup \(its first line is not valid JSON\)/,
+    );
+    const binary = write("binary.gwbackup", "\u0000\u0001".repeat(1000));
+    await expect(restoreDatabase(binary, url)).rejects.toThrow(/is not a Groundwork backup/);
+
+    const v1 = write(
+      "v1.gwbackup",
+      `${JSON.stringify({ kind: "manifest", format: "groundwork-backup", formatVersion: 1, tables: [] })}\n`,
+    );
+    await expect(restoreDatabase(v1, url)).rejects.toThrow(
+      /format version 1, and this version of Groundwork restores format version 2 only\. Make a new backup/,
+    );
+
+    // A section's end marker removed: its rows run into the next section's line and COPY rejects them.
+    const lines = text.split("\n");
+    const marker = lines.findIndex(
+      (l, i) => l === "\\." && lines[i - 1] !== undefined && !lines[i - 1]?.startsWith("{"),
+    );
+    const unframed = write(
+      "unframed.gwbackup",
+      [...lines.slice(0, marker), ...lines.slice(marker + 1)].join("\n"),
+    );
+    await expect(restoreDatabase(unframed, url)).rejects.toThrow(/could not load/);
+    expect(await checksumsAt(url)).toEqual([]);
+  }, 120_000);
+
+  it("rolls back when a backed-up table is not created by the migrations (schema drift)", async () => {
+    await source.query(
+      "create table public.made_by_hand (id int); insert into public.made_by_hand values (1)",
+    );
+    try {
+      const drifted = await backupDatabase(source.adminUrl, { backupsDir: dir });
+      const url = await remoteDatabase(remote, "drift");
+      await expect(restoreDatabase(drifted.file, url)).rejects.toThrow(MissingTableError);
+      await expect(restoreDatabase(drifted.file, url)).rejects.toThrow(
+        /public\.made_by_hand, which the replayed migrations do not create/,
+      );
+      expect(await checksumsAt(url)).toEqual([]);
+    } finally {
+      await source.query("drop table public.made_by_hand");
+    }
   }, 120_000);
 });

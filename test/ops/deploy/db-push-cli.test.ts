@@ -98,7 +98,7 @@ describe("groundwork db push against a second cluster", () => {
     );
     const files = backups();
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/_staging\.jsonl$/);
+    expect(files[0]).toMatch(/_staging\.gwbackup$/);
     expect(result.stdout).toMatch(new RegExp(`Backup: \\S*backups/${files[0]}`));
     expect(await history()).toEqual(EXAMPLE_VERSIONS);
     const after = await snapshotTarget(targetUrl);

@@ -79,7 +79,7 @@ describe("pushMigrations (ops)", () => {
     const result = await pushMigrations(url, { config, onStep: (step) => steps.push(step) });
     expect(steps).toEqual(["backup", "platform", "migrations", "validation", "commit"]);
     expect(result.committed).toBe(true);
-    expect(result.backupFile).toMatch(/backups\/\d{8}T\d{6}Z_backed_up\.jsonl$/);
+    expect(result.backupFile).toMatch(/backups\/\d{8}T\d{6}Z_backed_up\.gwbackup$/);
     expect(existsSync(result.backupFile ?? "")).toBe(true);
     expect((await snapshotTarget(url)).history).toHaveLength(3);
   }, 120_000);

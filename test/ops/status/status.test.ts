@@ -101,7 +101,7 @@ describe("groundwork status report", () => {
       what: "sync push",
       target: "staging",
       outcome: "ok",
-      backupFile: "backups/20261122T000000Z_staging.jsonl",
+      backupFile: "backups/20261122T000000Z_staging.gwbackup",
     });
     const pretty = await runCli(["status", "--db-url", secretUrl, "--workdir", project.dir], env);
     expect(pretty.stderr).toBe("");
@@ -112,7 +112,7 @@ describe("groundwork status report", () => {
     expect(pretty.stdout).toMatch(/Migrations: 3 applied, latest 20250101000300_audit/);
     expect(pretty.stdout).toMatch(/public\.organizations\s+29\s+\d+/);
     expect(pretty.stdout).toMatch(
-      /sync push\s+staging\s+ok\s+\S+\s+backups\/20261122T000000Z_staging\.jsonl/,
+      /sync push\s+staging\s+ok\s+\S+\s+backups\/20261122T000000Z_staging\.gwbackup/,
     );
     expect(pretty.stdout).toContain("postgres:****@");
     expect(pretty.stdout).not.toMatch(PASSWORD_IN_URL);

@@ -41,7 +41,7 @@ describe("groundwork db backup / db restore / verify through the CLI", () => {
     expect(backup.code).toBe(0);
     expect(backup.stdout).toMatch(/Backed up .* 3 migration\(s\)/);
     const [file] = readdirSync(path.join(project.dir, "backups"));
-    expect(file).toMatch(/\.jsonl$/);
+    expect(file).toMatch(/\.gwbackup$/);
     const backupFile = path.join(project.dir, "backups", file ?? "");
 
     const restore = await runCli(
