@@ -85,13 +85,18 @@ export async function lockPlatformHistory(client: pg.ClientBase): Promise<Map<nu
  * Runs platform files in the caller's open transaction (after {@link lockPlatformHistory}),
  * recording each in the history. Returns their names.
  */
-export async function runPlatformFiles(client: pg.ClientBase, files: readonly PlatformFile[]): Promise<string[]> {
+export async function runPlatformFiles(
+  client: pg.ClientBase,
+  files: readonly PlatformFile[],
+): Promise<string[]> {
   const ran: string[] = [];
   for (const file of files) {
     try {
       await client.query(file.sql);
     } catch (error) {
-      throw new Error(`Platform schema file ${file.version}_${file.name}.sql failed: ${(error as Error).message}`);
+      throw new Error(
+        `Platform schema file ${file.version}_${file.name}.sql failed: ${(error as Error).message}`,
+      );
     }
     await client.query(
       `insert into groundwork.platform_migrations (version, name, checksum) values ($1, $2, $3)
