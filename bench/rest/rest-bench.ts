@@ -27,7 +27,7 @@ import { autocannon, type Figures } from "./load.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = 32;
-const POOL_SIZE = 10;
+const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? 10);
 const ROOT = new URL("../../", import.meta.url).pathname;
 const EXAMPLE = path.join(ROOT, "examples/crm");
 const ACME = "00000000-0000-4000-8000-00000000a001";

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import { type RequestContext, withContext } from "../../db/context.js";
+import { pipelinedRead } from "../../db/pipelined-read.js";
 import { quoteIdent } from "../../db/sql.js";
 import { pgrst, type RestError } from "./errors.js";
 import type { SchemaCache } from "./schema-cache/types.js";
@@ -73,6 +74,30 @@ export async function execute(
 ): Promise<{ result: MainResult; planned: number | null }> {
   const { cache } = options;
   for (const observer of observers) observer(statement);
+  const transaction = {
+    searchPath: [options.schema, ...options.extraSearchPath],
+    roleSettings: cache.roleSettings.get(options.context.role),
+    settings: (options.timezone === null ? {} : { timezone: options.timezone }) as Record<string, string>,
+  };
+  const name = statementName(statement.text, cache.generation);
+  if (
+    options.readOnly &&
+    name &&
+    !options.rollback &&
+    !options.plannedCount &&
+    cache.dbConfig.preRequest === null
+  ) {
+    // The common read: settings and statement in one round trip (nothing to roll back).
+    const row = await pipelinedRead(
+      options.pool,
+      options.context,
+      { name, text: statement.text, values: statement.values as (string | null)[] },
+      transaction,
+    );
+    const result = toResult(row ?? []);
+    options.check?.(result);
+    return { result, planned: null };
+  }
   return withContext(
     options.pool,
     options.context,
@@ -83,7 +108,7 @@ export async function execute(
         await client.query(`select ${name}()`);
       }
       const response = await client.query<unknown[]>({
-        name: statementName(statement.text, cache.generation),
+        name,
         text: statement.text,
         values: statement.values as (string | null)[],
         rowMode: "array",
@@ -106,12 +131,7 @@ export async function execute(
       }
       return { result, planned };
     },
-    {
-      readOnly: options.readOnly,
-      searchPath: [options.schema, ...options.extraSearchPath],
-      roleSettings: cache.roleSettings.get(options.context.role),
-      settings: options.timezone === null ? {} : { timezone: options.timezone },
-    },
+    { readOnly: options.readOnly, ...transaction },
   );
 }
 
