@@ -14,7 +14,7 @@ import { chmodSync, createReadStream, createWriteStream, mkdtempSync, rmSync, st
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import pg from "pg";
+import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { startEmbeddedCluster } from "../../src/db/cluster.js";
 import { withDatabase } from "../../src/db/database-url.js";
@@ -23,6 +23,7 @@ import { backupDatabase } from "../../src/ops/backup/backup.js";
 import { databaseChecksums } from "../../src/ops/backup/checksums.js";
 import { restoreDatabase } from "../../src/ops/backup/restore.js";
 import { applyPlatformSchema } from "../../src/platform/apply.js";
+import { withClient } from "../../test/harness/client.js";
 import { freePort } from "../../test/harness/free-port.js";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
@@ -45,16 +46,6 @@ const cluster = await startEmbeddedCluster({
   portSetting: "(bench)",
   settings: { shared_buffers: "256MB", max_wal_size: "4GB" },
 });
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

@@ -15,7 +15,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import pg from "pg";
+import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { loadConfig } from "../../src/config/index.js";
 import { withDatabase } from "../../src/db/database-url.js";
@@ -26,6 +26,7 @@ import { syncPush } from "../../src/ops/sync/sync.js";
 import { listPublicTables } from "../../src/ops/sync/tables.js";
 import type { SyncStep } from "../../src/ops/sync/types.js";
 import { applyPlatformSchema } from "../../src/platform/apply.js";
+import { withClient } from "../../test/harness/client.js";
 import { startRemoteCluster } from "../../test/harness/remote-cluster.js";
 import { EXAMPLE, startExampleDatabase } from "../example-database.js";
 
@@ -37,16 +38,6 @@ const DATASET = [
   { email: "director@test.local", counts: [30, 60, 40, 120, 0] },
   { email: "manager@test.local", counts: [20, 40, 25, 80, 0] },
 ] as const;
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Generates one user's rows, owned by their sales record, the way a seeding script would. */
 async function seedUserData(client: pg.Client, email: string, counts: readonly number[]): Promise<void> {

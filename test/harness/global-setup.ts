@@ -10,6 +10,7 @@ import { applyMigrations } from "../../src/migrate/apply.js";
 import { readMigrationDirectory } from "../../src/migrate/files.js";
 import { runSeedFiles } from "../../src/migrate/seed.js";
 import { applyPlatformSchema } from "../../src/platform/apply.js";
+import { withClient } from "./client.js";
 import { freePort } from "./free-port.js";
 import { EXAMPLE_PROJECT, TEMPLATES } from "./templates.js";
 
@@ -55,14 +56,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-}
-
-async function withClient(url: string, fn: (client: pg.Client) => Promise<void>): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await fn(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { withDatabase } from "../../../src/db/database-url.js";
@@ -11,20 +10,11 @@ import { databaseChecksums } from "../../../src/ops/backup/checksums.js";
 import { ResetFailedError, resetTestData } from "../../../src/ops/reset/reset.js";
 import { applyPlatformSchema } from "../../../src/platform/apply.js";
 import { runCli } from "../../harness/cli.js";
+import { withClient } from "../../harness/client.js";
 import { createTestDatabase, type TestDatabase } from "../../harness/database.js";
 import { type TempProject, tempProject } from "../../harness/project.js";
 import { type RemoteCluster, startRemoteCluster } from "../../harness/remote-cluster.js";
 import { EXAMPLE_PROJECT } from "../../harness/templates.js";
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 const SEQUENCES = "select sequencename, last_value from pg_sequences where schemaname = 'public' order by 1";
 

@@ -4,7 +4,10 @@ import { withDatabase } from "../../../src/db/database-url.js";
 import { applyMigrations } from "../../../src/migrate/apply.js";
 import { readMigrationDirectory } from "../../../src/migrate/files.js";
 import { applyPlatformSchema } from "../../../src/platform/apply.js";
+import { withClient } from "../../harness/client.js";
 import { EXAMPLE_PROJECT } from "../../harness/templates.js";
+
+export { withClient };
 
 /**
  * Creates database `name` on the remote cluster with the platform schema and the example project's
@@ -38,12 +41,3 @@ export async function createTargetDatabase(
 }
 
 /** Runs `fn` with a connected client, then closes it. */
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withDatabase } from "../../../src/db/database-url.js";
 import { applyMigrations } from "../../../src/migrate/apply.js";
@@ -8,6 +7,7 @@ import { readMigrationDirectory } from "../../../src/migrate/files.js";
 import { databaseChecksums } from "../../../src/ops/backup/checksums.js";
 import { applyPlatformSchema } from "../../../src/platform/apply.js";
 import { runCli } from "../../harness/cli.js";
+import { withClient } from "../../harness/client.js";
 import { createTestDatabase, type TestDatabase } from "../../harness/database.js";
 import { type TempProject, tempProject } from "../../harness/project.js";
 import { type RemoteCluster, startRemoteCluster } from "../../harness/remote-cluster.js";
@@ -73,16 +73,6 @@ email = "teacher@school.test"
 role = "teacher"
 counts = { courses = 2, students = 10, enrollments = 15 }
 `;
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 describe("users seed on a schema that is not the CRM, on a remote target", () => {
   let remote: RemoteCluster;
