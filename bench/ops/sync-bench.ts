@@ -1,9 +1,8 @@
 /**
  * `groundwork sync push --force` on seed 001's dataset (issue 6 figure: <= 5 s; the seed's script
- * took up to 2 min). Local: the example database plus the three test users' data generated here in
- * SQL with seed 001's counts (admin 50 organizations, 100 contacts, 75 opportunities, 200
- * activities, 100 products; director 30/60/40/120/0; manager 20/40/25/80/0), because
- * `groundwork users seed` is not built yet. Target: a second cluster with the same migrations.
+ * took up to 2 min). Local: the example database plus seed 001's dataset from `users seed` (admin
+ * 50 organizations, 100 contacts, 75 opportunities, 200 activities, 100 products; director
+ * 30/60/40/120/0; manager 20/40/25/80/0). Target: a second cluster with the same migrations.
  * Times, per round: the operation (syncPush: plan, backup, one-transaction copy, verify, each step
  * timed), the CLI wall time (a child process, as a user runs it), and as a baseline the raw driver
  * doing only the copy (truncate + COPY of the same tables in one transaction).
@@ -15,7 +14,6 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { loadConfig } from "../../src/config/index.js";
 import { withDatabase } from "../../src/db/database-url.js";
@@ -25,67 +23,13 @@ import { readMigrationDirectory } from "../../src/migrate/files.js";
 import { syncPush } from "../../src/ops/sync/sync.js";
 import { listPublicTables } from "../../src/ops/sync/tables.js";
 import type { SyncStep } from "../../src/ops/sync/types.js";
+import { runUsersSeed } from "../../src/ops/test-users/seed.js";
 import { applyPlatformSchema } from "../../src/platform/apply.js";
 import { withClient } from "../../test/harness/client.js";
 import { startRemoteCluster } from "../../test/harness/remote-cluster.js";
 import { EXAMPLE, startExampleDatabase } from "../example-database.js";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
-const TENANT = "00000000-0000-4000-8000-00000000a001";
-/** Seed 001's per-user counts: organizations, contacts, opportunities, activities, products. */
-const DATASET = [
-  { email: "admin@test.local", counts: [50, 100, 75, 200, 100] },
-  { email: "director@test.local", counts: [30, 60, 40, 120, 0] },
-  { email: "manager@test.local", counts: [20, 40, 25, 80, 0] },
-] as const;
-
-/** Generates one user's rows, owned by their sales record, the way a seeding script would. */
-async function seedUserData(client: pg.Client, email: string, counts: readonly number[]): Promise<void> {
-  const [orgs, contacts, opportunities, activities, products] = counts as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const sales = `extensions.uuid_generate_v5(extensions.uuid_ns_dns(), 'sales:' || $1::text)`;
-  await client.query(
-    `insert into public.organizations (tenant_id, name, sector, size, city, country, annual_revenue, sales_id)
-     select '${TENANT}', 'Org ' || $1 || ' ' || g, 'retail', '11-50', 'Portland', 'US', g * 1000, ${sales}
-     from generate_series(1, $2::int) g`,
-    [email, orgs],
-  );
-  await client.query(
-    `insert into public.products (tenant_id, name, sku, category, unit_price)
-     select '${TENANT}', 'Product ' || g, 'SKU-' || md5($1 || g), 'beverages', g from generate_series(1, $2::int) g`,
-    [email, products],
-  );
-  await client.query(
-    `insert into public.contacts (tenant_id, organization_id, first_name, last_name, email, status, sales_id)
-     select '${TENANT}', o.id, 'First' || g, 'Last' || g, 'c' || g || '@example.com', 'warm', ${sales}
-     from generate_series(1, $2::int) g
-     cross join lateral (select id from public.organizations where sales_id = ${sales} order by id
-                         offset g % $3::int limit 1) o`,
-    [email, contacts, orgs],
-  );
-  await client.query(
-    `insert into public.opportunities (tenant_id, organization_id, contact_id, name, amount, sales_id)
-     select '${TENANT}', c.organization_id, c.id, 'Deal ' || g, g * 100, ${sales}
-     from generate_series(1, $2::int) g
-     cross join lateral (select id, organization_id from public.contacts where sales_id = ${sales} order by id
-                         offset g % $3::int limit 1) c`,
-    [email, opportunities, contacts],
-  );
-  await client.query(
-    `insert into public.activities (tenant_id, type, subject, body, opportunity_id, organization_id, sales_id)
-     select '${TENANT}', 'call', 'Call ' || g, 'Talked about the offer.', o.id, o.organization_id, ${sales}
-     from generate_series(1, $2::int) g
-     cross join lateral (select id, organization_id from public.opportunities where sales_id = ${sales} order by id
-                         offset g % $3::int limit 1) o`,
-    [email, activities, opportunities],
-  );
-}
-
 /** The baseline: truncate + COPY of the public tables in one transaction, nothing else. */
 async function rawCopy(localUrl: string, targetUrl: string): Promise<void> {
   await withClient(localUrl, (local) =>
@@ -112,8 +56,9 @@ const work = mkdtempSync(path.join(os.tmpdir(), "groundwork-bench-sync-"));
 // The CLI runs in a copy of the example project (its backups/ and operations log land there).
 cpSync(path.join(EXAMPLE, "supabase"), path.join(work, "supabase"), { recursive: true });
 try {
-  await withClient(local.adminUrl, async (client) => {
-    for (const { email, counts } of DATASET) await seedUserData(client, email, counts);
+  const exampleConfig = await loadConfig(EXAMPLE, {});
+  await runUsersSeed(local.adminUrl, exampleConfig.testUsers, {
+    hashCost: exampleConfig.auth.passwordHashCost,
   });
   await withClient(remote.url, (c) => c.query("create database target"));
   const targetUrl = withDatabase(remote.url, "target");
@@ -134,7 +79,7 @@ try {
     return total;
   });
   console.log(
-    `Dataset: ${rows} rows in the public tables (seed 001's three users, generated in SQL; users seed not built yet), 4 users.`,
+    `Dataset: ${rows} rows in the public tables (the example's seed plus seed 001's three test users' data from users seed).`,
   );
 
   for (let round = 1; round <= ROUNDS; round++) {
