@@ -168,13 +168,14 @@ begin
     set search_path = ''
     as $body$
     declare
-      claim text := auth.jwt() -> 'app_metadata' ->> 'tenant_id';
+      claims jsonb := auth.jwt();
+      claim text := claims -> 'app_metadata' ->> 'tenant_id';
       result uuid[];
     begin
       if %s then
         return '{}';
       end if;
-      select coalesce(array_agg(o.%I), '{}') into result from %s o where o.%I = auth.uid()%s;
+      select coalesce(array_agg(o.%I), '{}') into result from %s o where o.%I = groundwork.caller_id(claims)%s;
       return result;
     end
     $body$
