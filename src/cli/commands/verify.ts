@@ -10,12 +10,13 @@ import { UsageError } from "../usage-error.js";
 export const verifyHelp = `Compares per-table row counts and content checksums, local vs a target (docs/cli/verify.md).
 
 Usage:
-  groundwork verify (--target NAME | --db-url URL) [--local-url URL] [--json]
+  groundwork verify (--target NAME | --db-url URL) [--local-url URL] [--all] [--json]
 
 Options:
   --target NAME     the database named in groundwork.toml [targets.NAME]
   --db-url URL      the target database by URL
   --local-url URL   the local side (default: DATABASE_URL, the running stack, or the embedded cluster)
+  --all             compare each database's own state too (audit log, sessions, ...; after a restore)
   --json            print the comparison as JSON
   --workdir DIR     the project folder (default: the current folder)
 
@@ -28,6 +29,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
     "db-url": { type: "string" },
     "local-url": { type: "string" },
     json: { type: "boolean" },
+    all: { type: "boolean" },
   });
   if (values.help) {
     print(verifyHelp);
@@ -37,7 +39,9 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
   const targetUrl = databaseUrlFromFlags(config, { dbUrl: values["db-url"], target: values.target });
   if (targetUrl === undefined) throw new UsageError("verify needs --target NAME or --db-url URL");
   const result = await withDatabaseUrl(config, values["local-url"], (localUrl) =>
-    withProgress("Checksumming both databases", () => verifyDatabases(localUrl, targetUrl)),
+    withProgress("Checksumming both databases", () =>
+      verifyDatabases(localUrl, targetUrl, { all: values.all === true }),
+    ),
   );
   const target = values.target ?? targetUrl;
   const mismatches = result.tables.filter((t) => !t.equal).length;
@@ -48,7 +52,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
     detail: `${mismatches} table(s) differ`,
   });
   if (values.json) {
-    printJson({ equal: result.equal, tables: result.tables });
+    printJson({ equal: result.equal, tables: result.tables, skipped: result.skipped });
     return result.equal ? 0 : 1;
   }
   const rows = result.tables.map((t) => [
@@ -64,6 +68,9 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
     rows,
   )) {
     print(line);
+  }
+  if (result.skipped.length > 0) {
+    print(`Not compared, each database's own state (--all compares them): ${result.skipped.join(", ")}.`);
   }
   print(
     result.equal

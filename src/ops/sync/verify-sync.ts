@@ -31,9 +31,9 @@ export async function verifySync(localUrl: string, targetUrl: string): Promise<S
       targetChecksum: t.target?.checksum ?? null,
       equal: t.equal,
     }));
-  const notSynced = result.tables
-    .map((t) => t.table)
-    .filter((name) => !name.startsWith("public.") && !USER_TABLES.has(name));
+  const notSynced = [...result.tables.map((t) => t.table), ...result.skipped]
+    .filter((name) => !name.startsWith("public.") && !USER_TABLES.has(name))
+    .sort();
   const [local, target] = [
     new pg.Client({ connectionString: localUrl }),
     new pg.Client({ connectionString: targetUrl }),
