@@ -20,6 +20,8 @@ export const EXAMPLE = new URL("../examples/crm/", import.meta.url).pathname;
 export interface ExampleDatabase {
   /** Superuser URL of the database. */
   readonly adminUrl: string;
+  /** Creates database `name` as a copy of it (CREATE DATABASE ... TEMPLATE) and returns its URL. */
+  copy(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -51,7 +53,17 @@ export async function startExampleDatabase(): Promise<ExampleDatabase> {
     await applyMigrations(setup, readMigrationDirectory(project.migrationsDir).migrations);
     await runSeedFiles(setup, project.seedPaths, project.projectDir);
     await setup.end();
-    return { adminUrl, stop };
+    const copy = async (name: string) => {
+      const admin = new pg.Client({ connectionString: cluster.url() });
+      await admin.connect();
+      try {
+        await admin.query(`create database ${name} template bench`);
+      } finally {
+        await admin.end();
+      }
+      return withDatabase(cluster.url(), name);
+    };
+    return { adminUrl, copy, stop };
   } catch (error) {
     await stop();
     throw error;

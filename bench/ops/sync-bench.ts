@@ -1,15 +1,3 @@
-/**
- * `groundwork sync push --force` on seed 001's dataset (issue 6 figure: <= 5 s; the seed's script
- * took up to 2 min). Local: the example database plus seed 001's dataset from `users seed` (admin
- * 50 organizations, 100 contacts, 75 opportunities, 200 activities, 100 products; director
- * 30/60/40/120/0; manager 20/40/25/80/0). Target: a second cluster with the same migrations.
- * Times, per round: the operation (syncPush: plan, backup, one-transaction copy, verify, each step
- * timed), the CLI wall time (a child process, as a user runs it), and as a baseline the raw driver
- * doing only the copy (truncate + COPY of the same tables in one transaction).
- *
- *   npx tsx bench/ops/sync-bench.ts [rounds]
- */
-import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +15,7 @@ import { runUsersSeed } from "../../src/ops/test-users/seed.js";
 import { applyPlatformSchema } from "../../src/platform/apply.js";
 import { withClient } from "../../test/harness/client.js";
 import { startRemoteCluster } from "../../test/harness/remote-cluster.js";
+import { timeCli } from "../cli-time.js";
 import { EXAMPLE, startExampleDatabase } from "../example-database.js";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -100,26 +89,10 @@ try {
     if (current) steps[current] = performance.now() - mark;
     if (!result.verification.equal) throw new Error("the sync did not verify equal");
 
-    const cliStarted = performance.now();
-    execFileSync(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "src/cli/main.ts",
-        "sync",
-        "push",
-        "--force",
-        "--db-url",
-        targetUrl,
-        "--local-url",
-        local.adminUrl,
-        "--workdir",
-        work,
-      ],
-      { env: { ...process.env, DATABASE_URL: "" }, stdio: ["ignore", "ignore", "pipe"] },
+    const cli = await timeCli(
+      ["sync", "push", "--force", "--db-url", targetUrl, "--local-url", local.adminUrl, "--workdir", work],
+      { ...process.env, DATABASE_URL: "" },
     );
-    const cli = performance.now() - cliStarted;
 
     const rawStarted = performance.now();
     await rawCopy(local.adminUrl, targetUrl);

@@ -3,11 +3,10 @@ import { createInterface } from "node:readline/promises";
 import { logOperation } from "../../ops/operations-log.js";
 import { ResetFailedError, type ResetStep, resetTestData } from "../../ops/reset/reset.js";
 import { parseCommandArgs } from "../args.js";
-import { databaseUrlFromFlags, withDatabaseUrl } from "../database-target.js";
+import { withDatabaseUrl } from "../database-target.js";
 import { note, print, printJson } from "../output.js";
-import { loadProjectConfig } from "../project.js";
 import { UsageError } from "../usage-error.js";
-import { parseSeed, printSeedResult, seedJson } from "./users.js";
+import { printSeedResult, SEED_OPTIONS, seedJson, seedRun } from "./users.js";
 
 export const resetHelp = `Backs up the database, then in one transaction empties the data of the public schema
 (schema kept, sequences restarted), removes the test users and seeds them and their data afresh
@@ -37,22 +36,12 @@ const STEPS: Record<ResetStep, string> = {
 
 /** `groundwork reset`. */
 export async function resetCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    yes: { type: "boolean" },
-    seed: { type: "string" },
-    json: { type: "boolean" },
-    "show-password": { type: "boolean" },
-    "db-url": { type: "string" },
-    target: { type: "string" },
-  });
+  const { values } = parseCommandArgs(argv, { ...SEED_OPTIONS, yes: { type: "boolean" } });
   if (values.help) {
     print(resetHelp);
     return 0;
   }
-  const seed = values.seed === undefined ? undefined : parseSeed(values.seed);
-  const config = await loadProjectConfig(values.workdir);
-  const dbUrl = databaseUrlFromFlags(config, { dbUrl: values["db-url"], target: values.target });
-  const target = values.target ?? dbUrl ?? "local";
+  const { seed, config, dbUrl, target } = await seedRun(values);
   if (values.yes !== true) {
     if (!process.stdin.isTTY) {
       throw new UsageError(

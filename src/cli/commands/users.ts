@@ -44,22 +44,35 @@ export async function usersCommand(argv: readonly string[]): Promise<number> {
   return usersSeedCommand(rest);
 }
 
+/** The options `users seed` and `reset` share: the seed, the output, and the database. */
+export const SEED_OPTIONS = {
+  seed: { type: "string" },
+  json: { type: "boolean" },
+  "show-password": { type: "boolean" },
+  "db-url": { type: "string" },
+  target: { type: "string" },
+} as const;
+
+/** What a seeding command acts on, from its parsed {@link SEED_OPTIONS}. */
+export async function seedRun(values: {
+  readonly seed?: string;
+  readonly workdir?: string;
+  readonly "db-url"?: string;
+  readonly target?: string;
+}): Promise<{ seed: number | undefined; config: Config; dbUrl: string | undefined; target: string }> {
+  const seed = values.seed === undefined ? undefined : parseSeed(values.seed);
+  const config = await loadProjectConfig(values.workdir);
+  const dbUrl = databaseUrlFromFlags(config, { dbUrl: values["db-url"], target: values.target });
+  return { seed, config, dbUrl, target: values.target ?? dbUrl ?? "local" };
+}
+
 async function usersSeedCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    seed: { type: "string" },
-    json: { type: "boolean" },
-    "show-password": { type: "boolean" },
-    "db-url": { type: "string" },
-    target: { type: "string" },
-  });
+  const { values } = parseCommandArgs(argv, SEED_OPTIONS);
   if (values.help) {
     print(usersSeedHelp);
     return 0;
   }
-  const seed = values.seed === undefined ? undefined : parseSeed(values.seed);
-  const config = await loadProjectConfig(values.workdir);
-  const dbUrl = databaseUrlFromFlags(config, { dbUrl: values["db-url"], target: values.target });
-  const target = values.target ?? dbUrl ?? "local";
+  const { seed, config, dbUrl, target } = await seedRun(values);
   try {
     const result = await withDatabaseUrl(config, dbUrl, (url) =>
       withProgress("Seeding test users", () =>

@@ -56,7 +56,7 @@ export async function tableChecksum(
   table: { schema: string; name: string; columns?: readonly string[] },
 ): Promise<TableChecksum> {
   return withOutputSettings(client, async () => {
-    const columns = table.columns ?? (await insertableColumns(client, table));
+    const columns = table.columns ?? (await insertableColumns(client, table)) ?? [];
     return hashTable(client, { schema: table.schema, name: table.name, columns });
   });
 }
@@ -84,15 +84,17 @@ async function hashTable(
   return { schema: table.schema, name: table.name, rows: hasher.rows, checksum: hasher.digest() };
 }
 
-async function insertableColumns(
+/** A table's insertable columns (generated columns left out) in order, or null when it does not exist. */
+export async function insertableColumns(
   client: pg.ClientBase,
   table: { schema: string; name: string },
-): Promise<string[]> {
-  const { rows } = await client.query<{ columns: string[] }>(
-    `select array(select attname::text from pg_attribute
-                  where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''
-                  order by attnum) as columns`,
+): Promise<string[] | null> {
+  const { rows } = await client.query<{ columns: string[] | null }>(
+    `select case when to_regclass($1) is null then null else
+       array(select a.attname::text from pg_attribute a
+             where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+             order by a.attnum) end as columns`,
     [quoteQualified(table.schema, table.name)],
   );
-  return rows[0]?.columns ?? [];
+  return rows[0]?.columns ?? null;
 }

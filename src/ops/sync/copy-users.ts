@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { quoteIdent, quoteQualified } from "../../db/sql.js";
+import { insertableColumns } from "../backup/checksums.js";
 import { hasTenancy } from "./plan.js";
-import { insertableColumns } from "./tables.js";
 
 export interface CopiedUsers {
   readonly users: number;
@@ -43,8 +43,8 @@ async function upsertRows(
   name: string,
   key: readonly string[],
 ): Promise<number> {
-  const localColumns = await insertableColumns(local, schema, name);
-  const targetColumns = await insertableColumns(target, schema, name);
+  const localColumns = await insertableColumns(local, { schema, name });
+  const targetColumns = await insertableColumns(target, { schema, name });
   if (!localColumns || !targetColumns) return 0;
   const shared = new Set(targetColumns);
   const columns = localColumns.filter((c) => shared.has(c)).map(quoteIdent);

@@ -1,45 +1,16 @@
 import type pg from "pg";
 import { quoteQualified } from "../../db/sql.js";
+import { type DataTable, listDataTables } from "../backup/checksums.js";
 
-/** An ordinary table with the columns that take values on insert. */
-export interface InsertableTable {
-  readonly schema: string;
-  readonly name: string;
-  readonly columns: string[];
-}
+/** An ordinary table with the columns that take values on insert (see ops/backup/checksums.ts). */
+export type InsertableTable = DataTable;
 
 /**
- * The ordinary tables of the `public` schema (the ones sync push replaces), extension-owned tables
- * left out, with their insertable columns (generated columns left out) in column order.
+ * The data tables of the `public` schema (the ones sync push replaces): the tables a backup
+ * carries, with their insertable columns, restricted to that schema.
  */
 export async function listPublicTables(client: pg.ClientBase): Promise<InsertableTable[]> {
-  const { rows } = await client.query<InsertableTable>(`
-    select n.nspname as schema, c.relname as name,
-           array(select a.attname::text from pg_attribute a
-                 where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-                 order by a.attnum) as columns
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where c.relkind = 'r' and n.nspname = 'public'
-      and not exists (select 1 from pg_depend d
-                      where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-    order by c.relname collate "C"`);
-  return rows;
-}
-
-/** The insertable columns of one table, or null when it does not exist. */
-export async function insertableColumns(
-  client: pg.ClientBase,
-  schema: string,
-  name: string,
-): Promise<string[] | null> {
-  const { rows } = await client.query<{ columns: string[] | null }>(
-    `select case when to_regclass($1) is null then null else
-       array(select a.attname::text from pg_attribute a
-             where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-             order by a.attnum) end as columns`,
-    [quoteQualified(schema, name)],
-  );
-  return rows[0]?.columns ?? null;
+  return (await listDataTables(client)).filter((table) => table.schema === "public");
 }
 
 /** Row counts of the given tables, by `schema.name`. */

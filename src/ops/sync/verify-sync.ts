@@ -1,8 +1,8 @@
 import pg from "pg";
 import { quoteIdent } from "../../db/sql.js";
+import { insertableColumns } from "../backup/checksums.js";
 import { verifyDatabases } from "../verify/verify.js";
 import { hasTenancy } from "./plan.js";
-import { insertableColumns } from "./tables.js";
 import type { SyncedTableCheck, SyncVerification } from "./types.js";
 
 /** The tables a sync copies only partly (the test users); compared user by user instead. */
@@ -66,8 +66,10 @@ async function userFingerprints(
   reference: pg.ClientBase,
   ids?: readonly string[],
 ): Promise<Map<string, { email: string | null; fingerprint: string }>> {
-  const userColumns = (await insertableColumns(reference, "auth", "users")) ?? ["id"];
-  const identityColumns = (await insertableColumns(reference, "auth", "identities")) ?? ["id"];
+  const userColumns = (await insertableColumns(reference, { schema: "auth", name: "users" })) ?? ["id"];
+  const identityColumns = (await insertableColumns(reference, { schema: "auth", name: "identities" })) ?? [
+    "id",
+  ];
   const tenancy = await hasTenancy(client);
   const row = (alias: string, columns: readonly string[]) =>
     `row(${columns.map((c) => `${alias}.${quoteIdent(c)}`).join(", ")})::text`;
