@@ -90,10 +90,28 @@ function beginStatement(options: TransactionOptions): string {
  * its matrix in a savepoint of one transaction.
  */
 export function contextSettingsStatement(ctx: RequestContext, options: TransactionOptions = {}): string {
-  return `select ${settingCalls(ctx, options).join(", ")}`;
+  const calls = contextSettings(ctx, options).map(
+    ([name, value]) => `set_config(${escapeLiteral(name)}, ${escapeLiteral(value)}, true)`,
+  );
+  return `select ${calls.join(", ")}`;
 }
 
-function settingCalls(ctx: RequestContext, options: TransactionOptions): string[] {
+/**
+ * The same settings as a parameterised statement: its text depends only on which settings are
+ * made, not on their values, so a connection can prepare it once and bind each request's values
+ * (parsing the literal form costs PostgreSQL more than the rest of a primary-key read).
+ */
+export function preparedSettingsStatement(
+  ctx: RequestContext,
+  options: TransactionOptions = {},
+): { text: string; values: string[] } {
+  const settings = contextSettings(ctx, options);
+  const calls = settings.map(([name], i) => `set_config(${escapeLiteral(name)}, $${i + 1}, true)`);
+  return { text: `select ${calls.join(", ")}`, values: settings.map(([, value]) => value) };
+}
+
+/** The settings a request runs with, as (name, value) pairs in the order they are made. */
+function contextSettings(ctx: RequestContext, options: TransactionOptions): [string, string][] {
   const settings: [string, string][] = [];
   if (options.searchPath) settings.push(["search_path", options.searchPath.map(quoteIdent).join(", ")]);
   for (const [name, value] of Object.entries(options.roleSettings ?? {})) settings.push([name, value]);
@@ -109,9 +127,31 @@ function settingCalls(ctx: RequestContext, options: TransactionOptions): string[
     // Groundwork's own: the id the server gave this request (echoed as x-request-id), so
     // triggers such as the audit log can record it even when the client sent none.
     ["request.id", ctx.requestId],
+    // And the token's tenant claim, read once here so that the tenancy helpers policies call
+    // need not parse the claims JSON again on every call (groundwork.claimed_tenant_id()).
+    ["request.tenant_id", claimedTenantId(ctx.claims)],
   );
   for (const [name, value] of Object.entries(options.settings ?? {})) settings.push([name, value]);
-  return settings.map(([name, value]) => `set_config(${escapeLiteral(name)}, ${escapeLiteral(value)}, true)`);
+  for (const [, value] of settings) {
+    if (value.includes("\u0000")) throw new Error("a setting value contains a NUL character");
+  }
+  return settings;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * The claims' `app_metadata.tenant_id` when it is a well-formed uuid, else the nil uuid (no
+ * tenant): the same test groundwork.claimed_tenant_from_token() makes when the setting is absent.
+ */
+function claimedTenantId(claims: RequestContext["claims"]): string {
+  const appMetadata = claims.app_metadata;
+  const claim =
+    typeof appMetadata === "object" && appMetadata !== null
+      ? (appMetadata as Record<string, unknown>).tenant_id
+      : undefined;
+  return typeof claim === "string" && UUID.test(claim) ? claim : NIL_UUID;
 }
 
 /**

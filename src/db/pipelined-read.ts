@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { contextSettingsStatement, type RequestContext, type TransactionOptions } from "./context.js";
+import { preparedSettingsStatement, type RequestContext, type TransactionOptions } from "./context.js";
 
 /** A statement to run as the caller: prepared under `name` on each connection that runs it. */
 export interface PreparedStatement {
@@ -10,8 +10,8 @@ export interface PreparedStatement {
 
 /**
  * Runs a read-only statement as the caller in ONE round trip: the request's settings and the
- * statement go to PostgreSQL in a single write as one extended-protocol pipeline (Parse/Bind/
- * Execute of the settings, Bind/Execute of the prepared statement, one Sync). Everything before
+ * statement go to PostgreSQL in a single write as one extended-protocol pipeline (Bind/Execute of
+ * the prepared settings statement, Bind/Execute of the prepared statement, one Sync). Everything before
  * the Sync is one implicit transaction, so the transaction-local settings (role, claims,
  * search_path, `transaction_read_only`) hold for the statement and end with it, and an error
  * anywhere rolls all of it back — the same guarantees as BEGIN ... COMMIT around the two, without
@@ -26,10 +26,11 @@ export async function pipelinedRead(
   statement: PreparedStatement,
   options: Omit<TransactionOptions, "readOnly"> = {},
 ): Promise<(string | null)[] | null> {
-  const settings = contextSettingsStatement(ctx, {
+  const { text, values } = preparedSettingsStatement(ctx, {
     ...options,
     settings: { ...options.settings, transaction_read_only: "on" },
   });
+  const settings = { name: settingsStatementName(text), text, values };
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -48,6 +49,18 @@ export async function pipelinedRead(
   } finally {
     client.release(broken);
   }
+}
+
+/** Names for the settings statements' few shapes (which settings a request makes). */
+const settingsNames = new Map<string, string>();
+
+function settingsStatementName(text: string): string {
+  let name = settingsNames.get(text);
+  if (name === undefined) {
+    name = `groundwork_settings_${settingsNames.size}`;
+    settingsNames.set(text, name);
+  }
+  return name;
 }
 
 /**
@@ -78,31 +91,34 @@ class ReadPipeline {
   #connection: Connection | null = null;
   #finished = false;
 
+  readonly #names: string[];
+
   constructor(
-    private readonly settings: string,
+    private readonly settings: PreparedStatement,
     private readonly statement: PreparedStatement,
     private readonly done: Done,
-  ) {}
+  ) {
+    this.#names = [settings.name, `${statement.name}_p`];
+  }
 
   submit(connection: Connection): void {
     this.#connection = connection;
-    const { text, values } = this.statement;
-    const name = `${this.statement.name}_p`;
     const prepared = preparedOn.get(connection) ?? new Set<string>();
     preparedOn.set(connection, prepared);
-    const parse = !prepared.has(name);
-    prepared.delete(name);
+    const statements = [this.settings, this.statement];
     connection.stream.cork?.();
     try {
-      connection.parse({ text: this.settings });
-      connection.bind({});
-      connection.execute({ rows: 0 });
-      if (parse) {
-        connection.close({ type: "S", name });
-        connection.parse({ text, name });
-      }
-      connection.bind({ statement: name, values });
-      connection.execute({ rows: 0 });
+      statements.forEach(({ text, values }, i) => {
+        const name = this.#names[i] as string;
+        if (!prepared.has(name)) {
+          connection.close({ type: "S", name });
+          connection.parse({ text, name });
+        }
+        // Until this pipeline succeeds it is not known whether the Parse took effect.
+        prepared.delete(name);
+        connection.bind({ statement: name, values });
+        connection.execute({ rows: 0 });
+      });
       connection.sync();
     } finally {
       connection.stream.uncork?.();
@@ -125,8 +141,9 @@ class ReadPipeline {
   }
 
   handleReadyForQuery(): void {
-    // Ran without error: later requests on this connection bind it by name.
-    if (this.#connection) preparedOn.get(this.#connection)?.add(`${this.statement.name}_p`);
+    // Ran without error: later requests on this connection bind both by name.
+    const prepared = this.#connection ? preparedOn.get(this.#connection) : undefined;
+    for (const name of this.#names) prepared?.add(name);
     this.#finish(null, this.#row);
   }
 

@@ -105,6 +105,35 @@ describe("withContext", () => {
     ).rejects.toThrow(/permission denied to set role "postgres"/);
   });
 
+  it("reads the token's tenant claim once, as groundwork.claimed_tenant_id() reads it from the claims", async () => {
+    const tenant = "00000000-0000-4000-8000-0000000000A1";
+    const cases: [unknown, string | null][] = [
+      [{ tenant_id: tenant }, tenant.toLowerCase()],
+      [{ tenant_id: "not-a-uuid" }, null],
+      [{ tenant_id: `${tenant}0` }, null],
+      [{ tenant_id: "00000000000040008000-0000000000a1" }, null],
+      [{ tenant_id: 42 }, null],
+      [{ tenant_id: "00000000-0000-0000-0000-000000000000" }, null],
+      [undefined, null],
+    ];
+    for (const [appMetadata, expected] of cases) {
+      const claims = { ...caller.claims, app_metadata: appMetadata };
+      const answers = await withContext(db.api, { ...caller, claims }, async (client) => {
+        const viaSetting = await client.query(
+          "select groundwork.claimed_tenant_id()::text as id, current_setting('request.tenant_id') as setting",
+        );
+        expect(viaSetting.rows[0]?.setting.toLowerCase()).toBe(
+          expected ?? "00000000-0000-0000-0000-000000000000",
+        );
+        // Without the server's setting (SQL tests, another API in front): read from the claims.
+        await client.query("select set_config('request.tenant_id', '', true)");
+        const viaClaims = await client.query("select groundwork.claimed_tenant_id()::text as id");
+        return [viaSetting.rows[0]?.id, viaClaims.rows[0]?.id];
+      });
+      expect(answers, JSON.stringify(appMetadata)).toEqual([expected, expected]);
+    }
+  });
+
   it("quotes setting values safely whatever they contain", () => {
     expect(escapeLiteral("a'b\\c")).toBe("E'a''b\\\\c'");
     expect(() => escapeLiteral("nul\u0000")).toThrow(/NUL/);

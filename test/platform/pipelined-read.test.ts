@@ -73,6 +73,42 @@ describe("pipelinedRead (settings and statement in one round trip)", () => {
     expect(await read("fine", "select 2")).toEqual(["2"]);
   });
 
+  it("binds each request's own settings to the one prepared settings statement", async () => {
+    const asOther = (sub: string) =>
+      pipelinedRead(
+        db.api,
+        { ...caller, claims: { ...caller.claims, sub }, headers: { "user-agent": `agent ${sub}` } },
+        {
+          name: "who3",
+          text: "select auth.uid()::text, current_setting('request.headers')::json ->> 'user-agent'",
+          values: [],
+        },
+        { searchPath: ["public", "extensions"] },
+      );
+    const other = "00000000-0000-4000-8000-000000000001";
+    expect(await asOther(other)).toEqual([other, `agent ${other}`]);
+    expect(await asOther(String(caller.claims.sub))).toEqual([
+      caller.claims.sub,
+      `agent ${caller.claims.sub}`,
+    ]);
+    const client = await db.api.connect();
+    try {
+      const { rows } = await client.query(
+        "select count(*)::int as n from pg_prepared_statements where statement like 'select set_config(%'",
+      );
+      expect(rows[0]).toEqual({ n: 1 });
+    } finally {
+      client.release();
+    }
+  });
+
+  it("recovers when the settings themselves fail (a role it may not become)", async () => {
+    await expect(
+      pipelinedRead(db.api, { ...caller, role: "postgres" }, { name: "who4", text: "select 1", values: [] }),
+    ).rejects.toThrow(/permission denied to set role "postgres"/);
+    expect(await read("who4", "select current_user::text")).toEqual(["authenticated"]);
+  });
+
   it("returns null when the statement returns no row", async () => {
     expect(await read("none", "select 1 where false")).toBeNull();
   });

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { platformFiles } from "../../src/platform/apply.js";
 import { createTestDatabase, type TestDatabase } from "../harness/database.js";
 
 // groundwork.protect() on the platform template: what it creates, what it refuses, and that a
@@ -209,5 +210,30 @@ describe("groundwork.protect", () => {
     expect((await asUser(ALICE, "select title from public.docs")).rows).toEqual([]);
     const catalog = await database.query("select count(*)::int as n from groundwork.protected_tables");
     expect(catalog.rows[0]).toEqual({ n: 0 });
+  });
+
+  it("a platform upgrade writes the owner helpers again from the current template", async () => {
+    await database.query(`
+      create table public.people (id uuid primary key, tenant_id uuid not null, user_id uuid not null);
+      create table public.deals (
+        id bigint generated always as identity primary key,
+        tenant_id uuid not null,
+        person_id uuid references public.people (id)
+      );
+      insert into public.people values ('${CAROL}', '${TENANT_B}', '${CAROL}');
+      select groundwork.protect('public.deals', '{"editor": "own"}', owner_column => 'person_id',
+                                owner_table => 'public.people');
+      -- What an older platform version might have left behind.
+      create or replace function groundwork.owned_people_ids() returns uuid[]
+      language sql stable security definer set search_path = '' as $$ select '{}'::uuid[] $$;`);
+    expect((await asUser(CAROL, "select groundwork.owned_people_ids() as ids")).rows[0]?.ids).toEqual([]);
+    const protectFile = platformFiles().find((file) => file.name === "protect");
+    await database.query(protectFile?.sql ?? "");
+    expect((await asUser(CAROL, "select groundwork.owned_people_ids() as ids")).rows[0]?.ids).toEqual([
+      CAROL,
+    ]);
+    await database.query(
+      "select groundwork.unprotect('public.deals'); drop table public.deals, public.people",
+    );
   });
 });

@@ -36,7 +36,7 @@ declare
   command text;
   tenant_roles text[];
   own_roles text[];
-  own_expr text;
+  owner_helper name;
   parts text[];
   expr text;
   policies text[] := '{}';
@@ -88,11 +88,8 @@ begin
   execute format('alter table %s enable row level security', target);
 
   if owner ->> 'owner_table' is not null then
-    own_expr := format('%I = any ((select groundwork.%I())::uuid[])', owner_column,
-      groundwork.create_owner_helper(owner_table, owner ->> 'owner_table_key', owner ->> 'owner_user_column',
-        owner ->> 'owner_tenant_column'));
-  elsif owner_column is not null then
-    own_expr := format('%I = (select auth.uid())', owner_column);
+    owner_helper := groundwork.create_owner_helper(owner_table, owner ->> 'owner_table_key',
+      owner ->> 'owner_user_column', owner ->> 'owner_tenant_column');
   end if;
 
   foreach command in array commands loop
@@ -104,14 +101,19 @@ begin
     continue when cardinality(tenant_roles) + cardinality(own_roles) = 0;
     -- One lookup decides tenant and role: active_tenant_for(roles) is the active tenant only when
     -- the caller's role in it is one of them. Tenant-scope roles first, so they never pay for the
-    -- owner lookup.
+    -- owner lookup. With an owner table, one lookup decides role and ownership too:
+    -- owned_<table>_ids(roles) is empty unless the caller's role in the claimed tenant is one of
+    -- them, so the tenant column need only match the claim.
     parts := '{}';
     if cardinality(tenant_roles) > 0 then
       parts := parts || format('%I = (select groundwork.active_tenant_for(%L::text[]))', tenant_column, tenant_roles);
     end if;
-    if cardinality(own_roles) > 0 then
-      parts := parts || format('(%I = (select groundwork.active_tenant_for(%L::text[])) and %s)',
-        tenant_column, own_roles, own_expr);
+    if cardinality(own_roles) > 0 and owner_helper is not null then
+      parts := parts || format('(%I = (select groundwork.claimed_tenant_id()) and %I = any ((select groundwork.%I(%L::text[]))::uuid[]))',
+        tenant_column, owner_column, owner_helper, own_roles);
+    elsif cardinality(own_roles) > 0 then
+      parts := parts || format('(%I = (select groundwork.active_tenant_for(%L::text[])) and %I = (select auth.uid()))',
+        tenant_column, own_roles, owner_column);
     end if;
     expr := array_to_string(parts, ' or ');
     execute format('create policy %I on %s as permissive for %s to authenticated %s',
