@@ -99,7 +99,8 @@ describe("groundwork.protect", () => {
       expect(policy.roles).toEqual(["authenticated"]);
       // Supabase's guidance: every helper wrapped in a select so it runs once per statement.
       const text = `${policy.qual ?? ""} ${(policy as { with_check?: string }).with_check ?? ""}`;
-      expect(text).toMatch(/SELECT groundwork\.active_tenant_for\(/);
+      expect(text).toMatch(/tenant_id = \( SELECT groundwork\.claimed_tenant_id\(\)/);
+      expect(text).toMatch(/CASE \( SELECT groundwork\.active_role\(\)/);
       expect(text).not.toMatch(/(?<!SELECT )groundwork\.\w+\(/);
       expect(text).not.toMatch(/(?<!SELECT )auth\.uid\(\)/);
     }

@@ -135,12 +135,9 @@ as $$
 $$;
 
 -- Creates or replaces groundwork.owned_<table>_ids(): the keys of the owner table's rows whose user
--- column is the caller (in the active tenant when the table has a tenant column), and its
--- overload owned_<table>_ids(roles text[]), the same keys only while the caller's role in the
--- active tenant is one of `roles` (else none): what protect() policies call, so that the `own`
--- branch decides membership, role and ownership in one query. Generated with static SQL rather
--- than one generic function with dynamic SQL, so that PL/pgSQL caches its plan: policies call it
--- on every statement. Returns the helper's name.
+-- column is the caller (in the active tenant when the table has a tenant column). Generated with
+-- static SQL rather than one generic function with dynamic SQL, so that PL/pgSQL caches its plan:
+-- policies call it on every statement. Returns the helper's name.
 create or replace function groundwork.create_owner_helper(
   owner_table regclass, key_column name, user_column name, tenant_column name
 ) returns name
@@ -151,21 +148,18 @@ declare
   helper name := groundwork.owner_helper_name(owner_table);
   marker text := format('groundwork.protect: the caller''s keys in %s', owner_table);
   existing text;
-  owned text;
-  signature text;
+  tenant_filter text := '';
 begin
-  select string_agg(obj_description(p.oid, 'pg_proc'), ', ') filter (where obj_description(p.oid, 'pg_proc') is distinct from marker)
-    into existing
+  select obj_description(p.oid, 'pg_proc') into existing
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-  where n.nspname = 'groundwork' and p.proname = helper and p.pronargs <= 1;
-  if existing is not null then
+  where n.nspname = 'groundwork' and p.proname = helper and p.pronargs = 0;
+  if existing is distinct from marker and existing is not null then
     raise exception 'groundwork.%() already exists for something else (%)', helper, existing using errcode = '42723';
   end if;
-  -- The caller's rows. Without a well-formed tenant claim, claimed_tenant_id() is null and nobody
-  -- owns rows of a tenant-scoped owner table.
-  owned := format('from %s o where o.%I = auth.uid()', owner_table, user_column);
+  -- Without a well-formed tenant claim, claimed_tenant_id() is null and nobody owns rows of a
+  -- tenant-scoped owner table.
   if tenant_column is not null then
-    owned := owned || format(' and o.%I = groundwork.claimed_tenant_id()', tenant_column);
+    tenant_filter := format(' and o.%I = groundwork.claimed_tenant_id()', tenant_column);
   end if;
   execute format($create$
     create or replace function groundwork.%I() returns uuid[]
@@ -175,32 +169,14 @@ begin
     declare
       result uuid[];
     begin
-      select coalesce(array_agg(o.%I), '{}') into result %s;
+      select coalesce(array_agg(o.%I), '{}') into result from %s o where o.%I = auth.uid()%s;
       return result;
     end
     $body$
-  $create$, helper, key_column, owned);
-  execute format($create$
-    create or replace function groundwork.%I(roles text[]) returns uuid[]
-    language plpgsql stable security definer
-    set search_path = ''
-    as $body$
-    declare
-      result uuid[];
-    begin
-      select coalesce(array_agg(o.%I), '{}') into result %s
-        and exists (select from groundwork.memberships m
-                    where m.user_id = auth.uid() and m.tenant_id = groundwork.claimed_tenant_id()
-                      and m.role = any (roles));
-      return result;
-    end
-    $body$
-  $create$, helper, key_column, owned);
-  foreach signature in array array[format('groundwork.%I()', helper), format('groundwork.%I(text[])', helper)] loop
-    execute format('comment on function %s is %L', signature, marker);
-    execute format('revoke all on function %s from public', signature);
-    execute format('grant execute on function %s to anon, authenticated, service_role', signature);
-  end loop;
+  $create$, helper, key_column, owner_table, user_column, tenant_filter);
+  execute format('comment on function groundwork.%I() is %L', helper, marker);
+  execute format('revoke all on function groundwork.%I() from public', helper);
+  execute format('grant execute on function groundwork.%I() to anon, authenticated, service_role', helper);
   return helper;
 end
 $$;

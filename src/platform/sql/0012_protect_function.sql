@@ -36,8 +36,9 @@ declare
   command text;
   tenant_roles text[];
   own_roles text[];
-  owner_helper name;
-  parts text[];
+  own_expr text;
+  whens text;
+  role_name text;
   expr text;
   policies text[] := '{}';
   indexes text[] := '{}';
@@ -88,8 +89,11 @@ begin
   execute format('alter table %s enable row level security', target);
 
   if owner ->> 'owner_table' is not null then
-    owner_helper := groundwork.create_owner_helper(owner_table, owner ->> 'owner_table_key',
-      owner ->> 'owner_user_column', owner ->> 'owner_tenant_column');
+    own_expr := format('%I = any ((select groundwork.%I())::uuid[])', owner_column,
+      groundwork.create_owner_helper(owner_table, owner ->> 'owner_table_key', owner ->> 'owner_user_column',
+        owner ->> 'owner_tenant_column'));
+  elsif owner_column is not null then
+    own_expr := format('%I = (select auth.uid())', owner_column);
   end if;
 
   foreach command in array commands loop
@@ -99,23 +103,18 @@ begin
     from jsonb_each(normalized) r;
     -- No role may do this: no policy, so RLS denies it.
     continue when cardinality(tenant_roles) + cardinality(own_roles) = 0;
-    -- One lookup decides tenant and role: active_tenant_for(roles) is the active tenant only when
-    -- the caller's role in it is one of them. Tenant-scope roles first, so they never pay for the
-    -- owner lookup. With an owner table, one lookup decides role and ownership too:
-    -- owned_<table>_ids(roles) is empty unless the caller's role in the claimed tenant is one of
-    -- them, so the tenant column need only match the claim.
-    parts := '{}';
-    if cardinality(tenant_roles) > 0 then
-      parts := parts || format('%I = (select groundwork.active_tenant_for(%L::text[]))', tenant_column, tenant_roles);
-    end if;
-    if cardinality(own_roles) > 0 and owner_helper is not null then
-      parts := parts || format('(%I = (select groundwork.claimed_tenant_id()) and %I = any ((select groundwork.%I(%L::text[]))::uuid[]))',
-        tenant_column, owner_column, owner_helper, own_roles);
-    elsif cardinality(own_roles) > 0 then
-      parts := parts || format('(%I = (select groundwork.active_tenant_for(%L::text[])) and %I = (select auth.uid()))',
-        tenant_column, own_roles, owner_column);
-    end if;
-    expr := array_to_string(parts, ' or ');
+    -- The row is in the tenant the token claims, and the caller's role there (one membership
+    -- lookup, once per statement) decides the scope: a simple CASE evaluates the role once and
+    -- compares it with each WHEN. A caller who is not a member has no role: ELSE false.
+    whens := '';
+    foreach role_name in array tenant_roles loop
+      whens := whens || format(' when %L then true', role_name);
+    end loop;
+    foreach role_name in array own_roles loop
+      whens := whens || format(' when %L then %s', role_name, own_expr);
+    end loop;
+    expr := format('%I = (select groundwork.claimed_tenant_id()) and case (select groundwork.active_role())%s else false end',
+      tenant_column, whens);
     execute format('create policy %I on %s as permissive for %s to authenticated %s',
       'groundwork_' || command, target, command,
       case command
