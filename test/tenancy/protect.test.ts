@@ -227,6 +227,17 @@ describe("groundwork.protect", () => {
       -- What an older platform version might have left behind.
       create or replace function groundwork.owned_people_ids() returns uuid[]
       language sql stable security definer set search_path = '' as $$ select '{}'::uuid[] $$;`);
+    // The owner helper looks the caller up by people.user_id, so that is indexed too.
+    const indexes = await database.query(
+      "select indexname from pg_indexes where tablename in ('people', 'deals') order by indexname",
+    );
+    expect(indexes.rows.map((row) => row.indexname)).toEqual([
+      "deals_person_id_idx",
+      "deals_pkey",
+      "deals_tenant_id_idx",
+      "people_pkey",
+      "people_user_id_idx",
+    ]);
     expect((await asUser(CAROL, "select groundwork.owned_people_ids() as ids")).rows[0]?.ids).toEqual([]);
     const protectFile = platformFiles().find((file) => file.name === "protect");
     await database.query(protectFile?.sql ?? "");

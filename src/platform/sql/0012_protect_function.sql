@@ -43,7 +43,8 @@ declare
   policies text[] := '{}';
   indexes text[] := '{}';
   index_name text;
-  col name;
+  index_tables regclass[];
+  index_columns name[];
   kind "char";
 begin
   select c.relkind into kind from pg_class c where c.oid = target;
@@ -129,18 +130,22 @@ begin
     policies := policies || ('groundwork_' || command);
   end loop;
 
-  -- Every policy filters on the tenant column and `own` on the owner column: each needs a btree
-  -- index that leads with it (a composite index counts only for its first column).
-  foreach col in array array_remove(array[tenant_column, owner_column], null) loop
+  -- Every policy filters on the tenant column and `own` on the owner column, and the owner helper
+  -- looks the caller up by the owner table's user column: each needs a btree index that leads
+  -- with it (a composite index counts only for its first column).
+  index_tables := array[target, target, owner_table];
+  index_columns := array[tenant_column, owner_column, (owner ->> 'owner_user_column')::name];
+  for i in 1 .. 3 loop
+    continue when index_tables[i] is null or index_columns[i] is null;
     if not exists (
-      select from pg_index i
-      join pg_class ic on ic.oid = i.indexrelid
+      select from pg_index x
+      join pg_class ic on ic.oid = x.indexrelid
       join pg_am am on am.oid = ic.relam
-      join pg_attribute a on a.attrelid = target and a.attname = col
-      where i.indrelid = target and i.indkey[0] = a.attnum and i.indpred is null and am.amname = 'btree'
+      join pg_attribute a on a.attrelid = index_tables[i] and a.attname = index_columns[i]
+      where x.indrelid = index_tables[i] and x.indkey[0] = a.attnum and x.indpred is null and am.amname = 'btree'
     ) then
-      index_name := left((select c.relname from pg_class c where c.oid = target) || '_' || col, 59) || '_idx';
-      execute format('create index %I on %s (%I)', index_name, target, col);
+      index_name := left((select c.relname from pg_class c where c.oid = index_tables[i]) || '_' || index_columns[i], 59) || '_idx';
+      execute format('create index %I on %s (%I)', index_name, index_tables[i], index_columns[i]);
       indexes := indexes || index_name;
     end if;
   end loop;
