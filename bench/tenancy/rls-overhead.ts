@@ -22,6 +22,7 @@ import { buildServer, listen } from "../../src/http/server.js";
 import { freePort } from "../../test/harness/free-port.js";
 import { EXAMPLE, startExampleDatabase } from "../example-database.js";
 import { autocannon, type Figures } from "../rest/load.js";
+import { postmasterPid, serverCpuMicros } from "../server-cpu.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);
 /** Each configuration runs this many times, interleaved; the best run counts (least disturbed). */
@@ -153,47 +154,65 @@ try {
       sameRows: "RLS off, account_manager's rows",
     },
   ];
-  const runs: { config: Config; figures: Figures }[] = [];
+  const postmaster = await postmasterPid(setup);
+  const runs: { config: Config; figures: Figures; cpuPerRequest: number }[] = [];
+  let rlsOn: boolean | null = null;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const config of configs) {
-      await setup.query(
-        `alter table public.contacts ${config.rls ? "enable" : "disable"} row level security`,
-      );
+    for (const config of configs.filter(
+      (c) => !process.env.ONLY || c.scenario.startsWith(process.env.ONLY),
+    )) {
+      if (config.rls !== rlsOn) {
+        // DDL makes the API reload its schema cache (NOTIFY pgrst, debounced): let that finish
+        // before measuring, so that no configuration pays for another's reload.
+        await setup.query(
+          `alter table public.contacts ${config.rls ? "enable" : "disable"} row level security`,
+        );
+        rlsOn = config.rls;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
       const headers = { apikey: apiConfig.jwt.anonKey, authorization: `Bearer ${tokens.get(config.role)}` };
       const probe = await fetch(`${url}${config.path}`, { headers });
       const body = (await probe.json()) as unknown[];
       if (probe.status !== 200 || body.length !== config.rows) {
         throw new Error(`${config.scenario}, ${config.label}: ${probe.status}, ${body.length} rows`);
       }
+      const load = { connections: CONNECTIONS, seconds: 2, warmup: false };
+      await autocannon(url + config.path, "GET", headers, undefined, load); // warm-up
+      const cpuBefore = serverCpuMicros(postmaster);
       const figures = await autocannon(url + config.path, "GET", headers, undefined, {
-        connections: CONNECTIONS,
+        ...load,
         seconds: SECONDS,
       });
-      runs.push({ config, figures });
+      const cpuPerRequest = (serverCpuMicros(postmaster) - cpuBefore) / figures.requests;
+      runs.push({ config, figures, cpuPerRequest });
     }
   }
+  const runsOf = (config: Config) => runs.filter((r) => r.config === config);
   const best = (config: Config) =>
-    runs.filter((r) => r.config === config).reduce((a, b) => (b.figures.rps > a.figures.rps ? b : a)).figures;
+    runsOf(config).reduce((a, b) => (b.figures.rps > a.figures.rps ? b : a)).figures;
+  const cpu = (config: Config) => Math.min(...runsOf(config).map((r) => r.cpuPerRequest));
   await setup.end();
   await app.close();
   await db.close();
 
   console.log(
-    `\nTenancy kit RLS overhead: public.contacts with ${counts.rows[0]?.n} rows, ${CONNECTIONS} connections, ${SECONDS}s each, best of ${ROUNDS} interleaved rounds, API pool ${POOL_SIZE}, ${os.cpus().length} CPUs\n`,
+    `\nTenancy kit RLS overhead: public.contacts with ${counts.rows[0]?.n} rows, ${CONNECTIONS} connections, ${SECONDS}s each, ${ROUNDS} interleaved rounds (best req/s, least CPU), API pool ${POOL_SIZE}, ${os.cpus().length} CPUs`,
   );
+  console.log("Server CPU: the API process and every PostgreSQL process, per request answered.\n");
   console.log(
-    "scenario               configuration                       req/s   p50 ms  p99 ms  vs RLS off  vs same rows, RLS off",
+    "scenario               configuration                       req/s   p50 ms  p99 ms  slower   server CPU µs/req  more CPU  (vs same rows)",
   );
   const f = (x: number, w: number) => x.toFixed(x >= 100 ? 0 : 2).padStart(w);
-  const slower = (rps: number, base: number) => `${(100 * (1 - rps / base)).toFixed(1)}%`.padStart(10);
-  for (const config of configs) {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  for (const config of configs.filter((c) => runsOf(c).length > 0)) {
     const figures = best(config);
     const off = configs.find((c) => c.scenario === config.scenario && c.label === "RLS off");
     const same = configs.find((c) => c.scenario === config.scenario && c.label === config.sameRows);
-    const vsOff = config.rls && off ? slower(figures.rps, best(off).rps) : "".padStart(10);
-    const vsSame = config.rls && same ? slower(figures.rps, best(same).rps) : "";
+    const slower = config.rls && off ? pct(1 - figures.rps / best(off).rps) : "";
+    const moreCpu = config.rls && off ? pct(cpu(config) / cpu(off) - 1) : "";
+    const vsSame = config.rls && same ? `(${pct(cpu(config) / cpu(same) - 1)})` : "";
     console.log(
-      `${config.scenario.padEnd(23)}${config.label.padEnd(34)}${f(figures.rps, 7)} ${f(figures.p50, 8)} ${f(figures.p99, 7)}  ${vsOff}  ${vsSame}${figures.errors > 0 ? `  (errors: ${figures.errors})` : ""}`,
+      `${config.scenario.padEnd(23)}${config.label.padEnd(34)}${f(figures.rps, 7)} ${f(figures.p50, 8)} ${f(figures.p99, 7)}  ${slower.padStart(6)}  ${cpu(config).toFixed(0).padStart(17)}  ${moreCpu.padStart(8)}  ${vsSame}${figures.errors > 0 ? `  (errors: ${figures.errors})` : ""}`,
     );
   }
 } finally {

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { quoteIdent } from "./sql.js";
+import type { TenantScope } from "./tenant-scope.js";
 
 /**
  * Who is calling and how, as the HTTP layer established it from the `apikey` header and the
@@ -20,6 +21,12 @@ export interface RequestContext {
   /** Path as the service sees it (PostgREST: `/todos`, without `/rest/v1`). */
   readonly path: string;
   readonly requestId: string;
+  /**
+   * The caller's membership role and owned keys in the claimed tenant, as the data API checked
+   * them for this request (its TenantScopeCache); absent when it did not, and the tenancy helpers
+   * then look them up in SQL.
+   */
+  readonly tenantScope?: TenantScope;
 }
 
 export interface TransactionOptions {
@@ -131,6 +138,15 @@ function contextSettings(ctx: RequestContext, options: TransactionOptions): [str
     // need not parse the claims JSON again on every call (groundwork.claimed_tenant_id()).
     ["request.tenant_id", claimedTenantId(ctx.claims)],
   );
+  const scope = ctx.tenantScope;
+  if (scope !== undefined) {
+    // What groundwork.active_role() and the owned_<table>_ids() helpers read instead of looking
+    // the membership and the owned rows up on every statement.
+    settings.push(["request.membership_checked", "on"], ["request.tenant_role", scope.role ?? ""]);
+    for (const [helper, keys] of Object.entries(scope.owned)) {
+      settings.push([`request.${helper}`, `{${keys.join(",")}}`]);
+    }
+  }
   for (const [name, value] of Object.entries(options.settings ?? {})) settings.push([name, value]);
   for (const [, value] of settings) {
     if (value.includes("\u0000")) throw new Error("a setting value contains a NUL character");
@@ -145,7 +161,7 @@ const NIL_UUID = "00000000-0000-0000-0000-000000000000";
  * The claims' `app_metadata.tenant_id` when it is a well-formed uuid, else the nil uuid (no
  * tenant): the same test groundwork.claimed_tenant_from_token() makes when the setting is absent.
  */
-function claimedTenantId(claims: RequestContext["claims"]): string {
+export function claimedTenantId(claims: RequestContext["claims"]): string {
   const appMetadata = claims.app_metadata;
   const claim =
     typeof appMetadata === "object" && appMetadata !== null

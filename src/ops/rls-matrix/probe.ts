@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { contextSettingsStatement, type RequestContext } from "../../db/context.js";
+import { readTenantScope, scopeKey, type TenantScope } from "../../db/tenant-scope.js";
 import type { Observation, Probe } from "./types.js";
 
 /** One statement a cell runs as the impersonated caller. */
@@ -12,12 +13,18 @@ export interface ProbeStatement {
 /**
  * Runs cells on one connection inside the runner's transaction. Each cell is a savepoint: the
  * settings the data API makes for a request (role, claims, headers... through the same
- * contextSettingsStatement withContext uses), the statement, then a rollback to the savepoint,
- * which also restores the role and settings. Nothing a cell writes is seen by the next one.
+ * contextSettingsStatement withContext uses, with the tenant scope the API's cache would pass),
+ * the statement, then a rollback to the savepoint, which also restores the role and settings.
+ * Nothing a cell writes is seen by the next one.
  */
 export class CellRunner {
   /** The rollback of the previous cell, sent with the next cell's setup to save a round trip. */
   private pending = "";
+  /**
+   * Tenant scopes read once per caller and tenant: the fixtures they depend on (memberships,
+   * owner rows) are made before the cells and every cell is rolled back.
+   */
+  private readonly scopes = new Map<string, TenantScope>();
 
   constructor(private readonly client: pg.ClientBase) {}
 
@@ -26,8 +33,9 @@ export class CellRunner {
     statement: ProbeStatement,
     searchPath: readonly string[],
   ): Promise<Observation> {
+    const tenantScope = await this.scopeFor(ctx);
     await this.client.query(
-      `${this.pending}savepoint gw_cell; ${contextSettingsStatement(ctx, { searchPath })}`,
+      `${this.pending}savepoint gw_cell; ${contextSettingsStatement({ ...ctx, tenantScope }, { searchPath })}`,
     );
     this.pending = "rollback to savepoint gw_cell; release savepoint gw_cell; ";
     try {
@@ -36,6 +44,20 @@ export class CellRunner {
     } catch (error) {
       return classifyError(error as Error & { code?: string; constraint?: string });
     }
+  }
+
+  /** What the data API's TenantScopeCache would pass for `ctx`, read as the API reads it. */
+  private async scopeFor(ctx: RequestContext): Promise<TenantScope | undefined> {
+    const key = scopeKey(ctx);
+    if (key === null) return undefined;
+    const id = `${key.user}/${key.tenant ?? ""}`;
+    let scope = this.scopes.get(id);
+    if (scope === undefined) {
+      await this.settle();
+      scope = await readTenantScope(this.client, key.user, key.tenant);
+      this.scopes.set(id, scope);
+    }
+    return scope;
   }
 
   /** Rolls the last cell back (call before using the connection for anything else). */

@@ -8,8 +8,10 @@
 -- Token contract (the audit log and apps rely on it; do not rename):
 --   app_metadata.tenant_id   the active tenant's id (uuid as text)
 --   app_metadata.tenant_role the caller's role in it (memberships.role)
--- Policies never trust the token alone: every helper re-checks the membership, so removing a
--- member or changing a role takes effect on the next request, not at the next token refresh.
+-- Policies never trust the token's role: the helpers check the membership, so removing a member
+-- or changing a role takes effect on the caller's next request (through the data API: once its
+-- processes have heard the change notified, milliseconds after the commit), not at the next
+-- token refresh.
 
 create schema if not exists groundwork;
 
@@ -62,10 +64,12 @@ grant all on groundwork.tenants, groundwork.memberships to service_role;
 -- The access token hook runs as supabase_auth_admin (as on Supabase) and reads memberships.
 grant select on groundwork.memberships to supabase_auth_admin;
 
--- The helpers below are PL/pgSQL on purpose: PL/pgSQL caches the plans of its queries for the
--- session, where a non-inlined SQL function (SECURITY DEFINER or SET search_path) is planned
--- again on every call. Policies call them once per statement (wrapped in a select, an initPlan),
--- so this is what row-level security costs per request (bench/tenancy).
+-- The helpers below that look memberships up are PL/pgSQL on purpose: PL/pgSQL caches the plans
+-- of its queries for the session, where a non-inlined SQL function (SECURITY DEFINER or SET
+-- search_path) is planned again on every call. The ones policies call are SQL, inlined into the
+-- policy, and read what the data API already checked for the request before looking anything up.
+-- Policies call them once per statement (wrapped in a select, an initPlan), so this is what
+-- row-level security costs per request (bench/tenancy).
 
 -- claimed_tenant_id() without the data API's request.tenant_id: reads the claims JSON. The
 -- shape test is translate(), not a regular expression: `~ '^[0-9a-f]{8}-...'` costs 4.5 µs a
@@ -100,46 +104,9 @@ as $$
   ), '00000000-0000-0000-0000-000000000000')
 $$;
 
--- The caller's active tenant: the token's app_metadata.tenant_id while the caller is still a
--- member of it, else null (so `tenant_id = null` matches nothing). SECURITY DEFINER so the
--- lookup does not go through the memberships policies; write `(select groundwork.active_tenant_id())`
--- in policies so it runs once per statement.
-create or replace function groundwork.active_tenant_id() returns uuid
-language plpgsql stable security definer
-set search_path = ''
-as $$
-declare
-  result uuid;
-begin
-  select m.tenant_id into result
-  from groundwork.memberships m
-  where m.user_id = auth.uid() and m.tenant_id = groundwork.claimed_tenant_id();
-  return result;
-end
-$$;
-
--- The active tenant if the caller's role in it is one of `roles`: a tenant check and a role
--- check in one lookup, what groundwork.protect() policies call:
--- `tenant_id = (select groundwork.active_tenant_for('{admin,editor}'))`. Otherwise the nil uuid,
--- which no tenant has (groundwork.tenants refuses it), rather than null: `tenant_id = null` is
--- unknown, not false, so PostgreSQL would go on evaluating the rest of the AND, and run the owner
--- lookup of an `own` branch for a caller who does not have that scope.
-create or replace function groundwork.active_tenant_for(roles text[]) returns uuid
-language plpgsql stable security definer
-set search_path = ''
-as $$
-declare
-  result uuid;
-begin
-  select m.tenant_id into result
-  from groundwork.memberships m
-  where m.user_id = auth.uid() and m.tenant_id = groundwork.claimed_tenant_id() and m.role = any (roles);
-  return coalesce(result, '00000000-0000-0000-0000-000000000000');
-end
-$$;
-
--- The caller's role in the active tenant (memberships.role), or null.
-create or replace function groundwork.active_role() returns text
+-- The caller's role in `tenant` (memberships.role), or null: the one membership lookup behind the
+-- helpers below. SECURITY DEFINER so that it does not go through the memberships policies.
+create or replace function groundwork.role_in(tenant uuid) returns text
 language plpgsql stable security definer
 set search_path = ''
 as $$
@@ -148,9 +115,46 @@ declare
 begin
   select m.role into result
   from groundwork.memberships m
-  where m.user_id = auth.uid() and m.tenant_id = groundwork.claimed_tenant_id();
+  where m.user_id = auth.uid() and m.tenant_id = role_in.tenant;
   return result;
 end
+$$;
+
+-- The caller's role in the claimed tenant (memberships.role), or null.
+-- A membership lookup costs PostgreSQL more than the rest of a primary-key read, so the data API
+-- does not make one per request: it keeps the roles of recent callers in memory, drops them when
+-- the triggers below say a membership changed, and passes the role it checked for this request as
+-- request.tenant_role ('' for none) with request.membership_checked = 'on'
+-- (src/db/tenant-scope.ts). Without those settings (SQL tests that set only request.jwt.claims,
+-- another API in front) the membership is looked up. SQL with qualified names and no SET clause,
+-- so that PostgreSQL inlines it into the policies that call it.
+create or replace function groundwork.active_role() returns text
+language sql stable
+as $$
+  select case when pg_catalog.current_setting('request.membership_checked', true) = 'on'
+              then nullif(pg_catalog.current_setting('request.tenant_role', true), '')
+              else groundwork.role_in(groundwork.claimed_tenant_id()) end
+$$;
+
+-- The caller's active tenant: the token's app_metadata.tenant_id while the caller is still a
+-- member of it, else null (so `tenant_id = null` matches nothing). Write
+-- `(select groundwork.active_tenant_id())` in policies so that it runs once per statement.
+create or replace function groundwork.active_tenant_id() returns uuid
+language sql stable
+as $$
+  select case when groundwork.active_role() is not null then groundwork.claimed_tenant_id() end
+$$;
+
+-- The active tenant if the caller's role in it is one of `roles`: a tenant check and a role
+-- check in one, for policies written by hand:
+-- `tenant_id = (select groundwork.active_tenant_for('{admin,editor}'))`. Otherwise the nil uuid,
+-- which no tenant has (groundwork.tenants refuses it), rather than null: `tenant_id = null` is
+-- unknown, not false, so PostgreSQL would go on evaluating the rest of an AND.
+create or replace function groundwork.active_tenant_for(roles text[]) returns uuid
+language sql stable
+as $$
+  select case when groundwork.active_role() = any (active_tenant_for.roles) then groundwork.claimed_tenant_id()
+              else '00000000-0000-0000-0000-000000000000'::uuid end
 $$;
 
 -- Every tenant the caller belongs to, active or not. Use as `tenant_id = any ((select groundwork.user_tenant_ids())::uuid[])`.
@@ -170,32 +174,20 @@ $$;
 
 -- Whether the caller has `role` in `tenant` (default: the active tenant).
 create or replace function groundwork.has_role(role text, tenant uuid default null) returns boolean
-language plpgsql stable security definer
-set search_path = ''
+language sql stable
 as $$
-begin
-  return exists (
-    select from groundwork.memberships m
-    where m.user_id = auth.uid()
-      and m.tenant_id = coalesce(has_role.tenant, groundwork.claimed_tenant_id())
-      and m.role = has_role.role
-  );
-end
+  select coalesce(case when has_role.tenant is null or has_role.tenant = groundwork.claimed_tenant_id()
+                       then groundwork.active_role() = has_role.role
+                       else groundwork.role_in(has_role.tenant) = has_role.role end, false)
 $$;
 
 -- Whether the caller has one of `roles` in `tenant` (default: the active tenant).
 create or replace function groundwork.has_any_role(roles text[], tenant uuid default null) returns boolean
-language plpgsql stable security definer
-set search_path = ''
+language sql stable
 as $$
-begin
-  return exists (
-    select from groundwork.memberships m
-    where m.user_id = auth.uid()
-      and m.tenant_id = coalesce(has_any_role.tenant, groundwork.claimed_tenant_id())
-      and m.role = any (roles)
-  );
-end
+  select coalesce(case when has_any_role.tenant is null or has_any_role.tenant = groundwork.claimed_tenant_id()
+                       then groundwork.active_role() = any (has_any_role.roles)
+                       else groundwork.role_in(has_any_role.tenant) = any (has_any_role.roles) end, false)
 $$;
 
 -- Whether the caller is a member of `tenant`, whatever the role and the active tenant.
@@ -219,11 +211,11 @@ as $$
 $$;
 
 revoke all on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_tenant_for(text[]),
-  groundwork.active_role(),
+  groundwork.active_role(), groundwork.role_in(uuid),
   groundwork.user_tenant_ids(), groundwork.has_role(text, uuid), groundwork.has_any_role(text[], uuid),
   groundwork.is_member(uuid), groundwork.is_self(uuid), groundwork.claimed_tenant_from_token() from public;
 grant execute on function groundwork.claimed_tenant_id(), groundwork.active_tenant_id(), groundwork.active_tenant_for(text[]),
-  groundwork.active_role(),
+  groundwork.active_role(), groundwork.role_in(uuid),
   groundwork.user_tenant_ids(), groundwork.has_role(text, uuid), groundwork.has_any_role(text[], uuid),
   groundwork.is_member(uuid), groundwork.is_self(uuid), groundwork.claimed_tenant_from_token() to anon, authenticated, service_role;
 
@@ -241,6 +233,42 @@ drop policy if exists groundwork_auth_admin_read on groundwork.memberships;
 create policy groundwork_auth_admin_read on groundwork.memberships
   for select to supabase_auth_admin
   using (true);
+
+-- Tells the data API's processes (`LISTEN groundwork_scope`) whose memberships or owned rows
+-- changed, so that they drop what they keep in memory for that user at once (src/db/tenant-scope.ts).
+-- The payload is the user id (from the column named by the trigger's argument), or `*` for
+-- everyone: a TRUNCATE, or a statement-level trigger such as the one on the declarations. Enabled
+-- ALWAYS, so that it also fires in replication mode (session_replication_role = replica).
+create or replace function groundwork.notify_scope_changed() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  user_column text := tg_argv[0];
+begin
+  if tg_level = 'STATEMENT' then
+    perform pg_notify('groundwork_scope', '*');
+    return null;
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') and to_jsonb(old) ->> user_column is not null then
+    perform pg_notify('groundwork_scope', to_jsonb(old) ->> user_column);
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') and to_jsonb(new) ->> user_column is not null then
+    perform pg_notify('groundwork_scope', to_jsonb(new) ->> user_column);
+  end if;
+  return null;
+end
+$$;
+revoke all on function groundwork.notify_scope_changed() from public;
+
+create or replace trigger groundwork_scope_changed
+  after insert or update or delete on groundwork.memberships
+  for each row execute function groundwork.notify_scope_changed('user_id');
+create or replace trigger groundwork_scope_truncated
+  after truncate on groundwork.memberships
+  for each statement execute function groundwork.notify_scope_changed();
+alter table groundwork.memberships enable always trigger groundwork_scope_changed;
+alter table groundwork.memberships enable always trigger groundwork_scope_truncated;
 
 -- The custom access token hook (`[auth.hook.custom_access_token] uri =
 -- "pg-functions://postgres/groundwork/access_token_hook"`): on every sign-in and refresh, puts the

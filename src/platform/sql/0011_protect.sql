@@ -134,10 +134,13 @@ as $$
   where c.oid = owner_table
 $$;
 
--- Creates or replaces groundwork.owned_<table>_ids(): the keys of the owner table's rows whose user
--- column is the caller (in the active tenant when the table has a tenant column). Generated with
--- static SQL rather than one generic function with dynamic SQL, so that PL/pgSQL caches its plan:
--- policies call it on every statement. Returns the helper's name.
+-- Creates or replaces groundwork.owned_<table>_ids(), the helper policies call: the keys of the
+-- owner table's rows whose user column is the caller (in the active tenant when the table has a
+-- tenant column). Like groundwork.active_role() it reads what the data API checked for the request
+-- (the setting request.owned_<table>_ids, a uuid[] literal) and otherwise calls
+-- groundwork.lookup_owned_<table>_ids(), which looks the keys up with static SQL (PL/pgSQL caches
+-- its plan). Triggers on the owner table tell the data API when a user's rows there change.
+-- Returns the helper's name.
 create or replace function groundwork.create_owner_helper(
   owner_table regclass, key_column name, user_column name, tenant_column name
 ) returns name
@@ -146,14 +149,18 @@ set search_path = ''
 as $$
 declare
   helper name := groundwork.owner_helper_name(owner_table);
+  lookup name := ('lookup_' || left(helper, 56))::name;
   marker text := format('groundwork.protect: the caller''s keys in %s', owner_table);
   existing text;
   tenant_filter text := '';
+  -- Only names that are valid in a setting's name get the data API's setting.
+  cached boolean := helper ~ '^[a-z_][a-z0-9_]*$';
 begin
-  select obj_description(p.oid, 'pg_proc') into existing
+  select string_agg(obj_description(p.oid, 'pg_proc'), ', ') filter (where obj_description(p.oid, 'pg_proc') is distinct from marker)
+  into existing
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-  where n.nspname = 'groundwork' and p.proname = helper and p.pronargs = 0;
-  if existing is distinct from marker and existing is not null then
+  where n.nspname = 'groundwork' and p.proname in (helper, lookup) and p.pronargs = 0;
+  if existing is not null then
     raise exception 'groundwork.%() already exists for something else (%)', helper, existing using errcode = '42723';
   end if;
   -- Without a well-formed tenant claim, claimed_tenant_id() is null and nobody owns rows of a
@@ -173,15 +180,73 @@ begin
       return result;
     end
     $body$
-  $create$, helper, key_column, owner_table, user_column, tenant_filter);
-  execute format('comment on function groundwork.%I() is %L', helper, marker);
-  execute format('revoke all on function groundwork.%I() from public', helper);
-  execute format('grant execute on function groundwork.%I() to anon, authenticated, service_role', helper);
+  $create$, lookup, key_column, owner_table, user_column, tenant_filter);
+  execute format($create$
+    create or replace function groundwork.%I() returns uuid[]
+    language sql stable
+    as $body$
+      select %s
+    $body$
+  $create$, helper, case when cached
+    then format('coalesce(nullif(pg_catalog.current_setting(%L, true), '''')::uuid[], groundwork.%I())', 'request.' || helper, lookup)
+    else format('groundwork.%I()', lookup) end);
+  foreach existing in array array[helper, lookup] loop
+    execute format('comment on function groundwork.%I() is %L', existing, marker);
+    execute format('revoke all on function groundwork.%I() from public', existing);
+    execute format('grant execute on function groundwork.%I() to anon, authenticated, service_role', existing);
+  end loop;
+  execute format('create or replace trigger groundwork_scope_changed after insert or update or delete on %s '
+    'for each row execute function groundwork.notify_scope_changed(%L)', owner_table, user_column);
+  execute format('create or replace trigger groundwork_scope_truncated after truncate on %s '
+    'for each statement execute function groundwork.notify_scope_changed()', owner_table);
+  execute format('alter table %s enable always trigger groundwork_scope_changed', owner_table);
+  execute format('alter table %s enable always trigger groundwork_scope_truncated', owner_table);
   return helper;
 end
 $$;
 revoke all on function groundwork.owner_helper_name(regclass),
   groundwork.create_owner_helper(regclass, name, name, name) from public;
+
+-- What the data API keeps in memory for a caller in a tenant (src/db/tenant-scope.ts), read in one
+-- call when it is not there: the caller's role in the tenant and, per owner helper whose setting
+-- the API may make, the caller's keys in that owner table. Exactly what groundwork.active_role()
+-- and the owned_<table>_ids() helpers look up when the API did not check them. `tenant` is the
+-- claimed tenant, or null for none. Only the platform calls it (no grants).
+create or replace function groundwork.caller_scope(caller uuid, tenant uuid) returns jsonb
+language plpgsql stable security definer
+set search_path = ''
+as $$
+declare
+  owned jsonb := '{}';
+  spec record;
+  helper name;
+  keys uuid[];
+begin
+  for spec in
+    select distinct on (p.owner_table) p.owner_table, p.owner_table_key, p.owner_user_column, p.owner_tenant_column
+    from groundwork.protected_tables p
+    where p.owner_table is not null and to_regclass(p.owner_table) is not null
+    order by p.owner_table, p.declared_at desc
+  loop
+    helper := groundwork.owner_helper_name(spec.owner_table::regclass);
+    continue when helper !~ '^[a-z_][a-z0-9_]*$';
+    execute format('select coalesce(array_agg(o.%I), ''{}'') from %s o where o.%I = $1%s',
+      spec.owner_table_key, spec.owner_table::regclass, spec.owner_user_column,
+      case when spec.owner_tenant_column is null then '' else format(' and o.%I = $2', spec.owner_tenant_column) end)
+    into keys using caller, tenant;
+    owned := owned || jsonb_build_object(helper, keys);
+  end loop;
+  return jsonb_build_object(
+    'role', (select m.role from groundwork.memberships m where m.user_id = caller and m.tenant_id = tenant),
+    'owned', owned);
+end
+$$;
+revoke all on function groundwork.caller_scope(uuid, uuid) from public;
+
+-- A declaration made, changed or dropped can add an owner helper: everything kept is dropped.
+create or replace trigger groundwork_scope_declarations
+  after insert or update or delete or truncate on groundwork.protected_tables
+  for each statement execute function groundwork.notify_scope_changed();
 
 -- Checks and fills the declaration's owner fields; raises 22023 naming the problem.
 create or replace function groundwork.protect_owner_spec(
@@ -236,7 +301,8 @@ $$;
 revoke all on function groundwork.protect_owner_spec(regclass, name, name, regclass, name) from public;
 
 -- Owner helpers generated by an earlier platform version are written again from the template
--- above (which no longer calls groundwork.caller_id).
+-- above (the helper reads the data API's setting, the lookup is a function of its own, the
+-- owner table gets the triggers that notify changes).
 do $$
 declare
   spec record;

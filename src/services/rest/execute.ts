@@ -3,6 +3,7 @@ import type pg from "pg";
 import { type RequestContext, withContext } from "../../db/context.js";
 import { pipelinedRead } from "../../db/pipelined-read.js";
 import { quoteIdent } from "../../db/sql.js";
+import type { TenantScopeCache } from "../../db/tenant-scope.js";
 import { pgrst, type RestError } from "./errors.js";
 import type { SchemaCache } from "./schema-cache/types.js";
 
@@ -27,6 +28,8 @@ export interface MainResult {
 export interface ExecuteOptions {
   readonly pool: pg.Pool;
   readonly context: RequestContext;
+  /** Where the caller's tenant scope comes from; without it the tenancy helpers look it up. */
+  readonly scopes?: TenantScopeCache;
   readonly cache: SchemaCache;
   readonly schema: string;
   readonly extraSearchPath: readonly string[];
@@ -74,6 +77,8 @@ export async function execute(
 ): Promise<{ result: MainResult; planned: number | null }> {
   const { cache } = options;
   for (const observer of observers) observer(statement);
+  const scope = await options.scopes?.scopeFor(options.context);
+  const context = scope === undefined ? options.context : { ...options.context, tenantScope: scope };
   const transaction = {
     searchPath: [options.schema, ...options.extraSearchPath],
     roleSettings: cache.roleSettings.get(options.context.role),
@@ -90,7 +95,7 @@ export async function execute(
     // The common read: settings and statement in one round trip (nothing to roll back).
     const row = await pipelinedRead(
       options.pool,
-      options.context,
+      context,
       { name, text: statement.text, values: statement.values as (string | null)[] },
       transaction,
     );
@@ -100,7 +105,7 @@ export async function execute(
   }
   return withContext(
     options.pool,
-    options.context,
+    context,
     async (client, control) => {
       const preRequest = cache.dbConfig.preRequest;
       if (preRequest !== null) {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { TenantScopeCache } from "../../db/tenant-scope.js";
 import type { Service, ServiceDeps } from "../service.js";
 import { RestError, sendError, toRestError } from "./errors.js";
 import { PlanCache } from "./plan-cache.js";
@@ -27,11 +28,14 @@ export const restService: Service = {
       onReload: () => plans.clear(),
       log: (message) => scope.log.warn(message),
     });
-    await schemaCache.start();
+    // The tenant scopes of recent callers (membership role, owned keys), so that protected tables
+    // do not cost a membership lookup per statement; see src/db/tenant-scope.ts.
+    const scopes = new TenantScopeCache({ admin: db.admin, log: (message) => scope.log.warn(message) });
+    await Promise.all([schemaCache.start(), scopes.start()]);
     scope.addHook("onClose", async () => {
-      await schemaCache.close();
+      await Promise.all([schemaCache.close(), scopes.close()]);
     });
-    const deps: RestDeps = { config, db, schemaCache, plans };
+    const deps: RestDeps = { config, db, schemaCache, plans, scopes };
 
     // Bodies are read raw and parsed by the handler: how depends on the route (RPC takes
     // text/plain for a single text argument; inserts take JSON, CSV or a form).
