@@ -5,10 +5,14 @@
  * on and off. Each statement runs in a transaction of its own (a procedure that commits after
  * every statement), as a data API request does, so per-transaction costs count. Server time only,
  * so it is far less noisy than bench/tenancy/rls-overhead.ts on a shared machine.
+ * RLS on is measured twice: with the tenant scope the data API passes (request.tenant_role and
+ * the owned keys, from its memory; src/db/tenant-scope.ts), and without it, when the helpers look
+ * the membership and the owned rows up themselves (SQL clients, another API in front).
  *
  *   npx tsx bench/tenancy/policy-cost.ts [statements] [rounds]
  */
 import pg from "pg";
+import { readTenantScope } from "../../src/db/tenant-scope.js";
 import { startExampleDatabase } from "../example-database.js";
 
 const STATEMENTS = Number(process.argv[2] ?? 5000);
@@ -84,10 +88,16 @@ try {
   console.log(
     `\nPolicy cost inside PostgreSQL: public.contacts, ${STATEMENTS} statements per run, one transaction each, best of ${ROUNDS}\n`,
   );
-  console.log("caller            RLS     PK µs   100-row page µs   same rows, RLS off µs");
+  console.log("caller            RLS                     PK µs   100-row page µs   same rows, RLS off µs");
   for (const caller of callers.rows) {
-    for (const rls of [false, true]) {
-      await client.query(`alter table public.contacts ${rls ? "enable" : "disable"} row level security`);
+    const scope = await readTenantScope(client, caller.id, ACME);
+    const modes = [
+      { label: "off", rls: false, scope: false },
+      { label: "on, API's scope", rls: true, scope: true },
+      { label: "on, helpers look up", rls: true, scope: false },
+    ];
+    for (const mode of modes) {
+      await client.query(`alter table public.contacts ${mode.rls ? "enable" : "disable"} row level security`);
       // The settings the data API makes (session-wide here, since the procedure commits).
       const claims = {
         sub: caller.id,
@@ -95,11 +105,21 @@ try {
         aud: "authenticated",
         app_metadata: { provider: "email", tenant_id: ACME, tenant_role: caller.role },
       };
-      await client.query(
-        `select set_config('request.jwt.claims', $1, false), set_config('request.jwt.claim.sub', $2, false),
-                set_config('request.tenant_id', $3, false), set_config('search_path', 'public, extensions', false)`,
-        [JSON.stringify(claims), caller.id, ACME],
-      );
+      const settings: [string, string][] = [
+        ["request.jwt.claims", JSON.stringify(claims)],
+        ["request.jwt.claim.sub", caller.id],
+        ["request.tenant_id", ACME],
+        ["search_path", "public, extensions"],
+        // Without the API's scope: '' is what an unset setting reads once it has existed.
+        ["request.membership_checked", mode.scope ? "on" : ""],
+        ["request.tenant_role", mode.scope ? (scope.role ?? "") : ""],
+        ...Object.entries(scope.owned).map(([helper, keys]): [string, string] => [
+          `request.${helper}`,
+          mode.scope ? `{${keys.join(",")}}` : "",
+        ]),
+      ];
+      for (const [name, value] of settings)
+        await client.query("select set_config($1, $2, false)", [name, value]);
       await client.query("set role authenticated");
       await client.query("call public.bench_pk(200, $1)", [target.rows[0]?.id]);
       const pk = await time("call public.bench_pk($1, $2)", [STATEMENTS, target.rows[0]?.id], STATEMENTS);
@@ -109,12 +129,12 @@ try {
       // What the policy shows this caller: the tenant's rows for tenant scope, their own for own.
       const [procedure, key] =
         caller.role === "admin" ? ["bench_page_of_tenant", ACME] : ["bench_page_of_owner", caller.sales_id];
-      const sameRows = rls
+      const sameRows = mode.rls
         ? ""
         : (await time(`call public.${procedure}($1, $2)`, [pages, key], pages)).toFixed(1);
       await client.query("reset role");
       console.log(
-        `${caller.role.padEnd(18)}${(rls ? "on" : "off").padEnd(5)}${pk.toFixed(1).padStart(7)}  ${page.toFixed(1).padStart(16)}  ${sameRows.padStart(22)}`,
+        `${caller.role.padEnd(18)}${mode.label.padEnd(22)}${pk.toFixed(1).padStart(7)}  ${page.toFixed(1).padStart(16)}  ${sameRows.padStart(22)}`,
       );
     }
   }

@@ -81,7 +81,10 @@ interface Entry {
 export class TenantScopeCache {
   readonly #options: TenantScopeCacheOptions;
   readonly #users = new Map<string, Map<string, Entry>>();
+  /** Lookups under way, shared by the requests of one caller that arrive meanwhile. */
+  readonly #pending = new Map<string, { generation: number; scope: Promise<TenantScope> }>();
   #generation = 0;
+  #lastError = "";
   #listening = false;
   #listener: pg.Client | null = null;
   #closed = false;
@@ -105,16 +108,29 @@ export class TenantScopeCache {
     const tenantKey = key.tenant ?? "";
     const kept = this.#users.get(key.user)?.get(tenantKey);
     if (kept !== undefined && kept.expires > Date.now()) return kept.scope;
+    const id = `${key.user}/${tenantKey}`;
     const generation = this.#generation;
+    // A lookup that started before a notification may predate the change: not shared after it.
+    let pending = this.#pending.get(id);
+    if (pending === undefined || pending.generation !== generation) {
+      pending = { generation, scope: readTenantScope(this.#options.admin, key.user, key.tenant) };
+      this.#pending.set(id, pending);
+    }
+    const lookup = pending;
     let scope: TenantScope;
     try {
-      scope = await readTenantScope(this.#options.admin, key.user, key.tenant);
+      scope = await lookup.scope;
     } catch (error) {
-      this.#options.log?.(`tenant scope lookup failed: ${(error as Error).message}`);
+      // Once per distinct failure (a database without groundwork.caller_scope fails every time).
+      const message = `tenant scope lookup failed, the helpers look it up instead: ${(error as Error).message}`;
+      if (message !== this.#lastError) this.#options.log?.(message);
+      this.#lastError = message;
       return undefined;
+    } finally {
+      if (this.#pending.get(id) === lookup) this.#pending.delete(id);
     }
     // A notification that arrived meanwhile may be about this caller: use, but do not keep.
-    if (generation === this.#generation && this.#listening) this.#keep(key.user, tenantKey, scope);
+    if (lookup.generation === this.#generation && this.#listening) this.#keep(key.user, tenantKey, scope);
     return scope;
   }
 

@@ -129,13 +129,14 @@ describe("TenantScopeCache", () => {
     ).toBeUndefined();
   });
 
-  it("looks a caller up once, then answers from memory", async () => {
+  it("looks a caller up once, for requests arriving together too, then answers from memory", async () => {
     const ctx = context(await userId("director@test.local"), ACME);
     const query = vi.spyOn(db.admin, "query");
     try {
-      const first = await cache.scopeFor(ctx);
+      const [first, together] = await Promise.all([cache.scopeFor(ctx), cache.scopeFor(ctx)]);
       const second = await cache.scopeFor(ctx);
       expect(first).toEqual({ role: "sales_director", owned: { owned_sales_ids: [expect.any(String)] } });
+      expect(together).toBe(first);
       expect(second).toBe(first);
       expect(query).toHaveBeenCalledTimes(1);
     } finally {

@@ -25,6 +25,7 @@ export class CellRunner {
    * owner rows) are made before the cells and every cell is rolled back.
    */
   private readonly scopes = new Map<string, TenantScope>();
+  private canReadScopes: boolean | undefined;
 
   constructor(private readonly client: pg.ClientBase) {}
 
@@ -54,6 +55,14 @@ export class CellRunner {
     let scope = this.scopes.get(id);
     if (scope === undefined) {
       await this.settle();
+      // A database whose platform predates groundwork.caller_scope: the API in front of it passes
+      // no scope either, and the helpers look it up.
+      this.canReadScopes ??= (
+        await this.client.query<{ ok: boolean }>(
+          "select to_regprocedure('groundwork.caller_scope(uuid, uuid)') is not null as ok",
+        )
+      ).rows[0]?.ok;
+      if (!this.canReadScopes) return undefined;
       scope = await readTenantScope(this.client, key.user, key.tenant);
       this.scopes.set(id, scope);
     }

@@ -37,8 +37,7 @@ declare
   tenant_roles text[];
   own_roles text[];
   own_expr text;
-  whens text;
-  role_name text;
+  scopes text[];
   expr text;
   policies text[] := '{}';
   indexes text[] := '{}';
@@ -89,12 +88,15 @@ begin
   end loop;
   execute format('alter table %s enable row level security', target);
 
+  -- The owner test for `own` scope, given the list of roles that have it: the role is checked in
+  -- the initPlan, so that a row costs one comparison, and a caller without the role matches nothing.
   if owner ->> 'owner_table' is not null then
-    own_expr := format('%I = any ((select groundwork.%I())::uuid[])', owner_column,
+    own_expr := format('%I = any ((select case when groundwork.active_role() in (%%s) then groundwork.%I() end)::uuid[])',
+      owner_column,
       groundwork.create_owner_helper(owner_table, owner ->> 'owner_table_key', owner ->> 'owner_user_column',
         owner ->> 'owner_tenant_column'));
   elsif owner_column is not null then
-    own_expr := format('%I = (select auth.uid())', owner_column);
+    own_expr := format('%I = (select case when groundwork.active_role() in (%%s) then auth.uid() end)', owner_column);
   end if;
 
   foreach command in array commands loop
@@ -104,18 +106,20 @@ begin
     from jsonb_each(normalized) r;
     -- No role may do this: no policy, so RLS denies it.
     continue when cardinality(tenant_roles) + cardinality(own_roles) = 0;
-    -- The row is in the tenant the token claims, and the caller's role there (one membership
-    -- lookup, once per statement) decides the scope: a simple CASE evaluates the role once and
-    -- compares it with each WHEN. A caller who is not a member has no role: ELSE false.
-    whens := '';
-    foreach role_name in array tenant_roles loop
-      whens := whens || format(' when %L then true', role_name);
-    end loop;
-    foreach role_name in array own_roles loop
-      whens := whens || format(' when %L then %s', role_name, own_expr);
-    end loop;
-    expr := format('%I = (select groundwork.claimed_tenant_id()) and case (select groundwork.active_role())%s else false end',
-      tenant_column, whens);
+    -- The row is in the tenant the token claims, and the caller's role there decides the scope:
+    -- a tenant-scope role reaches every row, an own-scope role the rows it owns, anyone else
+    -- (a caller who is not a member has no role) nothing. Each role test is an initPlan, run once
+    -- per statement; per row there is one boolean or one owner comparison.
+    scopes := '{}';
+    if cardinality(tenant_roles) > 0 then
+      scopes := scopes || format('(select groundwork.active_role() in (%s))',
+        (select string_agg(quote_literal(r), ', ') from unnest(tenant_roles) r));
+    end if;
+    if cardinality(own_roles) > 0 then
+      scopes := scopes || format(own_expr, (select string_agg(quote_literal(r), ', ') from unnest(own_roles) r));
+    end if;
+    expr := format('%I = (select groundwork.claimed_tenant_id()) and %s', tenant_column,
+      case when cardinality(scopes) = 1 then scopes[1] else format('(%s)', array_to_string(scopes, ' or ')) end);
     execute format('create policy %I on %s as permissive for %s to authenticated %s',
       'groundwork_' || command, target, command,
       case command
