@@ -1,5 +1,6 @@
-import pg from "pg";
+import type pg from "pg";
 import { claimedTenantId, type RequestContext } from "./context.js";
+import { NotificationListener } from "./listener.js";
 
 /**
  * What the tenancy helpers would look up for a caller in the tenant their token claims: the role
@@ -59,8 +60,6 @@ export interface TenantScopeCacheOptions {
   readonly log?: (message: string) => void;
 }
 
-const RECONNECT_MS = 1000;
-
 interface Entry {
   readonly scope: TenantScope;
   readonly expires: number;
@@ -86,16 +85,30 @@ export class TenantScopeCache {
   #generation = 0;
   #lastError = "";
   #listening = false;
-  #listener: pg.Client | null = null;
-  #closed = false;
+  readonly #listener: NotificationListener;
 
   constructor(options: TenantScopeCacheOptions) {
     this.#options = options;
+    this.#listener = new NotificationListener({
+      pool: options.admin,
+      channel: SCOPE_CHANNEL,
+      onNotification: (payload) => this.#forget(payload === "" ? "*" : payload),
+      onListening: () => {
+        this.#forget("*");
+        this.#listening = true;
+      },
+      // Changes made while not listening are never heard of: forget everything, keep nothing.
+      onLost: () => {
+        this.#listening = false;
+        this.#forget("*");
+      },
+      log: options.log,
+    });
   }
 
   /** Opens the LISTEN connection; until it is open, every request looks its scope up in SQL. */
   async start(): Promise<void> {
-    await this.#listen();
+    await this.#listener.start();
   }
 
   /**
@@ -159,45 +172,8 @@ export class TenantScopeCache {
     else this.#users.delete(payload.toLowerCase());
   }
 
-  async #listen(): Promise<void> {
-    if (this.#closed) return;
-    const client = new pg.Client(this.#options.admin.options);
-    client.on("notification", (message) => {
-      if (message.channel === SCOPE_CHANNEL) this.#forget(message.payload ?? "*");
-    });
-    const reconnect = () => {
-      if (this.#listener !== client) return;
-      // Changes made while not listening are never heard of: forget everything, keep nothing.
-      this.#listening = false;
-      this.#forget("*");
-      this.#listener = null;
-      client.end().catch(() => {});
-      if (this.#closed) return;
-      setTimeout(() => {
-        this.#listen().catch(() => {});
-      }, RECONNECT_MS).unref();
-    };
-    client.on("error", reconnect);
-    client.on("end", reconnect);
-    this.#listener = client;
-    try {
-      await client.connect();
-      await client.query(`listen ${SCOPE_CHANNEL}`);
-      if (this.#listener === client) {
-        this.#forget("*");
-        this.#listening = true;
-      }
-    } catch (error) {
-      this.#options.log?.(`tenant scope listener: ${(error as Error).message}`);
-      reconnect();
-    }
-  }
-
   async close(): Promise<void> {
-    this.#closed = true;
     this.#listening = false;
-    const listener = this.#listener;
-    this.#listener = null;
-    await listener?.end().catch(() => {});
+    await this.#listener.close();
   }
 }

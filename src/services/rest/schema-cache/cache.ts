@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { NotificationListener } from "../../../db/listener.js";
 import { buildSchemaCache } from "./build.js";
 import { readCatalog } from "./introspect.js";
 import type { SchemaCache } from "./types.js";
@@ -15,6 +16,7 @@ export interface SchemaCacheOptions {
 
 /** PostgREST debounces reload notifications; a burst of DDL reloads once. */
 const RELOAD_DEBOUNCE_MS = 100;
+/** After a failed load. */
 const RECONNECT_MS = 1000;
 
 /**
@@ -26,12 +28,23 @@ const RECONNECT_MS = 1000;
 export class SchemaCacheHolder {
   #current: SchemaCache | null = null;
   #generation = 0;
-  #listener: pg.Client | null = null;
+  readonly #listener: NotificationListener;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   #loading: Promise<void> | null = null;
 
-  constructor(private readonly options: SchemaCacheOptions) {}
+  constructor(private readonly options: SchemaCacheOptions) {
+    this.#listener = new NotificationListener({
+      pool: options.admin,
+      channel: "pgrst",
+      onNotification: () => this.#schedule(),
+      // Back after a drop (e.g. `db reset` dropped the database): what changed meanwhile was not heard.
+      onListening: (first) => {
+        if (!first) this.#schedule();
+      },
+      log: options.log,
+    });
+  }
 
   /** The cache, or null until the first load has succeeded (requests then get PGRST002). */
   get current(): SchemaCache | null {
@@ -41,7 +54,7 @@ export class SchemaCacheHolder {
   /** First load and LISTEN. A failed first load is retried in the background. */
   async start(): Promise<void> {
     await loadViewParser();
-    await this.#listen();
+    await this.#listener.start();
     try {
       await this.reload();
     } catch (error) {
@@ -83,41 +96,10 @@ export class SchemaCacheHolder {
     this.#timer.unref();
   }
 
-  async #listen(): Promise<void> {
-    if (this.#closed) return;
-    const client = new pg.Client(this.options.admin.options);
-    client.on("notification", (message) => {
-      if (message.channel === "pgrst") this.#schedule();
-    });
-    const reconnect = () => {
-      if (this.#listener !== client) return;
-      this.#listener = null;
-      client.end().catch(() => {});
-      if (this.#closed) return;
-      setTimeout(() => {
-        this.#listen()
-          .then(() => this.#schedule())
-          .catch(() => {});
-      }, RECONNECT_MS).unref();
-    };
-    client.on("error", reconnect);
-    client.on("end", reconnect);
-    this.#listener = client;
-    try {
-      await client.connect();
-      await client.query("listen pgrst");
-    } catch (error) {
-      this.options.log?.(`schema cache listener: ${(error as Error).message}`);
-      reconnect();
-    }
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
-    const listener = this.#listener;
-    this.#listener = null;
-    await listener?.end().catch(() => {});
+    await this.#listener.close();
     await this.#loading?.catch(() => {});
   }
 }
