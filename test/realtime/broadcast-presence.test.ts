@@ -28,10 +28,18 @@ describe("broadcast through supabase-js", () => {
     const chA = await subscribed(a.channel("room-1").on("broadcast", { event: "chat" }, fromA.push));
     await subscribed(b.channel("room-1").on("broadcast", { event: "chat" }, fromB.push));
 
-    const status = await chA.send({ type: "broadcast", event: "chat", payload: { text: "héllo 👋 世界 שלום" } });
+    const status = await chA.send({
+      type: "broadcast",
+      event: "chat",
+      payload: { text: "héllo 👋 世界 שלום" },
+    });
     expect(status).toBe("ok");
     const [received] = await fromB.waitFor(1);
-    expect(received).toMatchObject({ type: "broadcast", event: "chat", payload: { text: "héllo 👋 世界 שלום" } });
+    expect(received).toMatchObject({
+      type: "broadcast",
+      event: "chat",
+      payload: { text: "héllo 👋 世界 שלום" },
+    });
     await settle(300);
     expect(fromA.items).toHaveLength(0);
   });
@@ -40,7 +48,9 @@ describe("broadcast through supabase-js", () => {
     const a = client();
     const inbox = new Inbox<Record<string, unknown>>();
     const channel = await subscribed(
-      a.channel("room-self", { config: { broadcast: { self: true, ack: true } } }).on("broadcast", { event: "ping" }, inbox.push),
+      a
+        .channel("room-self", { config: { broadcast: { self: true, ack: true } } })
+        .on("broadcast", { event: "ping" }, inbox.push),
     );
     expect(await channel.send({ type: "broadcast", event: "ping", payload: { n: 1 } })).toBe("ok");
     const [echo] = await inbox.waitFor(1);
@@ -109,7 +119,7 @@ describe("presence through supabase-js", () => {
     expect(state.alice?.[0]?.name).toBe("Álice 🌸");
     expect(state.alice?.[0]).toHaveProperty("presence_ref");
 
-    a.realtime.disconnect();
+    await a.realtime.disconnect();
     await leaves.waitFor(1);
     expect(leaves.items).toContain("alice");
     expect(chB.presenceState().alice).toBeUndefined();

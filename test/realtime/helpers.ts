@@ -3,7 +3,10 @@ import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 /** Subscribes a channel and resolves once the server replied to the join (or rejects). */
 export function subscribed(channel: RealtimeChannel, timeoutMs = 10_000): Promise<RealtimeChannel> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${channel.topic}: not subscribed in ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${channel.topic}: not subscribed in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     channel.subscribe((status, error) => {
       if (status === "SUBSCRIBED") {
         clearTimeout(timer);
@@ -65,5 +68,5 @@ export async function signIn(client: SupabaseClient, email: string): Promise<str
 /** Removes every channel and closes the client's socket. */
 export async function closeClient(client: SupabaseClient): Promise<void> {
   await client.removeAllChannels();
-  client.realtime.disconnect();
+  await client.realtime.disconnect();
 }
