@@ -39,7 +39,8 @@ export async function handleRpc(req: RestRequest, name: string, reply: FastifyRe
     req.raw.headers.accept,
     req.prefs.count,
     body,
-    argNames.join("\u0001"),
+    // JSON, so that no arguments and the one unnamed argument ("") are different keys.
+    JSON.stringify(argNames),
   ].join("\u0000");
   const compiled = req.deps.plans.get(key, (): CompiledCall => {
     const { routine, mode } = resolveRoutine(req.cache, req.schema, name, argNames, body);
@@ -75,7 +76,11 @@ export async function handleRpc(req: RestRequest, name: string, reply: FastifyRe
       ctes: [`pgrst_source AS (${source})`],
       rows: "SELECT * FROM pgrst_source",
       body: returns.kind === "void" ? { kind: "none" } : { kind: "scalar", setof: routine.setof, media },
-      total: null,
+      // `count=exact` (and estimated, exact below max-rows) counts the function's rows.
+      total:
+        req.prefs.count === "exact" || req.prefs.count === "estimated"
+          ? "(SELECT pg_catalog.count(*) FROM pgrst_source)"
+          : null,
     });
     return {
       statement: { text, values: params.values },
@@ -139,7 +144,7 @@ function postArguments(req: RestRequest): { body: ArgumentBody; args: string | n
     return { body: "bytea", args: `\\x${(raw as Buffer).toString("hex")}`, argNames: [] };
   if (type === "application/x-www-form-urlencoded") {
     const object = Object.fromEntries(new URLSearchParams(text));
-    return { body: "json", args: JSON.stringify(object), argNames: Object.keys(object) };
+    return { body: "form", args: JSON.stringify(object), argNames: Object.keys(object) };
   }
   if (text.trim() === "") return { body: "json", args: "{}", argNames: [] };
   let value: unknown;
