@@ -1,4 +1,5 @@
 import type { Config } from "../config/index.js";
+import { maskSecrets } from "../db/database-url.js";
 import type { StackState } from "../stack/state-file.js";
 import { maskToken, print } from "./output.js";
 
@@ -40,9 +41,10 @@ export function bannerGroups(config: Config, state: StackState): Group[] {
 /** Prints the groups as rounded tables, skipping empty rows and groups. */
 export function printGroups(groups: readonly Group[]): void {
   for (const group of groups) {
-    const rows = group.rows.filter(
-      (row): row is readonly [string, string] => row[1] !== null && row[1] !== "",
-    );
+    // Masked before measuring, so the table stays aligned.
+    const rows = group.rows
+      .filter((row): row is readonly [string, string] => row[1] !== null && row[1] !== "")
+      .map(([label, value]) => [label, maskSecrets(value)] as const);
     if (rows.length === 0) continue;
     const labelWidth = Math.max(...rows.map(([label]) => label.length));
     const valueWidth = Math.max(
