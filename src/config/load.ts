@@ -4,6 +4,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
+import { readKeys } from "./keys-section.js";
 import { readMetrics } from "./metrics-section.js";
 import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
@@ -109,7 +110,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     auth: readAuth(auth, apiPort, groundwork.section("auth")),
     storage: readStorage(supabase.section("storage")),
     functions: readFunctions(supabase.section("functions")),
-    jwt: await jwtKeysFor(jwtSecret),
+    jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
     lint: readLint(groundwork.section("lint")),

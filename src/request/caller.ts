@@ -1,7 +1,9 @@
 import type { FastifyRequest } from "fastify";
 import type { JwtKeys } from "../config/index.js";
 import type { RequestContext } from "../db/context.js";
+import { type ApiKeyKind, apiKeyCaller, isOpaqueApiKey } from "./api-keys.js";
 import { JwtError, verifyJwt } from "./jwt.js";
+import { verificationKeys } from "./verification-keys.js";
 
 /** The caller of one request: a context to run SQL with, or why the credentials were refused. */
 export type Caller =
@@ -11,20 +13,31 @@ export type Caller =
 const ANON_ROLE = "anon";
 
 /**
- * Builds the caller from the `Authorization: Bearer` token (falling back to the `apikey` header,
- * which supabase-js always sends as well). No token means `anon`. This is the one place where
- * credentials become a role and claims.
+ * Builds the caller from the request's credentials. This is the one place where credentials
+ * become a role and claims. As the Supabase CLI's API gateway decides: an `Authorization: Bearer`
+ * JWT wins; otherwise the `apikey` header (which supabase-js always sends), then an opaque key in
+ * `Authorization`. An opaque key maps to its role (publishable: `anon`, secret: `service_role`);
+ * a JWT is verified against the secret and the signing key set. Nothing means `anon`.
  */
 export async function resolveCaller(
   request: FastifyRequest,
   keys: JwtKeys,
   servicePath: string,
 ): Promise<Caller> {
-  const token = bearerToken(request.headers.authorization) ?? apiKey(request.headers.apikey);
+  const bearer = bearerToken(request.headers.authorization);
+  const key = apiKey(request.headers.apikey);
+  const credential = bearer !== null && !isOpaqueApiKey(bearer) ? bearer : (key ?? bearer);
   let claims: Readonly<Record<string, unknown>> = {};
-  if (token !== null) {
+  let token = credential;
+  let apiKeyKind: ApiKeyKind | undefined;
+  if (credential !== null && isOpaqueApiKey(credential)) {
+    const mapped = apiKeyCaller(credential, keys);
+    if (!mapped) return { ok: false, error: new JwtError("invalid_api_key") };
+    ({ claims, token } = mapped);
+    apiKeyKind = mapped.kind;
+  } else if (credential !== null) {
     try {
-      claims = await verifyJwt(token, keys.secret);
+      claims = await verifyJwt(credential, verificationKeys(keys));
     } catch (error) {
       if (error instanceof JwtError) return { ok: false, error };
       throw error;
@@ -37,6 +50,7 @@ export async function resolveCaller(
       role,
       claims: { ...claims, role },
       token,
+      ...(apiKeyKind ? { apiKey: apiKeyKind } : {}),
       headers: headersForDatabase(request),
       cookies: parseCookies(request.headers.cookie),
       method: request.method,
