@@ -25,6 +25,11 @@ export interface ApiConfig {
   readonly extraSearchPath: readonly string[];
   /** Cap on rows returned by one read (`[api] max_rows`). */
   readonly maxRows: number;
+  /**
+   * Addresses or CIDRs of the proxies whose `X-Forwarded-For` is believed (groundwork.toml
+   * `[api] trusted_proxies`); empty (the default): the connection's own address is the client's.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface DbConfig {

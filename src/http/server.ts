@@ -39,7 +39,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: createLogger(options.logLevel ?? config.logLevel),
     genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For only from the configured proxies: from anyone else it would let a client
+    // pick its own address (a fresh sign-in rate-limit bucket, a false address in the audit log).
+    trustProxy: config.api.trustedProxies.length > 0 ? [...config.api.trustedProxies] : false,
     return503OnClosing: true,
     forceCloseConnections: "idle",
   });
