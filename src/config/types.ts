@@ -10,6 +10,10 @@
  *   switches to one of them for each request.
  */
 
+import type { EdgeRuntimeConfig, FunctionConfig } from "./functions-section.js";
+
+export type { EdgeRuntimeConfig, FunctionConfig };
+
 export interface ApiConfig {
   /** HTTP port of the API (all services). Supabase CLI default 54321. */
   readonly port: number;
@@ -98,13 +102,6 @@ export interface BucketConfig {
   readonly fileSizeLimit: number | null;
   readonly allowedMimeTypes: readonly string[] | null;
   readonly objectsPath: string | null;
-}
-
-export interface FunctionConfig {
-  readonly enabled: boolean;
-  readonly verifyJwt: boolean;
-  readonly entrypoint: string | null;
-  readonly importMap: string | null;
 }
 
 export interface JwtKeys {
@@ -207,6 +204,7 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly storage: StorageConfig;
   readonly functions: Readonly<Record<string, FunctionConfig>>;
+  readonly edgeRuntime: EdgeRuntimeConfig;
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
