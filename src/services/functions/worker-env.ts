@@ -23,6 +23,9 @@ const PASSED_THROUGH = [
   "https_proxy",
   "no_proxy",
   "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
   "TZ",
   "LANG",
 ];
@@ -45,6 +48,9 @@ export function functionEnv(
     if (value !== undefined) env[name] = value;
   }
   env.DENO_DIR ??= path.join(os.homedir(), ".cache", "deno");
+  // Trust the operating system's certificates too, so npm downloads work behind TLS-inspecting
+  // proxies whose CA the machine trusts (Deno trusts only Mozilla's list by default).
+  env.DENO_TLS_CA_STORE ??= "mozilla,system";
   env.NO_COLOR = "1";
   Object.assign(env, config.edgeRuntime.secrets);
   for (const [name, value] of Object.entries(readEnvFile(config.edgeRuntime.envFile))) {

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import type { FunctionFiles } from "./function-files.js";
 import type { ImportMap } from "./import-map.js";
 
@@ -146,7 +147,8 @@ export class FunctionWorker {
     // Callers that never await `ready` (a retired worker) must not cause an unhandled rejection.
     this.ready.catch(() => {});
 
-    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on("line", (colored) => {
+      const line = stripVTControlCharacters(colored);
       this.recentStderr.push(line);
       if (this.recentStderr.length > STDERR_KEPT) this.recentStderr.shift();
       log("error", null, line);

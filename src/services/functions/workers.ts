@@ -87,12 +87,7 @@ export class FunctionWorkers {
       bootstrap: path.join(RUNTIME_DIR, "bootstrap.js"),
       importMap: buildImportMap(files, root, RUNTIME_DIR),
       env,
-      readPaths: [
-        path.join(root, "_shared"),
-        RUNTIME_DIR,
-        path.join(env.DENO_DIR ?? "", "npm"),
-        ...files.settings.staticFiles.map(staticRoot),
-      ],
+      readPaths: [path.join(root, "_shared"), RUNTIME_DIR, ...files.settings.staticFiles.map(staticRoot)],
       memoryLimitMb: config.edgeRuntime.memoryLimitMb,
       bootTimeoutMs: config.edgeRuntime.bootTimeoutMs,
       onLog: this.options.onLog,
