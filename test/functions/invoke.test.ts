@@ -75,6 +75,28 @@ describe("edge functions through supabase-js", () => {
       expect(response.status).toBe(200);
     });
 
+    it("accepts this project's opaque keys, as the Bearer token or alone in apikey", async () => {
+      const publishable = server.config.jwt.publishableKeys[0] as string;
+      const { data, error } = await server
+        .client(publishable)
+        .functions.invoke("hello", { body: { name: "key" } });
+      expect(error).toBeNull();
+      expect(data).toEqual({ message: "Hello key!" });
+      const alone = await call("hello", {
+        method: "POST",
+        headers: { apikey: publishable },
+        body: '{"name":"a"}',
+      });
+      expect(alone.status).toBe(200);
+      const forged = await call("hello", { method: "POST", headers: { apikey: "sb_publishable_forged" } });
+      expect(forged.status).toBe(401);
+      const forgedBearer = await call("hello", {
+        method: "POST",
+        headers: { authorization: "Bearer sb_secret_x" },
+      });
+      expect(await forgedBearer.json()).toEqual({ msg: "Invalid JWT" });
+    });
+
     it("surfaces the 401 through supabase-js as a FunctionsHttpError", async () => {
       const { error } = await server.client("not-a-key").functions.invoke("hello", { body: { name: "x" } });
       expect(error).toBeInstanceOf(FunctionsHttpError);
@@ -92,6 +114,9 @@ describe("edge functions through supabase-js", () => {
     expect(data.fromEnvFile).toBe("hej från .env ✨");
     expect(data.fromConfig).toBe("from config.toml");
     expect(data.leaked).toEqual([]);
+    expect(JSON.parse(data.publishable)).toEqual({ default: server.config.jwt.publishableKeys[0] });
+    expect(JSON.parse(data.secret)).toEqual({ default: server.config.jwt.secretKeys[0] });
+    expect(JSON.parse(data.jwks)).toHaveProperty("keys");
   });
 
   it("a function's supabase-js runs as the caller under RLS", async () => {

@@ -26,6 +26,8 @@ export interface RelayOptions {
   readonly path: string;
   readonly bodyLimit: number;
   readonly wallClockMs: number;
+  /** Told of each error answer of the relay's own (by its code). */
+  readonly onRelayError: (code: string) => void;
   /** Called when the wall-clock limit passes: the worker is stopped. */
   readonly onTimeout: (worker: FunctionWorker) => void;
 }
@@ -49,6 +51,8 @@ export function relay(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (error !== undefined)
+        options.onRelayError(typeof error.body === "string" ? "NOT_FOUND" : codeOf(error));
       if (error !== undefined && !reply.sent) {
         reply.code(error.status).send(error.body);
       } else if (error !== undefined) {
@@ -119,6 +123,10 @@ export function relay(
     });
     request.raw.pipe(limiter).pipe(upstream);
   });
+}
+
+function codeOf(error: RelayError): string {
+  return typeof error.body === "object" && "code" in error.body ? error.body.code : String(error.status);
 }
 
 /** Counts the bytes of a chunked body and stops the stream once it passes the limit. */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../../config/index.js";
 import { RELAY_ERRORS, type RelayError } from "./errors.js";
 import { findFunction, verifiesJwt } from "./function-files.js";
+import type { FunctionMetrics } from "./function-metrics.js";
 import { relay } from "./relay.js";
 import { checkJwt } from "./verify-jwt.js";
 import { BootError } from "./worker.js";
@@ -16,6 +17,7 @@ export function registerFunctionRoutes(
   scope: FastifyInstance,
   config: Config,
   workers: FunctionWorkers,
+  metrics: FunctionMetrics,
 ): void {
   // Bodies are streamed to the function as they arrive, whatever their type.
   scope.removeAllContentTypeParsers();
@@ -27,7 +29,7 @@ export function registerFunctionRoutes(
     const files = findFunction(config, name);
     if (files === null) return send(reply, RELAY_ERRORS.notFound);
     if (request.method !== "OPTIONS" && verifiesJwt(config, files)) {
-      const refused = await checkJwt(request.headers.authorization, config.jwt);
+      const refused = await checkJwt(request.headers.authorization, request.headers.apikey, config.jwt);
       if (refused !== null) return send(reply, refused);
     }
     let worker: Awaited<ReturnType<FunctionWorkers["acquire"]>>;
@@ -36,6 +38,7 @@ export function registerFunctionRoutes(
     } catch (error) {
       if (!(error instanceof BootError)) throw error;
       request.log.error({ function: name }, error.message);
+      metrics.relayErrors.inc({ function: name, code: "BOOT_ERROR" });
       return send(reply, RELAY_ERRORS.bootError);
     }
     try {
@@ -43,6 +46,7 @@ export function registerFunctionRoutes(
         path,
         bodyLimit: config.edgeRuntime.bodyLimit,
         wallClockMs: config.edgeRuntime.wallClockMs,
+        onRelayError: (code) => metrics.relayErrors.inc({ function: name, code }),
         onTimeout: (timedOut) => {
           request.log.warn({ function: name }, "wall-clock limit reached: the worker is stopped");
           workers.kill(timedOut);

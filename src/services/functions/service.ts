@@ -1,5 +1,6 @@
 import type { Service } from "../service.js";
 import { functionLogSink } from "./function-logs.js";
+import { functionMetrics } from "./function-metrics.js";
 import { registerFunctionRoutes } from "./routes.js";
 import { FunctionWorkers } from "./workers.js";
 
@@ -13,18 +14,23 @@ export const functionsService: Service = {
   prefix: "/functions/v1",
   register(scope, deps) {
     const { config, db } = deps;
+    const metrics = functionMetrics(deps.metrics);
     const workers = new FunctionWorkers({
       config,
       addresses: () => ({
         apiUrl: ownUrl(scope.server.address()),
         dbUrl: db.admin.options.connectionString ?? "",
       }),
-      onLog: functionLogSink(scope.log, config.edgeRuntime.consoleLogs),
+      onLog: functionLogSink(deps.log, config.edgeRuntime.consoleLogs),
+      onBoot: (name, seconds, ok) => {
+        metrics.boots.inc({ function: name, outcome: ok ? "ok" : "boot_error" });
+        if (ok) metrics.bootSeconds.observe({ function: name }, seconds);
+      },
     });
     scope.addHook("onClose", async () => {
       await workers.close();
     });
-    registerFunctionRoutes(scope, config, workers);
+    registerFunctionRoutes(scope, config, workers, metrics);
   },
 };
 

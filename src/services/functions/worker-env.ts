@@ -66,13 +66,22 @@ export function functionEnv(
   return env;
 }
 
-/** The variables Supabase's runtime sets for every function. */
+/**
+ * The variables Supabase's runtime sets for every function: the legacy keys, the opaque keys as
+ * JSON objects keyed by name (`{"default": "sb_publishable_…"}`), and the public signing keys.
+ */
 export function supabaseVariables(config: Config, addresses: RuntimeAddresses): Record<string, string> {
+  const { jwt } = config;
+  const named = (keys: readonly string[]) =>
+    JSON.stringify(keys[0] === undefined ? {} : { default: keys[0] });
   return {
     SUPABASE_URL: addresses.apiUrl,
-    SUPABASE_ANON_KEY: config.jwt.anonKey,
-    SUPABASE_SERVICE_ROLE_KEY: config.jwt.serviceRoleKey,
+    SUPABASE_ANON_KEY: jwt.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: jwt.serviceRoleKey,
     SUPABASE_DB_URL: addresses.dbUrl,
+    SUPABASE_PUBLISHABLE_KEYS: named(jwt.publishableKeys),
+    SUPABASE_SECRET_KEYS: named(jwt.secretKeys),
+    SUPABASE_JWKS: JSON.stringify({ keys: jwt.signingKeys.map((key) => key.publicJwk) }),
   };
 }
 

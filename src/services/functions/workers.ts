@@ -19,6 +19,8 @@ export interface WorkersOptions {
   /** The API's URL and the database URL, known once the server listens. */
   readonly addresses: () => RuntimeAddresses;
   readonly onLog: (line: FunctionLogLine) => void;
+  /** Told of every boot: how long it took and whether the function came up. */
+  readonly onBoot?: (name: string, seconds: number, ok: boolean) => void;
 }
 
 /**
@@ -93,13 +95,20 @@ export class FunctionWorkers {
       onLog: this.options.onLog,
     });
     this.starting.set(files.name, worker);
+    const spawned = performance.now();
+    const booted = (ok: boolean) =>
+      this.options.onBoot?.(files.name, (performance.now() - spawned) / 1000, ok);
     worker.ready.then(
       () => {
+        booted(true);
         if (this.starting.get(files.name) !== worker) return;
         this.starting.delete(files.name);
         this.running.set(files.name, worker);
       },
-      () => this.forget(worker),
+      () => {
+        booted(false);
+        this.forget(worker);
+      },
     );
     void worker.exited.then(() => this.forget(worker));
     return worker;
