@@ -12,45 +12,71 @@ export type Caller =
 
 const ANON_ROLE = "anon";
 
+/** Who a set of credentials stands for: role, verified claims, the token services pass on. */
+export interface Credentials {
+  readonly role: string;
+  /** The verified claims with `role` set to {@link role}. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The JWT the credentials amount to (for an opaque key, the legacy key of its role), or null. */
+  readonly token: string | null;
+  /** Set when the role came from an opaque API key. */
+  readonly apiKey?: ApiKeyKind;
+}
+
 /**
- * Builds the caller from the request's credentials. This is the one place where credentials
- * become a role and claims. As the Supabase CLI's API gateway decides: an `Authorization: Bearer`
- * JWT wins; otherwise the `apikey` header (which supabase-js always sends), then an opaque key in
- * `Authorization`. An opaque key maps to its role (publishable: `anon`, secret: `service_role`);
- * a JWT is verified against the secret and the signing key set. Nothing means `anon`.
+ * Turns a bearer token and an API key into a role and claims, as the Supabase CLI's API gateway
+ * decides: a JWT bearer wins; otherwise the API key (which supabase-js always sends), then an
+ * opaque key given as bearer. An opaque key maps to its role (publishable: `anon`, secret:
+ * `service_role`); a JWT is verified against the secret and the signing key set. Nothing means
+ * `anon`. Services reached without HTTP headers (a WebSocket's `apikey` query parameter, a
+ * realtime `access_token` message) call this directly.
  */
-export async function resolveCaller(
-  request: FastifyRequest,
+export async function resolveCredentials(
+  bearer: string | null,
+  key: string | null,
   keys: JwtKeys,
-  servicePath: string,
-): Promise<Caller> {
-  const bearer = bearerToken(request.headers.authorization);
-  const key = apiKey(request.headers.apikey);
+): Promise<Credentials | JwtError> {
   const credential = bearer !== null && !isOpaqueApiKey(bearer) ? bearer : (key ?? bearer);
   let claims: Readonly<Record<string, unknown>> = {};
   let token = credential;
   let apiKeyKind: ApiKeyKind | undefined;
   if (credential !== null && isOpaqueApiKey(credential)) {
     const mapped = apiKeyCaller(credential, keys);
-    if (!mapped) return { ok: false, error: new JwtError("invalid_api_key") };
+    if (!mapped) return new JwtError("invalid_api_key");
     ({ claims, token } = mapped);
     apiKeyKind = mapped.kind;
   } else if (credential !== null) {
     try {
       claims = await verifyJwt(credential, verificationKeys(keys));
     } catch (error) {
-      if (error instanceof JwtError) return { ok: false, error };
+      if (error instanceof JwtError) return error;
       throw error;
     }
   }
   const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : ANON_ROLE;
+  return { role, claims: { ...claims, role }, token, ...(apiKeyKind ? { apiKey: apiKeyKind } : {}) };
+}
+
+/**
+ * Builds the caller of an HTTP request from `Authorization: Bearer` and the `apikey` header
+ * ({@link resolveCredentials}). This is the one place where a request's credentials become a role
+ * and claims.
+ */
+export async function resolveCaller(
+  request: FastifyRequest,
+  keys: JwtKeys,
+  servicePath: string,
+): Promise<Caller> {
+  const credentials = await resolveCredentials(
+    bearerToken(request.headers.authorization),
+    apiKey(request.headers.apikey),
+    keys,
+  );
+  if (credentials instanceof JwtError) return { ok: false, error: credentials };
   return {
     ok: true,
     context: {
-      role,
-      claims: { ...claims, role },
-      token,
-      ...(apiKeyKind ? { apiKey: apiKeyKind } : {}),
+      ...credentials,
       headers: headersForDatabase(request),
       cookies: parseCookies(request.headers.cookie),
       method: request.method,

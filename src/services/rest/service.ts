@@ -3,7 +3,7 @@ import { clientAborted } from "../../request/client-abort.js";
 import type { Service, ServiceDeps } from "../service.js";
 import { RestError, sendError, toRestError } from "./errors.js";
 import { PlanCache } from "./plan-cache.js";
-import type { RestDeps } from "./request.js";
+import type { RestDeps } from "./rest-request.js";
 import { dispatch } from "./routes/dispatch.js";
 import { SchemaCacheHolder } from "./schema-cache/cache.js";
 
