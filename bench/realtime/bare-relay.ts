@@ -3,7 +3,7 @@
  * a socket to a topic and forwards each broadcast frame to the topic's other sockets — with no
  * authentication, presence, limits or cross-process bus. Run as a child process; prints its URL.
  */
-import { WebSocketServer, type WebSocket } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 
 const rooms = new Map<string, Set<WebSocket>>();
 const server = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false });

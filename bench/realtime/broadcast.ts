@@ -29,7 +29,11 @@ interface Figures {
   readonly p99: number;
 }
 
-async function measure(server: ChildServer, wsUrl: string, joinPayload: Record<string, unknown>): Promise<Figures> {
+async function measure(
+  server: ChildServer,
+  wsUrl: string,
+  joinPayload: Record<string, unknown>,
+): Promise<Figures> {
   const latencies: number[] = [];
   let counting = false;
   const onFrame = (text: string, receivedAt: number) => {
@@ -54,11 +58,17 @@ async function measure(server: ChildServer, wsUrl: string, joinPayload: Record<s
     const due = Math.floor(((Date.now() - started) / 1000) * RATE);
     while (sent < due) {
       const sender = senders[sent % CHANNELS];
-      sender?.send(["join", String(sent), `realtime:room-${sent % CHANNELS}`, "broadcast", {
-        type: "broadcast",
-        event: "m",
-        payload: { t: Date.now(), seq: sent },
-      }]);
+      sender?.send([
+        "join",
+        String(sent),
+        `realtime:room-${sent % CHANNELS}`,
+        "broadcast",
+        {
+          type: "broadcast",
+          event: "m",
+          payload: { t: Date.now(), seq: sent },
+        },
+      ]);
       sent += 1;
     }
     await sleep(10);
@@ -84,19 +94,27 @@ const config = await loadConfig(EXAMPLE, {});
 let api: ChildServer | null = null;
 let relay: ChildServer | null = null;
 try {
-  api = await startApiServer(example.adminUrl, withCredentials(example.adminUrl, "authenticator", "postgres"));
+  api = await startApiServer(
+    example.adminUrl,
+    withCredentials(example.adminUrl, "authenticator", "postgres"),
+  );
   relay = await startChild("bench/realtime/bare-relay.ts");
   const anon = config.jwt.anonKey;
   const groundworkUrl = `${api.url.replace(/^http/, "ws")}/realtime/v1/websocket?apikey=${anon}&vsn=2.0.0`;
   const bare = await measure(relay, relay.url, {});
-  const groundwork = await measure(api, groundworkUrl, { config: { broadcast: { self: false } }, access_token: anon });
+  const groundwork = await measure(api, groundworkUrl, {
+    config: { broadcast: { self: false } },
+    access_token: anon,
+  });
 
   const row = (name: string, f: Figures) =>
     `${name.padEnd(22)} ${f.deliveriesPerSecond.toFixed(0).padStart(9)} ${f.expectedPerSecond.toFixed(0).padStart(9)} ${f.p50
       .toFixed(1)
       .padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${f.idleMbPer1000.toFixed(1).padStart(14)}`;
   console.log(`\nBroadcast: ${SOCKETS} sockets in ${CHANNELS} channels, ${RATE} msgs/s for ${SECONDS} s`);
-  console.log(`${"server".padEnd(22)} ${"deliv/s".padStart(9)} ${"expected".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"idle MB/1000".padStart(14)}`);
+  console.log(
+    `${"server".padEnd(22)} ${"deliv/s".padStart(9)} ${"expected".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"idle MB/1000".padStart(14)}`,
+  );
   console.log(row("groundwork realtime", groundwork));
   console.log(row("bare ws relay", bare));
   console.log(

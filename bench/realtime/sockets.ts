@@ -55,7 +55,10 @@ export function joinedSocket(
     ws.once("open", () => {
       ws.send(JSON.stringify(["join", "join", topic, "phx_join", payload]));
       let ref = 0;
-      beat = setInterval(() => ws.send(JSON.stringify([null, `hb${(ref += 1)}`, "phoenix", "heartbeat", {}])), 25_000);
+      beat = setInterval(
+        () => ws.send(JSON.stringify([null, `hb${(ref += 1)}`, "phoenix", "heartbeat", {}])),
+        25_000,
+      );
       beat.unref();
     });
     ws.once("error", (error) => {
@@ -66,7 +69,11 @@ export function joinedSocket(
 }
 
 /** Opens sockets `concurrency` at a time (a burst of 1,000 handshakes is not what is measured). */
-export async function openAll<T>(count: number, open: (index: number) => Promise<T>, concurrency = 50): Promise<T[]> {
+export async function openAll<T>(
+  count: number,
+  open: (index: number) => Promise<T>,
+  concurrency = 50,
+): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   await Promise.all(

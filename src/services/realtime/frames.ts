@@ -30,6 +30,25 @@ export class OutgoingMessage {
     },
   ) {}
 
+  /**
+   * A server push whose payload is JSON text already (a change payload serialized once for every
+   * channel that receives it).
+   */
+  static withRawPayload(
+    joinRef: string | null,
+    topic: string,
+    event: string,
+    payloadJson: string,
+  ): OutgoingMessage {
+    const message = new OutgoingMessage({ joinRef, ref: null, topic, event, payload: null });
+    const head = [JSON.stringify(joinRef), "null", JSON.stringify(topic), JSON.stringify(event)];
+    message.#v2 = text(`[${head.join(",")},${payloadJson}]`);
+    message.#v1 = text(
+      `{"topic":${head[2]},"event":${head[3]},"payload":${payloadJson},"ref":null,"join_ref":${head[0]}}`,
+    );
+    return message;
+  }
+
   frame(vsn: Vsn): Frame | null {
     if (vsn === "1.0.0") {
       if (this.broadcast?.body.kind === "binary") return null;
