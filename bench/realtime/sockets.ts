@@ -55,10 +55,10 @@ export function joinedSocket(
     ws.once("open", () => {
       ws.send(JSON.stringify(["join", "join", topic, "phx_join", payload]));
       let ref = 0;
-      beat = setInterval(
-        () => ws.send(JSON.stringify([null, `hb${(ref += 1)}`, "phoenix", "heartbeat", {}])),
-        25_000,
-      );
+      beat = setInterval(() => {
+        ref += 1;
+        ws.send(JSON.stringify([null, `hb${ref}`, "phoenix", "heartbeat", {}]));
+      }, 25_000);
       beat.unref();
     });
     ws.once("error", (error) => {
