@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import { type RequestContext, withContext } from "../../db/context.js";
 import { pipelinedRead } from "../../db/pipelined-read.js";
+import { pipelinedWrite } from "../../db/pipelined-write.js";
 import { quoteIdent } from "../../db/sql.js";
 import { pgrst, type RestError } from "./errors.js";
 import type { SchemaCache } from "./schema-cache/types.js";
@@ -38,7 +39,8 @@ export interface ExecuteOptions {
   readonly plannedCount?: Statement | null;
   /**
    * Checks the result inside the transaction; a RestError thrown here rolls the transaction
-   * back (PGRST116 single object, PGRST124 max-affected).
+   * back (PGRST116 single object, PGRST124 max-affected). Give it only when it can fail: a
+   * write with a check takes a second round trip.
    */
   readonly check?: (result: MainResult) => void;
 }
@@ -99,6 +101,21 @@ export async function execute(
     const result = toResult(row ?? []);
     options.check?.(result);
     return { result, planned: null };
+  }
+  if (!options.readOnly && name && !options.plannedCount && cache.dbConfig.preRequest === null) {
+    // Writes: settings, statement and the transaction's end under as few Syncs as allowed.
+    const check = options.check;
+    const row = await pipelinedWrite(
+      options.pool,
+      context,
+      { name, text: statement.text, values: statement.values as (string | null)[] },
+      {
+        ...transaction,
+        rollback: options.rollback,
+        check: check && ((raw) => check(toResult(raw ?? []))),
+      },
+    );
+    return { result: toResult(row ?? []), planned: null };
   }
   return withContext(
     options.pool,

@@ -41,16 +41,20 @@ export async function handleRpc(req: RestRequest, name: string, reply: FastifyRe
     {
       ...executionFor(req, !isPost || compiled.routine.volatility !== "v"),
       plannedCount: compiled.planned,
-      check: (r) => {
-        checkSingular(compiled.media, r);
-        if (strictMax !== null && r.pageTotal > strictMax) {
-          throw pgrst(
-            "PGRST124",
-            "Query result exceeds max-affected preference constraint",
-            `The query affects ${r.pageTotal} rows`,
-          );
-        }
-      },
+      // Only a check that can fail: a write with one takes a second round trip.
+      check:
+        compiled.media.type === "object" || strictMax !== null
+          ? (r) => {
+              checkSingular(compiled.media, r);
+              if (strictMax !== null && r.pageTotal > strictMax) {
+                throw pgrst(
+                  "PGRST124",
+                  "Query result exceeds max-affected preference constraint",
+                  `The query affects ${r.pageTotal} rows`,
+                );
+              }
+            }
+          : undefined,
     },
   );
   const applied = preferenceApplied(req.prefs, { count: true });

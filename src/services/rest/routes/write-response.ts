@@ -19,24 +19,25 @@ export async function runWrite(
   const values = bindValues(compiled.statement.values, compiled.slots, filterValues);
   if (compiled.usesPayload) values[0] = payload;
   const strictMax = req.prefs.handling === "strict" ? req.prefs.maxAffected : null;
+  const singleObject = compiled.returning === "representation" && compiled.media.type === "object";
+  const capped = strictMax !== null && (compiled.kind === "update" || compiled.kind === "delete");
   const { result } = await execute(
     { text: compiled.statement.text, values },
     {
       ...executionFor(req, false),
-      check: (r) => {
-        if (compiled.returning === "representation") checkSingular(compiled.media, r);
-        if (
-          strictMax !== null &&
-          (compiled.kind === "update" || compiled.kind === "delete") &&
-          r.pageTotal > strictMax
-        ) {
-          throw pgrst(
-            "PGRST124",
-            "Query result exceeds max-affected preference constraint",
-            `The query affects ${r.pageTotal} rows`,
-          );
-        }
-      },
+      check:
+        singleObject || capped
+          ? (r) => {
+              if (singleObject) checkSingular(compiled.media, r);
+              if (capped && r.pageTotal > (strictMax as number)) {
+                throw pgrst(
+                  "PGRST124",
+                  "Query result exceeds max-affected preference constraint",
+                  `The query affects ${r.pageTotal} rows`,
+                );
+              }
+            }
+          : undefined,
     },
   );
   const affected = result.pageTotal;
