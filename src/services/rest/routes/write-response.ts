@@ -4,7 +4,7 @@ import { pgrst } from "../errors.js";
 import { execute } from "../execute.js";
 import { preferenceApplied } from "../preferences.js";
 import { bindValues } from "../request-shape.js";
-import { checkSingular, sendBody } from "../response.js";
+import { checkSingular, sendBody, sendPlan } from "../response.js";
 import { applyHeaders, executionFor, type RestRequest } from "../rest-request.js";
 
 /** Runs a compiled write and answers with PostgREST's status, headers and body (§5, §6). */
@@ -25,6 +25,7 @@ export async function runWrite(
     { text: compiled.statement.text, values },
     {
       ...executionFor(req, false),
+      explain: compiled.media.plan,
       check:
         singleObject || capped
           ? (r) => {
@@ -40,6 +41,7 @@ export async function runWrite(
           : undefined,
     },
   );
+  if (compiled.media.plan) return sendPlan(reply, compiled.media, result);
   const affected = result.pageTotal;
   const inserted = Number(result.extra[0] ?? 0);
   const total = req.prefs.count === null ? "*" : String(affected);
