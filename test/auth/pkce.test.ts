@@ -61,7 +61,6 @@ describe("PKCE (flowType: 'pkce')", () => {
     expect(data.user?.email_confirmed_at).toBeTruthy();
     expect(data.user?.user_metadata.name).toBe("Zoë 東京 🚀");
     expect(data.session?.access_token).toMatch(/^eyJ/);
-
   });
 
   it("refuses a wrong verifier, an expired code, and missing parameters", async () => {

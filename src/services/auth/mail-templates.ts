@@ -69,9 +69,9 @@ export function renderMail(
     Email: data.email,
     NewEmail: data.newEmail ?? "",
   };
-  const fill = (text: string, escape: (value: string) => string) =>
+  const fill = (text: string, encode: (value: string) => string) =>
     text.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (whole, name: string) =>
-      name in values ? escape(values[name] as string) : whole,
+      name in values ? encode(values[name] as string) : whole,
     );
   const lines = [
     data.confirmationUrl && kind !== "reauthentication" ? `Follow this link: ${data.confirmationUrl}` : "",
