@@ -2,20 +2,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
+import { readEdgeRuntime, readFunctions } from "./functions-section.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { readKeys } from "./keys-section.js";
 import { readMetrics } from "./metrics-section.js";
+import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
 import { readTestUsers } from "./test-users-section.js";
-import type {
-  AuthConfig,
-  BucketConfig,
-  Config,
-  FunctionConfig,
-  StorageConfig,
-  TargetConfig,
-} from "./types.js";
+import type { AuthConfig, BucketConfig, Config, StorageConfig, TargetConfig } from "./types.js";
 
 /** Groundwork's own settings live in this one file beside `supabase/` (docs/configuration.md). */
 export const GROUNDWORK_CONFIG_FILE = "groundwork.toml";
@@ -95,6 +90,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       schemas,
       extraSearchPath: api.stringList("extra_search_path", ["public", "extensions"]),
       maxRows: api.integer("max_rows", 1000, { min: 1 }),
+      trustedProxies: readTrustedProxies(gwApi, env),
     },
     db: {
       port: integerFromEnv(env, "GROUNDWORK_DB_PORT") ?? db.integer("port", 54322, { min: 1, max: 65535 }),
@@ -107,7 +103,12 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     },
     auth: readAuth(auth, apiPort, groundwork.section("auth")),
     storage: readStorage(supabase.section("storage")),
-    functions: readFunctions(supabase.section("functions")),
+    functions: readFunctions(supabase.section("functions"), path.join(dir, "supabase")),
+    edgeRuntime: readEdgeRuntime(
+      supabase.section("edge_runtime"),
+      groundwork.section("functions"),
+      path.join(dir, "supabase"),
+    ),
     jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
@@ -252,20 +253,6 @@ function readStorage(storage: TableReader): StorageConfig {
     };
   }
   return { fileSizeLimit: storage.byteSize("file_size_limit", 50 * 1024 * 1024), buckets };
-}
-
-function readFunctions(functions: TableReader): Record<string, FunctionConfig> {
-  const result: Record<string, FunctionConfig> = {};
-  for (const name of functions.sectionNames()) {
-    const fn = functions.section(name);
-    result[name] = {
-      enabled: fn.boolean("enabled", true),
-      verifyJwt: fn.boolean("verify_jwt", true),
-      entrypoint: fn.optionalString("entrypoint"),
-      importMap: fn.optionalString("import_map"),
-    };
-  }
-  return result;
 }
 
 function readTargets(targets: TableReader): Record<string, TargetConfig> {

@@ -10,9 +10,10 @@
  *   switches to one of them for each request.
  */
 
+import type { EdgeRuntimeConfig, FunctionConfig } from "./functions-section.js";
 import type { MetricsConfig } from "./metrics-section.js";
 
-export type { MetricsConfig };
+export type { EdgeRuntimeConfig, FunctionConfig, MetricsConfig };
 
 export interface ApiConfig {
   /** HTTP port of the API (all services). Supabase CLI default 54321. */
@@ -25,6 +26,11 @@ export interface ApiConfig {
   readonly extraSearchPath: readonly string[];
   /** Cap on rows returned by one read (`[api] max_rows`). */
   readonly maxRows: number;
+  /**
+   * Addresses or CIDRs of the proxies whose `X-Forwarded-For` is believed (groundwork.toml
+   * `[api] trusted_proxies`); empty (the default): the connection's own address is the client's.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface DbConfig {
@@ -102,13 +108,6 @@ export interface BucketConfig {
   readonly fileSizeLimit: number | null;
   readonly allowedMimeTypes: readonly string[] | null;
   readonly objectsPath: string | null;
-}
-
-export interface FunctionConfig {
-  readonly enabled: boolean;
-  readonly verifyJwt: boolean;
-  readonly entrypoint: string | null;
-  readonly importMap: string | null;
 }
 
 /** One asymmetric key of `[auth] signing_keys_path` (a JWK set as `supabase gen signing-key` writes). */
@@ -235,6 +234,7 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly storage: StorageConfig;
   readonly functions: Readonly<Record<string, FunctionConfig>>;
+  readonly edgeRuntime: EdgeRuntimeConfig;
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;

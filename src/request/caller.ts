@@ -104,9 +104,17 @@ function headersForDatabase(request: FastifyRequest): Record<string, string> {
     if (name === "cookie" || value === undefined) continue;
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
   }
-  // Proxies and the audit trail read the client address from here.
-  headers["x-forwarded-for"] ??= request.ip;
+  // Policies and the audit trail read the client address from here: the chain as far as it comes
+  // through trusted proxies ([api] trusted_proxies), starting with the client, never an address
+  // the client wrote itself.
+  headers["x-forwarded-for"] = forwardedFor(request);
   return headers;
+}
+
+/** `client, proxy1, ...`: request.ips holds the socket address, then each trusted hop back to the client. */
+function forwardedFor(request: FastifyRequest): string {
+  const ips = request.ips;
+  return ips !== undefined && ips.length > 1 ? ips.slice(1).reverse().join(", ") : request.ip;
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {
