@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
+import { readEdgeRuntime, readFunctions } from "./functions-section.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { readKeys } from "./keys-section.js";
@@ -9,14 +10,7 @@ import { readMetrics } from "./metrics-section.js";
 import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
 import { readTestUsers } from "./test-users-section.js";
-import type {
-  AuthConfig,
-  BucketConfig,
-  Config,
-  FunctionConfig,
-  StorageConfig,
-  TargetConfig,
-} from "./types.js";
+import type { AuthConfig, BucketConfig, Config, StorageConfig, TargetConfig } from "./types.js";
 
 /** Groundwork's own settings live in this one file beside `supabase/` (docs/configuration.md). */
 export const GROUNDWORK_CONFIG_FILE = "groundwork.toml";
@@ -109,7 +103,12 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     },
     auth: readAuth(auth, apiPort, groundwork.section("auth")),
     storage: readStorage(supabase.section("storage")),
-    functions: readFunctions(supabase.section("functions")),
+    functions: readFunctions(supabase.section("functions"), path.join(dir, "supabase")),
+    edgeRuntime: readEdgeRuntime(
+      supabase.section("edge_runtime"),
+      groundwork.section("functions"),
+      path.join(dir, "supabase"),
+    ),
     jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
@@ -254,20 +253,6 @@ function readStorage(storage: TableReader): StorageConfig {
     };
   }
   return { fileSizeLimit: storage.byteSize("file_size_limit", 50 * 1024 * 1024), buckets };
-}
-
-function readFunctions(functions: TableReader): Record<string, FunctionConfig> {
-  const result: Record<string, FunctionConfig> = {};
-  for (const name of functions.sectionNames()) {
-    const fn = functions.section(name);
-    result[name] = {
-      enabled: fn.boolean("enabled", true),
-      verifyJwt: fn.boolean("verify_jwt", true),
-      entrypoint: fn.optionalString("entrypoint"),
-      importMap: fn.optionalString("import_map"),
-    };
-  }
-  return result;
 }
 
 function readTargets(targets: TableReader): Record<string, TargetConfig> {
