@@ -4,6 +4,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
+import { readMetrics } from "./metrics-section.js";
 import { TableReader } from "./reader.js";
 import { readStorageServer } from "./storage-section.js";
 import { readTestUsers } from "./test-users-section.js";
@@ -116,6 +117,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     lint: readLint(groundwork.section("lint")),
     guard: readGuard(groundwork.section("guard")),
     testUsers: readTestUsers(groundwork.section("test_users"), env),
+    metrics: readMetrics(groundwork.section("metrics"), env),
     logLevel: logLevel as Config["logLevel"],
   };
   return deepFreeze(config);

@@ -12,6 +12,10 @@ import type { StorageServerConfig } from "./storage-section.js";
  *   switches to one of them for each request.
  */
 
+import type { MetricsConfig } from "./metrics-section.js";
+
+export type { MetricsConfig };
+
 export interface ApiConfig {
   /** HTTP port of the API (all services). Supabase CLI default 54321. */
   readonly port: number;
@@ -219,5 +223,6 @@ export interface Config {
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
   readonly testUsers: TestUsersConfig;
+  readonly metrics: MetricsConfig;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }

@@ -68,7 +68,7 @@ export async function http(
   server: TestServer,
   method: string,
   pathname: string,
-  init: { token?: string; headers?: Record<string, string>; body?: BodyInit } = {},
+  init: { token?: string; headers?: Record<string, string>; body?: RequestInit["body"] } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { apikey: server.anonKey, ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;

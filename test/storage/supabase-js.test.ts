@@ -83,7 +83,10 @@ describe("storage through supabase-js", () => {
       expect(bad.error).toMatchObject({ message: "Bucket name invalid", statusCode: "400" });
       const duplicate = await service.storage.createBucket("docs");
       expect(duplicate.error).toMatchObject({ statusCode: "409" });
-      const badSize = await service.storage.createBucket("sized", { fileSizeLimit: "20 parsecs" });
+      const badSize = await service.storage.createBucket("sized", {
+        public: false,
+        fileSizeLimit: "20 parsecs",
+      });
       expect(badSize.error?.message).toBe("Invalid file size format, hint: use 20GB / 20MB / 30KB / 3B");
     });
 

@@ -3,6 +3,7 @@ import type { Service } from "../service.js";
 import { AuthError, authError, sendAuthError } from "./errors.js";
 import { parseHookUri } from "./hook.js";
 import { outboxMailer } from "./mailer.js";
+import { authMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limit.js";
 import { adminUserDeleteRoute } from "./routes/admin-user-delete.js";
 import { adminUserGetRoute } from "./routes/admin-user-get.js";
@@ -57,10 +58,12 @@ export const authService: Service = {
   register(scope, deps) {
     const { config, db } = deps;
     const hookUri = config.auth.customAccessTokenHook?.uri;
+    const metrics = authMetrics(deps.metrics);
     const runtime: AuthRuntime = {
       config,
       db,
-      limits: createRateLimits(config.auth, db.admin),
+      limits: createRateLimits(config.auth, db.admin, (bucket) => metrics.rateLimited.inc({ bucket })),
+      metrics,
       mailer: outboxMailer(),
       hook: hookUri ? parseHookUri(hookUri) : null,
       autoconfirm: !config.auth.email.enableConfirmations,

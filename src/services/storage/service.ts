@@ -13,7 +13,7 @@ import type { StorageDeps } from "./types.js";
 
 /** JSON bodies of the non-upload routes (bucket options, list, sign...) stay small. */
 const JSON_BODY_LIMIT = 1024 * 1024;
-/** The orphan sweep runs this long after start (not during it) and then at this interval. */
+/** Seeding and the orphan sweep run this long after start (not during it), then at this interval. */
 const SWEEP_DELAY_MS = 2_000;
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -25,18 +25,9 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
 export const storageService: Service = {
   name: "storage",
   prefix: "/storage/v1",
-  async register(scope: FastifyInstance, { config, db }: ServiceDeps) {
-    const backend = createBackend(config.storage.server.backend);
-    const looseBlobs = new LooseBlobs(db.admin, backend, (message, error) =>
-      scope.log.warn({ err: error }, message),
-    );
-    const deps: StorageDeps = {
-      config,
-      db,
-      backend,
-      looseBlobs,
-      signingSecret: config.storage.server.signingSecret ?? config.jwt.secret,
-    };
+  async register(scope: FastifyInstance, serviceDeps: ServiceDeps) {
+    const deps = storageDeps(serviceDeps);
+    scope.addHook("onClose", () => deps.looseBlobs.close());
 
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (request, payload, done) => {
@@ -62,28 +53,60 @@ export const storageService: Service = {
     objectReadRoutes(scope, deps);
     objectManageRoutes(scope, deps);
     objectSignRoutes(scope, deps);
+  },
 
-    // Buckets from config.toml, then the sweep of what a crash left, both after start returns.
-    const sweep = async () => {
+  /**
+   * Seeds config.toml's buckets, then sweeps what a crash left (bytes of uploads that never
+   * committed, versions dropped but not deleted), shortly after start and every ten minutes.
+   */
+  start(serviceDeps) {
+    const deps = storageDeps(serviceDeps);
+    const { log } = serviceDeps;
+    let seeded = false;
+    const run = async () => {
       try {
-        await seedBuckets(deps);
-        const removed = await looseBlobs.sweep();
-        if (removed > 0) scope.log.info({ removed }, "storage sweep removed orphaned bytes");
+        if (!seeded) {
+          const uploaded = await seedBuckets(deps);
+          seeded = true;
+          if (uploaded > 0) log.info({ uploaded }, "storage seeded files from config.toml");
+        }
+        const removed = await deps.looseBlobs.sweep();
+        if (removed > 0) log.info({ removed }, "storage sweep removed orphaned bytes");
       } catch (error) {
-        scope.log.warn({ err: error }, "storage sweep failed");
+        log.warn({ err: error }, "storage seeding or sweep failed");
       }
     };
-    const first = setTimeout(() => void sweep(), SWEEP_DELAY_MS);
-    const every = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
+    let running: Promise<void> = Promise.resolve();
+    const first = setTimeout(() => {
+      running = run();
+    }, SWEEP_DELAY_MS);
+    const every = setInterval(() => {
+      running = running.then(run);
+    }, SWEEP_INTERVAL_MS);
     first.unref();
     every.unref();
-    scope.addHook("onClose", async () => {
-      clearTimeout(first);
-      clearInterval(every);
-      await looseBlobs.close();
-    });
+    return {
+      async stop() {
+        clearTimeout(first);
+        clearInterval(every);
+        await running;
+        await deps.looseBlobs.close();
+      },
+    };
   },
 };
+
+/** The storage service's own dependencies: the backend, the loose-blob ledger, the URL secret. */
+function storageDeps({ config, db, log }: ServiceDeps): StorageDeps {
+  const backend = createBackend(config.storage.server.backend);
+  return {
+    config,
+    db,
+    backend,
+    looseBlobs: new LooseBlobs(db.admin, backend, (message, error) => log.warn({ err: error }, message)),
+    signingSecret: config.storage.server.signingSecret ?? config.jwt.secret,
+  };
+}
 
 function streamsBody(request: FastifyRequest): boolean {
   return (request.routeOptions.config as { streamBody?: boolean } | undefined)?.streamBody === true;
