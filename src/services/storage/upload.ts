@@ -7,7 +7,7 @@ import { ByteLimit } from "./byte-limit.js";
 import { asPlatform } from "./caller.js";
 import { checkContentType } from "./content-type.js";
 import { errors, StorageError } from "./errors.js";
-import { findObject, writeObjectRow } from "./sql/objects.js";
+import { findObject, lockKey, writeObjectRow } from "./sql/objects.js";
 import type { ObjectRow, StorageDeps } from "./types.js";
 
 /** A bucket's limits, looked up on the platform pool (a bucket hidden by RLS still counts). */
@@ -85,8 +85,9 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
       httpStatusCode: 200,
     };
     row = await asPlatform(deps, async (client) => {
-      // The row lock orders concurrent uploads of one key: the last to commit wins an upsert,
-      // the second plain upload gets 409.
+      // Concurrent uploads of one key take turns: the last to commit wins an upsert, the
+      // second plain upload gets 409, and each knows which version it replaced.
+      await lockKey(client, key.bucket, key.name);
       const existing = await findObject(client, key.bucket, key.name, { forUpdate: true });
       if (existing && !input.upsert) throw errors.keyAlreadyExists();
       const saved = await writeObjectRow(

@@ -3,7 +3,14 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { asCaller, asPlatform, callerSub } from "../caller.js";
 import { errors } from "../errors.js";
 import { mustBeValidBucketName, mustBeValidKey } from "../keys.js";
-import { deleteObjects, findObject, renameObject, searchObjects, writeObjectRow } from "../sql/objects.js";
+import {
+  deleteObjects,
+  findObject,
+  lockKey,
+  renameObject,
+  searchObjects,
+  writeObjectRow,
+} from "../sql/objects.js";
 import { OPERATIONS, type StorageDeps } from "../types.js";
 import { bucketLimits } from "../upload.js";
 import { bodyInteger, bodyString, jsonBody } from "./input.js";
@@ -136,6 +143,7 @@ async function relocate(deps: StorageDeps, request: FastifyRequest, kind: "move"
   try {
     await deps.backend.copy({ bucket: sourceBucket, name: sourceKey, version: source.version }, to);
     saved = await asPlatform(deps, async (client) => {
+      await lockKey(client, destinationBucket, destinationKey);
       const current = await findObject(client, sourceBucket, sourceKey, { forUpdate: true });
       if (!current || current.version !== source.version) throw errors.noSuchKey();
       const existing = await findObject(client, destinationBucket, destinationKey, { forUpdate: true });

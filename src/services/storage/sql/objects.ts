@@ -129,3 +129,11 @@ export async function searchObjects(
   ]);
   return rows;
 }
+
+/**
+ * Serialises the writers of one key until the transaction ends, also while the key has no row
+ * to lock yet, so each writer sees the version it replaces.
+ */
+export async function lockKey(client: pg.ClientBase, bucket: string, name: string): Promise<void> {
+  await client.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [`${bucket}/${name}`]);
+}
