@@ -4,7 +4,9 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
+import { readKeys } from "./keys-section.js";
 import { readMetrics } from "./metrics-section.js";
+import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
 import { readStorageServer } from "./storage-section.js";
 import { readTestUsers } from "./test-users-section.js";
@@ -95,6 +97,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       schemas,
       extraSearchPath: api.stringList("extra_search_path", ["public", "extensions"]),
       maxRows: api.integer("max_rows", 1000, { min: 1 }),
+      trustedProxies: readTrustedProxies(gwApi, env),
     },
     db: {
       port: integerFromEnv(env, "GROUNDWORK_DB_PORT") ?? db.integer("port", 54322, { min: 1, max: 65535 }),
@@ -111,7 +114,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       readStorageServer(groundwork.section("storage"), path.join(dir, ".groundwork"), env),
     ),
     functions: readFunctions(supabase.section("functions")),
-    jwt: await jwtKeysFor(jwtSecret),
+    jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
     lint: readLint(groundwork.section("lint")),

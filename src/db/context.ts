@@ -13,8 +13,13 @@ export interface RequestContext {
   readonly role: string;
   /** The verified JWT claims, with `role` set to {@link role}; `{role: "anon"}` without a token. */
   readonly claims: Readonly<Record<string, unknown>>;
-  /** The raw bearer token that produced the claims, or null. */
+  /**
+   * The raw bearer token that produced the claims, or null. For an opaque API key, the legacy
+   * API key (JWT) of its role, as the Supabase CLI's gateway passes on.
+   */
   readonly token: string | null;
+  /** Set when the role came from an opaque `sb_publishable_…`/`sb_secret_…` API key. */
+  readonly apiKey?: "publishable" | "secret";
   /** Request headers, names lower-cased, without `cookie`. */
   readonly headers: Readonly<Record<string, string>>;
   readonly cookies: Readonly<Record<string, string>>;

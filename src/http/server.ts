@@ -39,7 +39,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: createLogger(options.logLevel ?? config.logLevel),
     genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For only from the configured proxies: from anyone else it would let a client
+    // pick its own address (a fresh sign-in rate-limit bucket, a false address in the audit log).
+    trustProxy: config.api.trustedProxies.length > 0 ? [...config.api.trustedProxies] : false,
     return503OnClosing: true,
     forceCloseConnections: "idle",
   });
@@ -112,8 +114,8 @@ async function assemble(
 }
 
 /**
- * Listens on the configured address. Refuses the well-known local JWT secret anywhere but
- * loopback: with it, anyone can mint a service_role token.
+ * Listens on the configured address. Refuses the well-known local JWT secret and the CLI's fixed
+ * opaque keys anywhere but loopback: with them, anyone can act as service_role.
  */
 export async function listen(app: FastifyInstance, config: Config): Promise<string> {
   if (config.jwt.isWellKnownSecret && !isLoopback(config.api.host)) {
@@ -121,6 +123,14 @@ export async function listen(app: FastifyInstance, config: Config): Promise<stri
       `Refusing to listen on ${config.api.host} with the well-known local JWT secret: anyone could sign a ` +
         "service_role token. Set [auth] jwt_secret in supabase/config.toml (or GROUNDWORK_JWT_SECRET) to a " +
         "secret of your own, or bind to 127.0.0.1.",
+    );
+  }
+  if (config.jwt.isWellKnownApiKeys && !isLoopback(config.api.host)) {
+    throw new Error(
+      `Refusing to listen on ${config.api.host} with the Supabase CLI's fixed local API keys ` +
+        "(sb_publishable_ACJW…, sb_secret_N7UN…): anyone could call with the secret key. Run " +
+        "`groundwork gen api-keys` and set [auth] publishable_key and secret_key in supabase/config.toml " +
+        "(or GROUNDWORK_PUBLISHABLE_KEYS / GROUNDWORK_SECRET_KEYS), or bind to 127.0.0.1.",
     );
   }
   await app.listen({ port: config.api.port, host: config.api.host });

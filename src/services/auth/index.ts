@@ -22,6 +22,7 @@ import { userGetRoute } from "./routes/user-get.js";
 import { userUpdateRoute } from "./routes/user-update.js";
 import { verifyGetRoute } from "./routes/verify-get.js";
 import { verifyPostRoute } from "./routes/verify-post.js";
+import { gotrueTokenError } from "./token-errors.js";
 import type { AuthRuntime } from "./types.js";
 
 /** GoTrue's endpoints, as they appear under `/auth/v1` (reference/auth.md §2). */
@@ -77,6 +78,14 @@ export const authService: Service = {
     scope.setNotFoundHandler((request, reply) =>
       sendAuthError(new AuthError(404, null, "Not Found"), request, reply),
     );
+    // An opaque key that is not this project's is refused on every route, as Supabase's API
+    // gateway refuses it before GoTrue sees the request.
+    scope.addHook("onRequest", async (request, reply) => {
+      const caller = request.caller;
+      if (caller && !caller.ok && caller.error.reason === "invalid_api_key") {
+        return sendAuthError(gotrueTokenError(caller.error), request, reply);
+      }
+    });
     for (const route of ROUTES) route(scope, runtime);
   },
 };

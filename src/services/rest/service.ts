@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Service, ServiceDeps } from "../service.js";
 import { RestError, sendError, toRestError } from "./errors.js";
 import { PlanCache } from "./plan-cache.js";
-import type { RestDeps } from "./request.js";
+import type { RestDeps } from "./rest-request.js";
 import { dispatch } from "./routes/dispatch.js";
 import { SchemaCacheHolder } from "./schema-cache/cache.js";
 

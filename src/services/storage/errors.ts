@@ -161,9 +161,25 @@ export function toStorageError(error: unknown): StorageError {
 
 /** The verifier's words for a refused token, as Storage's `jose` verifier puts them. */
 function jwtMessage(error: JwtError): string {
-  if (error.message === "JWT expired") return '"exp" claim timestamp check failed';
-  if (error.message === "JWT cryptographic operation failed") return "signature verification failed";
-  return error.message === "" ? "Invalid JWT" : error.message;
+  switch (error.reason) {
+    case "missing":
+    case "malformed":
+      return "Invalid Compact JWS";
+    case "bad_algorithm":
+      return '"alg" (Algorithm) Header Parameter value not allowed';
+    case "bad_signature":
+      return "signature verification failed";
+    case "expired":
+      return '"exp" claim timestamp check failed';
+    case "not_yet_valid":
+      return '"nbf" claim timestamp check failed';
+    case "issued_in_future":
+      return '"iat" claim timestamp check failed';
+    case "invalid_claims":
+      return error.detail.claim ? `"${error.detail.claim}" claim must be a number` : "Invalid JWT";
+    case "invalid_api_key":
+      return "Invalid API key";
+  }
 }
 
 function isPgError(error: unknown): error is PgErrorLike {
