@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
+import { readEdgeRuntime, readFunctions } from "./functions-section.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { readKeys } from "./keys-section.js";
@@ -10,14 +11,7 @@ import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
 import { readStorageServer } from "./storage-section.js";
 import { readTestUsers } from "./test-users-section.js";
-import type {
-  AuthConfig,
-  BucketConfig,
-  Config,
-  FunctionConfig,
-  StorageConfig,
-  TargetConfig,
-} from "./types.js";
+import type { AuthConfig, BucketConfig, Config, StorageConfig, TargetConfig } from "./types.js";
 
 /** Groundwork's own settings live in this one file beside `supabase/` (docs/configuration.md). */
 export const GROUNDWORK_CONFIG_FILE = "groundwork.toml";
@@ -113,7 +107,12 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       supabase.section("storage"),
       readStorageServer(groundwork.section("storage"), path.join(dir, ".groundwork"), env),
     ),
-    functions: readFunctions(supabase.section("functions")),
+    functions: readFunctions(supabase.section("functions"), path.join(dir, "supabase")),
+    edgeRuntime: readEdgeRuntime(
+      supabase.section("edge_runtime"),
+      groundwork.section("functions"),
+      path.join(dir, "supabase"),
+    ),
     jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
@@ -263,20 +262,6 @@ function readStorage(storage: TableReader, server: StorageConfig["server"]): Sto
     imageTransformation: storage.section("image_transformation").boolean("enabled", true),
     server,
   };
-}
-
-function readFunctions(functions: TableReader): Record<string, FunctionConfig> {
-  const result: Record<string, FunctionConfig> = {};
-  for (const name of functions.sectionNames()) {
-    const fn = functions.section(name);
-    result[name] = {
-      enabled: fn.boolean("enabled", true),
-      verifyJwt: fn.boolean("verify_jwt", true),
-      entrypoint: fn.optionalString("entrypoint"),
-      importMap: fn.optionalString("import_map"),
-    };
-  }
-  return result;
 }
 
 function readTargets(targets: TableReader): Record<string, TargetConfig> {

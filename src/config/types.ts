@@ -12,9 +12,10 @@ import type { StorageServerConfig } from "./storage-section.js";
  *   switches to one of them for each request.
  */
 
+import type { EdgeRuntimeConfig, FunctionConfig } from "./functions-section.js";
 import type { MetricsConfig } from "./metrics-section.js";
 
-export type { MetricsConfig };
+export type { EdgeRuntimeConfig, FunctionConfig, MetricsConfig };
 
 export interface ApiConfig {
   /** HTTP port of the API (all services). Supabase CLI default 54321. */
@@ -113,13 +114,6 @@ export interface BucketConfig {
   readonly fileSizeLimit: number | null;
   readonly allowedMimeTypes: readonly string[] | null;
   readonly objectsPath: string | null;
-}
-
-export interface FunctionConfig {
-  readonly enabled: boolean;
-  readonly verifyJwt: boolean;
-  readonly entrypoint: string | null;
-  readonly importMap: string | null;
 }
 
 /** One asymmetric key of `[auth] signing_keys_path` (a JWK set as `supabase gen signing-key` writes). */
@@ -246,6 +240,7 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly storage: StorageConfig;
   readonly functions: Readonly<Record<string, FunctionConfig>>;
+  readonly edgeRuntime: EdgeRuntimeConfig;
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;

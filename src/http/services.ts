@@ -1,5 +1,6 @@
 import { auditService } from "../services/audit/index.js";
 import { authService } from "../services/auth/index.js";
+import { functionsService } from "../services/functions/index.js";
 import { realtimeService } from "../services/realtime/index.js";
 import { restService } from "../services/rest/index.js";
 import type { Service } from "../services/service.js";
@@ -11,5 +12,6 @@ export const SERVICES: readonly Service[] = [
   restService,
   realtimeService,
   auditService,
+  functionsService,
   storageService,
 ];

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { clientAborted } from "../../request/client-abort.js";
 
 /**
  * GoTrue's error codes with their HTTP status and default message (reference/auth.md §7).
@@ -122,7 +123,10 @@ export function sendAuthError(error: unknown, request: FastifyRequest, reply: Fa
     error instanceof AuthError
       ? error
       : new AuthError(500, "unexpected_failure", AUTH_ERRORS.unexpected_failure.message);
-  if (known.status >= 500) request.log.error({ err: error }, "auth request failed");
+  if (known.status >= 500) {
+    if (clientAborted(request, error)) request.log.debug({ err: error }, "client went away");
+    else request.log.error({ err: error }, "auth request failed");
+  }
   const code = known.code ?? (known.status === 500 ? "unexpected_failure" : "unknown");
   reply.code(known.status).header("x-sb-error-code", code);
   if (known.extra.retryAfterSeconds !== undefined) {
