@@ -1,3 +1,5 @@
+import type { StorageServerConfig } from "./storage-section.js";
+
 /**
  * Glossary
  * - project: a folder in the Supabase CLI layout (`supabase/config.toml`, `supabase/migrations/`,
@@ -101,6 +103,10 @@ export interface StorageConfig {
   /** Largest object accepted, in bytes (`[storage] file_size_limit`). */
   readonly fileSizeLimit: number;
   readonly buckets: Readonly<Record<string, BucketConfig>>;
+  /** `[storage.image_transformation] enabled`. */
+  readonly imageTransformation: boolean;
+  /** Groundwork's own settings (`groundwork.toml` `[storage]`). */
+  readonly server: StorageServerConfig;
 }
 
 export interface BucketConfig {

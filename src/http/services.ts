@@ -4,6 +4,7 @@ import { functionsService } from "../services/functions/index.js";
 import { realtimeService } from "../services/realtime/index.js";
 import { restService } from "../services/rest/index.js";
 import type { Service } from "../services/service.js";
+import { storageService } from "../services/storage/index.js";
 
 /** The route table and the background work: every service, and the prefix it is mounted under. */
 export const SERVICES: readonly Service[] = [
@@ -12,4 +13,5 @@ export const SERVICES: readonly Service[] = [
   realtimeService,
   auditService,
   functionsService,
+  storageService,
 ];
