@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
+import { readJobs } from "./jobs-section.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { TableReader } from "./reader.js";
 import { readTestUsers } from "./test-users-section.js";
@@ -109,6 +110,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     jwt: await jwtKeysFor(jwtSecret),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
+    jobs: readJobs(groundwork.section("jobs"), env),
     lint: readLint(groundwork.section("lint")),
     guard: readGuard(groundwork.section("guard")),
     testUsers: readTestUsers(groundwork.section("test_users"), env),

@@ -1,3 +1,4 @@
+import type { JobsConfig } from "./jobs-section.js";
 /**
  * Glossary
  * - project: a folder in the Supabase CLI layout (`supabase/config.toml`, `supabase/migrations/`,
@@ -210,6 +211,7 @@ export interface Config {
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
+  readonly jobs: JobsConfig;
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
   readonly testUsers: TestUsersConfig;

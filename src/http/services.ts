@@ -1,6 +1,7 @@
 import { authService } from "../services/auth/index.js";
+import { jobsService } from "../services/jobs/index.js";
 import { restService } from "../services/rest/index.js";
 import type { Service } from "../services/service.js";
 
 /** The route table: every service and the prefix it is mounted under. */
-export const SERVICES: readonly Service[] = [authService, restService];
+export const SERVICES: readonly Service[] = [authService, restService, jobsService];

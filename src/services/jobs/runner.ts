@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import type { FastifyBaseLogger } from "fastify";
+import pg from "pg";
+import { CronScheduler } from "./cron/scheduler.js";
+import { DeliveryWorker } from "./delivery/worker.js";
+
+export interface JobsRunnerOptions {
+  /** The platform pool, whose connection settings the runner's own small pool copies. */
+  readonly admin: pg.Pool;
+  readonly log: FastifyBaseLogger;
+}
+
+/** The background half of the jobs service: pg_net delivery and pg_cron scheduling. */
+export interface JobsRunner {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivery and scheduling on a pool of their own (a cron command may hold a connection for
+ * minutes; requests must never wait behind it, nor the API's platform queries behind either).
+ * Nothing here blocks start: both loops begin in the background.
+ */
+export function createJobsRunner(options: JobsRunnerOptions): JobsRunner {
+  const pool = new pg.Pool({
+    ...options.admin.options,
+    max: 6,
+    application_name: "groundwork (jobs)",
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on("error", () => {});
+  const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const delivery = new DeliveryWorker({ pool, log: options.log, workerId });
+  const cron = new CronScheduler({ pool, log: options.log });
+  let stopped: Promise<void> | null = null;
+  return {
+    start() {
+      delivery.start();
+      cron.start();
+    },
+    stop() {
+      stopped ??= (async () => {
+        await Promise.allSettled([delivery.stop(), cron.stop()]);
+        await pool.end();
+      })();
+      return stopped;
+    },
+  };
+}
