@@ -2,13 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../harness/server.js";
 import { eventually, type Receiver, startReceiver } from "./receiver.js";
 
-interface ResponseRow {
+type ResponseRow = {
   id: string;
   status_code: number | null;
   content: string | null;
   timed_out: boolean | null;
   error_msg: string | null;
-}
+};
 
 // pg_net's SQL API delivered by the API process to a real HTTP server on loopback.
 describe("net.http_* delivery", () => {

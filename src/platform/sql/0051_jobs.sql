@@ -109,3 +109,15 @@ $$;
 revoke all on groundwork.http_policies, groundwork.http_rate_buckets, groundwork.http_dead_letters from public;
 revoke all on function groundwork.take_http_tokens(text[], double precision[], double precision[]) from public;
 revoke all on function groundwork.replay_http_dead_letters(bigint[]) from public;
+
+-- Every delivery worker reloads the policies as soon as they change.
+create or replace function groundwork.http_policies_changed() returns trigger
+language plpgsql as $$
+begin
+  perform pg_notify('groundwork_net', 'policies');
+  return null;
+end
+$$;
+drop trigger if exists http_policies_changed on groundwork.http_policies;
+create trigger http_policies_changed after insert or update or delete or truncate on groundwork.http_policies
+  for each statement execute function groundwork.http_policies_changed();

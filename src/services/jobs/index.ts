@@ -3,6 +3,7 @@ import type { Service, ServiceDeps } from "../service.js";
 import { createJobsRunner } from "./runner.js";
 
 export { listDeadLetters, replayDeadLetters } from "./sql/dead-letters.js";
+export { type JobsStatus, readJobsStatus } from "./sql/status.js";
 export type { DeadLetter } from "./types.js";
 
 /**

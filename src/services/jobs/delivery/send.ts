@@ -67,7 +67,9 @@ export function sendRequest(request: OutgoingRequest): Promise<SendOutcome> {
           if (size < MAX_CONTENT_BYTES) chunks.push(chunk);
           size += chunk.length;
         });
-        response.on("error", (error: Error) => finish(failure(`Couldn't read the response: ${error.message}`, false)));
+        response.on("error", (error: Error) =>
+          finish(failure(`Couldn't read the response: ${error.message}`, false)),
+        );
         response.on("end", () => {
           const responseHeaders: Record<string, string> = {};
           for (const [name, value] of Object.entries(response.headers)) {

@@ -68,8 +68,14 @@ export class DeliveryWorker {
     this.#listener = new NotificationListener({
       pool: this.#options.pool,
       channel: "groundwork_net",
-      onNotification: () => this.#wakeUp(),
-      onListening: () => this.#wakeUp(),
+      onNotification: (payload) => {
+        if (payload === "policies") this.#policiesAt = 0;
+        this.#wakeUp();
+      },
+      onListening: () => {
+        this.#policiesAt = 0;
+        this.#wakeUp();
+      },
     });
     this.#listener.start().catch(() => {});
     this.#loop = this.#run();
@@ -179,7 +185,9 @@ export class DeliveryWorker {
     if (!first) return;
     const origin = originOf(first.url);
     if ((this.#perOrigin.get(origin) ?? 0) >= this.#options.maxPerOrigin) {
-      await releaseRequests(pool, workerId, ids, 100 + Math.random() * 200);
+      const delay = 100 + Math.random() * 200;
+      await releaseRequests(pool, workerId, ids, delay);
+      this.#wakeAfter(delay);
       return;
     }
     const buckets = bucketsFor(
@@ -189,7 +197,9 @@ export class DeliveryWorker {
     if (buckets.length > 0) {
       const waitSeconds = await takeTokens(pool, buckets);
       if (waitSeconds > 0) {
-        await releaseRequests(pool, workerId, ids, waitSeconds * 1000 + Math.random() * 100);
+        const delay = waitSeconds * 1000 + Math.random() * 100;
+        await releaseRequests(pool, workerId, ids, delay);
+        this.#wakeAfter(delay);
         return;
       }
     }
@@ -215,13 +225,9 @@ export class DeliveryWorker {
     const attempts = Math.max(...requests.map((request) => request.attempts));
     if (!delivered && isRetryable(outcome.status) && attempts < policy.maxAttempts) {
       const reason = outcome.error ?? `HTTP ${outcome.status}`;
-      await retryRequests(
-        pool,
-        workerId,
-        ids,
-        backoffMs(attempts, policy.backoffBaseMs, policy.backoffMaxMs),
-        reason,
-      );
+      const delay = backoffMs(attempts, policy.backoffBaseMs, policy.backoffMaxMs);
+      await retryRequests(pool, workerId, ids, delay, reason);
+      this.#wakeAfter(delay);
       return;
     }
     await finishRequests(pool, workerId, ids, outcome, !delivered && policy !== SINGLE_SHOT);
@@ -253,6 +259,11 @@ export class DeliveryWorker {
         done();
       };
     });
+  }
+
+  /** Looks for due requests again once a request put back for `delayMs` comes due. */
+  #wakeAfter(delayMs: number): void {
+    if (delayMs < this.#options.pollMs) setTimeout(() => this.#wakeUp(), delayMs + 5).unref();
   }
 
   #wakeUp(): void {
