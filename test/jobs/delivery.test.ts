@@ -17,7 +17,11 @@ describe("net.http_* delivery", () => {
   const sql = <R extends Record<string, unknown>>(text: string, params?: unknown[]) =>
     server.database.query<R>(text, params).then((result) => result.rows);
   const responseOf = (id: string) =>
-    eventually(async () => (await sql<ResponseRow>("select * from net._http_response where id = $1", [id]))[0], 10_000, `response ${id}`);
+    eventually(
+      async () => (await sql<ResponseRow>("select * from net._http_response where id = $1", [id]))[0],
+      10_000,
+      `response ${id}`,
+    );
 
   beforeAll(async () => {
     server = await startTestServer({ template: "platform" });
@@ -46,7 +50,12 @@ describe("net.http_* delivery", () => {
     expect(request?.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(request?.body ?? "")).toEqual({ name: "Zoë 😀 東京" });
     const response = await responseOf(id);
-    expect(response).toMatchObject({ status_code: 201, content: "créé ✓", timed_out: false, error_msg: null });
+    expect(response).toMatchObject({
+      status_code: 201,
+      content: "créé ✓",
+      timed_out: false,
+      error_msg: null,
+    });
     expect((await sql("select * from net.http_request_queue where id = $1", [id])).length).toBe(0);
   });
 
@@ -93,7 +102,11 @@ describe("net.http_* delivery", () => {
     expect(refused.status_code).toBeNull();
     expect(refused.error_msg).toMatch(/Couldn't complete the request: ECONNREFUSED/);
     const slow = await responseOf(row?.slow ?? "");
-    expect(slow).toMatchObject({ status_code: null, timed_out: true, error_msg: "Timeout of 300 ms reached" });
+    expect(slow).toMatchObject({
+      status_code: null,
+      timed_out: true,
+      error_msg: "Timeout of 300 ms reached",
+    });
     expect(receiver.received.filter((r) => r.path === "/slow")).toHaveLength(1);
     expect((await sql("select * from groundwork.http_dead_letters")).length).toBe(0);
   });

@@ -63,7 +63,9 @@ export async function startReceiver(): Promise<Receiver> {
       const matching = () => received.filter((r) => path === undefined || r.path.split("?")[0] === path);
       while (matching().length < count) {
         if (Date.now() > deadline) {
-          throw new Error(`receiver: ${matching().length} of ${count} request(s) to ${path ?? "any path"} in ${timeoutMs} ms`);
+          throw new Error(
+            `receiver: ${matching().length} of ${count} request(s) to ${path ?? "any path"} in ${timeoutMs} ms`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -78,7 +80,11 @@ export async function startReceiver(): Promise<Receiver> {
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

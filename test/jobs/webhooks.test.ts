@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../harness/cli.js";
-import { EXAMPLE_PROJECT } from "../harness/templates.js";
 import { startTestServer, type TestServer } from "../harness/server.js";
+import { EXAMPLE_PROJECT } from "../harness/templates.js";
 import { eventually, type Receiver, startReceiver } from "./receiver.js";
 
 // Database webhooks as Supabase Studio writes them, and Groundwork's delivery policies on top.
@@ -61,7 +61,10 @@ describe("database webhooks", () => {
     });
     await sql("update public.events set title = 'x'");
     const [, update] = await receiver.waitFor(2, "/events");
-    expect(JSON.parse(update?.body ?? "")).toMatchObject({ type: "UPDATE", old_record: { title: "Ünïcode 🎉 漢字" } });
+    expect(JSON.parse(update?.body ?? "")).toMatchObject({
+      type: "UPDATE",
+      old_record: { title: "Ünïcode 🎉 漢字" },
+    });
     const hooks = await sql<{ hook_name: string; request_id: string }>(
       "select hook_name, request_id from supabase_functions.hooks order by id",
     );
@@ -111,14 +114,30 @@ describe("database webhooks", () => {
       ["/dead", 2, 500],
       ["/dead", 2, 500],
     ]);
-    const listed = await runCli(["jobs", "dead-letters", "--json", "--db-url", server.database.adminUrl, "--workdir", EXAMPLE_PROJECT]);
+    const listed = await runCli([
+      "jobs",
+      "dead-letters",
+      "--json",
+      "--db-url",
+      server.database.adminUrl,
+      "--workdir",
+      EXAMPLE_PROJECT,
+    ]);
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(3);
 
     receiver.answer("/dead", { status: 200 });
     receiver.received.length = 0;
     const deadIds = letters.filter((row) => row.url.endsWith("/dead")).map((row) => row.id);
-    const replay = await runCli(["jobs", "replay", ...deadIds, "--db-url", server.database.adminUrl, "--workdir", EXAMPLE_PROJECT]);
+    const replay = await runCli([
+      "jobs",
+      "replay",
+      ...deadIds,
+      "--db-url",
+      server.database.adminUrl,
+      "--workdir",
+      EXAMPLE_PROJECT,
+    ]);
     expect(replay).toMatchObject({ code: 0, stdout: "Queued 2 dead letter(s) again.\n" });
     const replayed = await receiver.waitFor(2, "/dead");
     expect(replayed.map((r) => JSON.parse(r.body).record.title).sort()).toEqual(["é1", "é2"]);
@@ -129,7 +148,14 @@ describe("database webhooks", () => {
       (await sql("select 1 from net.http_request_queue")).length === 0 ? true : undefined,
     );
     expect(await sql("select * from groundwork.http_dead_letters")).toEqual([]);
-    const bad = await runCli(["jobs", "replay", "--db-url", server.database.adminUrl, "--workdir", EXAMPLE_PROJECT]);
+    const bad = await runCli([
+      "jobs",
+      "replay",
+      "--db-url",
+      server.database.adminUrl,
+      "--workdir",
+      EXAMPLE_PROJECT,
+    ]);
     expect(bad.code).toBe(2);
   });
 
@@ -160,15 +186,16 @@ describe("database webhooks", () => {
     await sql("drop trigger if exists batched_hook on public.batched");
     await policy("/batched", { batch_size: 10 });
     // Queued in one transaction, so they come due together.
-    await sql(
-      "select net.http_post($1, jsonb_build_object('n', i)) from generate_series(1, 25) as i",
-      [`${receiver.url}/batched`],
-    );
+    await sql("select net.http_post($1, jsonb_build_object('n', i)) from generate_series(1, 25) as i", [
+      `${receiver.url}/batched`,
+    ]);
     await eventually(async () => {
       const items = receiver.received.filter((r) => r.path === "/batched").flatMap((r) => JSON.parse(r.body));
       return items.length === 25 ? true : undefined;
     });
-    const batches = receiver.received.filter((r) => r.path === "/batched").map((r) => JSON.parse(r.body) as unknown[]);
+    const batches = receiver.received
+      .filter((r) => r.path === "/batched")
+      .map((r) => JSON.parse(r.body) as unknown[]);
     expect(batches.every((batch) => Array.isArray(batch) && batch.length <= 10)).toBe(true);
     expect(batches.length).toBeLessThan(25);
     const ns = batches.flat().map((item) => (item as { n: number }).n);
