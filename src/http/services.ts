@@ -1,7 +1,8 @@
+import { auditService } from "../services/audit/index.js";
 import { authService } from "../services/auth/index.js";
 import { jobsService } from "../services/jobs/index.js";
 import { restService } from "../services/rest/index.js";
 import type { Service } from "../services/service.js";
 
-/** The route table: every service and the prefix it is mounted under. */
-export const SERVICES: readonly Service[] = [authService, restService, jobsService];
+/** The route table and the background work: every service, and the prefix it is mounted under. */
+export const SERVICES: readonly Service[] = [authService, restService, auditService, jobsService];

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type { FastifyBaseLogger } from "fastify";
 import pg from "pg";
+import type { Listener } from "../../db/listener.js";
+import type { Metrics } from "../../metrics/index.js";
 import { CronScheduler } from "./cron/scheduler.js";
 import { DeliveryWorker } from "./delivery/worker.js";
 
@@ -9,6 +11,8 @@ export interface JobsRunnerOptions {
   /** The platform pool, whose connection settings the runner's own small pool copies. */
   readonly admin: pg.Pool;
   readonly log: FastifyBaseLogger;
+  readonly listener: Listener;
+  readonly metrics: Metrics;
 }
 
 /** The background half of the jobs service: pg_net delivery and pg_cron scheduling. */
@@ -31,8 +35,9 @@ export function createJobsRunner(options: JobsRunnerOptions): JobsRunner {
   });
   pool.on("error", () => {});
   const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-  const delivery = new DeliveryWorker({ pool, log: options.log, workerId });
-  const cron = new CronScheduler({ pool, log: options.log });
+  const { log, listener, metrics } = options;
+  const delivery = new DeliveryWorker({ pool, log, listener, metrics, workerId });
+  const cron = new CronScheduler({ pool, log, listener, metrics });
   let stopped: Promise<void> | null = null;
   return {
     start() {

@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../../config/index.js";
 import type { RequestContext } from "../../db/context.js";
 import type { Database } from "../../db/pool.js";
-import type { TenantScopeCache } from "../../db/tenant-scope.js";
 import { requireContext } from "../../request/caller.js";
 import { pgrst } from "./errors.js";
 import type { ExecuteOptions, MainResult } from "./execute.js";
@@ -18,7 +17,6 @@ export interface RestDeps {
   readonly db: Database;
   readonly schemaCache: SchemaCacheHolder;
   readonly plans: PlanCache;
-  readonly scopes: TenantScopeCache;
 }
 
 /** One API request, resolved: caller, schema, schema cache, preferences, raw query string. */
@@ -97,7 +95,6 @@ export function executionFor(req: RestRequest, readOnly: boolean): ExecuteOption
   return {
     pool: req.deps.db.api,
     context: req.context,
-    scopes: req.deps.scopes,
     cache: req.cache,
     schema: req.schema,
     extraSearchPath: req.deps.config.api.extraSearchPath,

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type pg from "pg";
-import { NotificationListener } from "../../../db/listener.js";
+import type { Listener, Subscription } from "../../../db/listener.js";
+import type { Metrics } from "../../../metrics/index.js";
 import { activeJobs, type CronJob, claimTick } from "../sql/cron.js";
 import { runJob } from "./run-job.js";
 import { parseSchedule, type Schedule } from "./schedule.js";
@@ -8,6 +9,9 @@ import { parseSchedule, type Schedule } from "./schedule.js";
 export interface SchedulerOptions {
   readonly pool: pg.Pool;
   readonly log: FastifyBaseLogger;
+  /** The process's LISTEN connection: `groundwork_cron` is notified when cron.job changes. */
+  readonly listener: Listener;
+  readonly metrics: Metrics;
   /** Runs under way at once in this process (pg_cron's cron.max_running_jobs is 32). */
   readonly maxRunning?: number;
 }
@@ -30,32 +34,30 @@ export class CronScheduler {
   #stale = true;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
-  #listener: NotificationListener | null = null;
+  #subscription: Subscription | null = null;
+  readonly #runs;
   #ticking: Promise<void> | null = null;
 
   constructor(options: SchedulerOptions) {
     this.#options = { maxRunning: 8, ...options };
+    this.#runs = options.metrics.counter("groundwork_jobs_cron_runs_total", "pg_cron job runs, by status", [
+      "status",
+    ]);
   }
 
   start(): void {
-    this.#listener = new NotificationListener({
-      pool: this.#options.pool,
-      channel: "groundwork_cron",
-      onNotification: () => {
-        this.#stale = true;
-      },
-      onListening: () => {
-        this.#stale = true;
-      },
-    });
-    this.#listener.start().catch(() => {});
+    const reload = () => {
+      this.#stale = true;
+    };
+    this.#subscription = this.#options.listener.subscribe("groundwork_cron", reload, { onGap: reload });
+    this.#options.listener.start().catch(() => {});
     this.#schedule();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#listener?.close();
+    this.#subscription?.unsubscribe();
     await this.#ticking;
     await Promise.allSettled([...this.#running.values()]);
   }
@@ -97,7 +99,7 @@ export class CronScheduler {
       if (!tick || now.getTime() - tick.getTime() > GRACE_MS) continue;
       if (!(await claimTick(this.#options.pool, job.jobid, tick))) continue;
       const run = runJob(this.#options.pool, job)
-        .then(() => {})
+        .then((status) => this.#runs.inc({ status }))
         .catch((error: unknown) =>
           this.#options.log.warn({ err: error, jobid: job.jobid }, "cron: a run failed to start"),
         )

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import type pg from "pg";
-import { NotificationListener } from "../../../db/listener.js";
+import type { Listener, Subscription } from "../../../db/listener.js";
+import type { Metrics } from "../../../metrics/index.js";
 import {
   claimRequests,
   finishRequests,
@@ -27,6 +28,9 @@ import { headerValues, sendRequest } from "./send.js";
 export interface DeliveryOptions {
   readonly pool: pg.Pool;
   readonly log: FastifyBaseLogger;
+  /** The process's LISTEN connection: `groundwork_net` is notified when requests are queued. */
+  readonly listener: Listener;
+  readonly metrics: Metrics;
   /** This process's name in `locked_by`. */
   readonly workerId: string;
   /** Sends in flight at once in this process. */
@@ -51,7 +55,9 @@ export class DeliveryWorker {
   readonly #stop = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perOrigin = new Map<string, number>();
-  #listener: NotificationListener | null = null;
+  #subscription: Subscription | null = null;
+  readonly #outcomes;
+  readonly #seconds;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #policies: HttpPolicy[] = [];
@@ -61,23 +67,33 @@ export class DeliveryWorker {
 
   constructor(options: DeliveryOptions) {
     this.#options = { maxInFlight: 64, maxPerOrigin: 16, pollMs: 1000, ...options };
+    this.#outcomes = options.metrics.counter(
+      "groundwork_jobs_http_requests_total",
+      "Requests queued through pg_net, by what an attempt came to",
+      ["outcome"],
+    );
+    this.#seconds = options.metrics.histogram(
+      "groundwork_jobs_http_send_duration_seconds",
+      "Time from sending a request to its response (or failure)",
+    );
   }
 
   /** Starts listening and the claim loop in the background. */
   start(): void {
-    this.#listener = new NotificationListener({
-      pool: this.#options.pool,
-      channel: "groundwork_net",
-      onNotification: (payload) => {
+    this.#subscription = this.#options.listener.subscribe(
+      "groundwork_net",
+      (payload) => {
         if (payload === "policies") this.#policiesAt = 0;
         this.#wakeUp();
       },
-      onListening: () => {
-        this.#policiesAt = 0;
-        this.#wakeUp();
+      {
+        onGap: () => {
+          this.#policiesAt = 0;
+          this.#wakeUp();
+        },
       },
-    });
-    this.#listener.start().catch(() => {});
+    );
+    this.#options.listener.start().catch(() => {});
     this.#loop = this.#run();
   }
 
@@ -85,7 +101,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.#stop.abort();
     this.#wakeUp();
-    await this.#listener?.close();
+    this.#subscription?.unsubscribe();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
   }
@@ -188,6 +204,7 @@ export class DeliveryWorker {
       const delay = 100 + Math.random() * 200;
       await releaseRequests(pool, workerId, ids, delay);
       this.#wakeAfter(delay);
+      this.#outcomes.inc({ outcome: "deferred_busy" }, ids.length);
       return;
     }
     const buckets = bucketsFor(
@@ -200,11 +217,13 @@ export class DeliveryWorker {
         const delay = waitSeconds * 1000 + Math.random() * 100;
         await releaseRequests(pool, workerId, ids, delay);
         this.#wakeAfter(delay);
+        this.#outcomes.inc({ outcome: "deferred_rate_limit" }, ids.length);
         return;
       }
     }
     this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
     let outcome: Awaited<ReturnType<typeof sendRequest>>;
+    const sendStarted = performance.now();
     try {
       outcome = await sendRequest({
         method: first.method,
@@ -216,6 +235,7 @@ export class DeliveryWorker {
       });
     } finally {
       this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
+      this.#seconds.observe((performance.now() - sendStarted) / 1000);
     }
     if (this.#stop.signal.aborted && outcome.status === null) {
       await releaseRequests(pool, workerId, ids, 0);
@@ -228,9 +248,13 @@ export class DeliveryWorker {
       const delay = backoffMs(attempts, policy.backoffBaseMs, policy.backoffMaxMs);
       await retryRequests(pool, workerId, ids, delay, reason);
       this.#wakeAfter(delay);
+      this.#outcomes.inc({ outcome: "retried" }, ids.length);
       return;
     }
-    await finishRequests(pool, workerId, ids, outcome, !delivered && policy !== SINGLE_SHOT);
+    const deadLetter = !delivered && policy !== SINGLE_SHOT;
+    await finishRequests(pool, workerId, ids, outcome, deadLetter);
+    const result = delivered ? "delivered" : deadLetter ? "dead_letter" : "failed";
+    this.#outcomes.inc({ outcome: result }, ids.length);
   }
 
   #headers(policy: HttpPolicy, requests: readonly ClaimedRequest[]): Record<string, string> {

@@ -58,9 +58,12 @@ export function compileWrite(
   }
   let rows = "SELECT * FROM pgrst_source";
   if (returning === "representation") {
+    // Only the table's own columns, in order, so a row of this subquery converts to the table's
+    // row type: computed columns (functions on the row type) then work as they do on reads.
+    const own = relation.columnList.map((c) => quoteIdent(c.name)).join(", ");
     const representation: ReadNode = {
       ...plan,
-      from: `pgrst_source AS ${tableAlias}`,
+      from: `(SELECT ${own} FROM pgrst_source) AS ${tableAlias}`,
       ref: tableAlias,
       params: { ...plan.params, filters: [], logic: [], limit: null, offset: null },
       embedNullFilters: [],
