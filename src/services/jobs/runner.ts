@@ -5,7 +5,7 @@ import pg from "pg";
 import type { Listener } from "../../db/listener.js";
 import type { Metrics } from "../../metrics/index.js";
 import { CronScheduler } from "./cron/scheduler.js";
-import { DeliveryWorker } from "./delivery/worker.js";
+import { type DeliveryOptions, DeliveryWorker } from "./delivery/worker.js";
 
 export interface JobsRunnerOptions {
   /** The platform pool, whose connection settings the runner's own small pool copies. */
@@ -13,6 +13,8 @@ export interface JobsRunnerOptions {
   readonly log: FastifyBaseLogger;
   readonly listener: Listener;
   readonly metrics: Metrics;
+  /** See {@link DeliveryOptions.leaseMarginMs} (default 30 s). */
+  readonly leaseMarginMs?: number;
 }
 
 /** The background half of the jobs service: pg_net delivery and pg_cron scheduling. */
@@ -36,7 +38,14 @@ export function createJobsRunner(options: JobsRunnerOptions): JobsRunner {
   pool.on("error", () => {});
   const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const { log, listener, metrics } = options;
-  const delivery = new DeliveryWorker({ pool, log, listener, metrics, workerId });
+  const delivery = new DeliveryWorker({
+    pool,
+    log,
+    listener,
+    metrics,
+    workerId,
+    leaseMarginMs: options.leaseMarginMs,
+  });
   const cron = new CronScheduler({ pool, log, listener, metrics });
   let stopped: Promise<void> | null = null;
   return {

@@ -39,6 +39,11 @@ export interface DeliveryOptions {
   readonly maxPerOrigin?: number;
   /** How often to look for due requests without a notification (retries come due silently). */
   readonly pollMs?: number;
+  /**
+   * How long a lease outlasts the request's timeout. Another process resends a request only after
+   * its lease ran out, so this is how soon a request whose sender died (SIGKILL) is sent again.
+   */
+  readonly leaseMarginMs?: number;
 }
 
 const POLICY_REFRESH_MS = 5_000;
@@ -66,7 +71,7 @@ export class DeliveryWorker {
   #warnedForeign = false;
 
   constructor(options: DeliveryOptions) {
-    this.#options = { maxInFlight: 64, maxPerOrigin: 16, pollMs: 1000, ...options };
+    this.#options = { maxInFlight: 64, maxPerOrigin: 16, pollMs: 1000, leaseMarginMs: 30_000, ...options };
     this.#outcomes = options.metrics.counter(
       "groundwork_jobs_http_requests_total",
       "Requests queued through pg_net, by what an attempt came to",
@@ -121,6 +126,7 @@ export class DeliveryWorker {
           this.#options.workerId,
           Math.min(free, 100),
           this.#maxPolicyTimeout(),
+          this.#options.leaseMarginMs,
         );
       } catch (error) {
         await this.#sleep(this.#pauseAfter(error as Error & { code?: string }));

@@ -15,13 +15,14 @@ interface RequestRow {
 /**
  * Claims up to `limit` due requests for `worker`: rows no other process holds (SKIP LOCKED) and
  * whose lease, if any, has run out (its sender died). The lease lasts the request's timeout (or
- * `minLeaseMs`, whichever is longer) plus a margin, so it never runs out during a send.
+ * `minLeaseMs`, whichever is longer) plus `marginMs`, so it never runs out during a send.
  */
 export async function claimRequests(
   pool: pg.Pool,
   worker: string,
   limit: number,
   minLeaseMs: number,
+  marginMs: number,
 ): Promise<ClaimedRequest[]> {
   const { rows } = await pool.query<RequestRow>(
     `with due as (
@@ -32,10 +33,10 @@ export async function claimRequests(
         for update skip locked)
      update net.http_request_queue q
         set locked_by = $2, attempts = q.attempts + 1,
-            locked_until = now() + make_interval(secs => greatest(q.timeout_milliseconds, $3) / 1000.0 + 30)
+            locked_until = now() + make_interval(secs => (greatest(q.timeout_milliseconds, $3) + $4) / 1000.0)
        from due where q.id = due.id
      returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds, q.attempts, q.idempotency_key`,
-    [limit, worker, minLeaseMs],
+    [limit, worker, minLeaseMs, marginMs],
   );
   return rows.map((row) => ({
     id: row.id,
