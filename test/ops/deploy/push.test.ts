@@ -121,6 +121,7 @@ describe("pushMigrations (ops)", () => {
       "0005_api",
       "0007_auth_indexes",
       "0040_realtime",
+      "0050_webhooks",
     ]);
     expect(result.committed).toBe(true);
     expect(result.applied).toHaveLength(3);
