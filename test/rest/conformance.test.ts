@@ -3,13 +3,16 @@ import type { Statement } from "../../src/services/rest/execute.js";
 import type { TestServer } from "../harness/server.js";
 import type { Case } from "./cases/case.js";
 import { COMPUTED_CASES } from "./cases/computed-cases.js";
+import { OVERLOAD_CASES } from "./cases/overload-cases.js";
+import { RELATIONSHIP_CASES } from "./cases/relationship-cases.js";
 import { CONFORMANCE_FIXTURE } from "./conformance-fixture.js";
 import { type GrammarServer, rest, startGrammarServer } from "./helpers.js";
 
 /** A case that may also check the database afterwards (SQL as superuser, rows it must return). */
 type ConformanceCase = Case & { readonly after?: { readonly query: string; readonly rows: unknown[] } };
 
-const CASES: readonly ConformanceCase[] = [...COMPUTED_CASES];
+// Reads first: the write cases change the fixture's rows.
+const CASES: readonly ConformanceCase[] = [...RELATIONSHIP_CASES, ...OVERLOAD_CASES, ...COMPUTED_CASES];
 
 describe("PostgREST v14 behaviours, table-driven (platform template)", () => {
   let grammar: GrammarServer;

@@ -23,6 +23,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "extensions",
   "auth",
   "storage",
+  "storage_current",
   "api",
   "auth_indexes",
   "realtime",

@@ -5,7 +5,7 @@ import type { Database } from "../../db/pool.js";
 import { requireContext } from "../../request/caller.js";
 import { pgrst } from "./errors.js";
 import type { ExecuteOptions, MainResult } from "./execute.js";
-import { closest } from "./plan/relationship.js";
+import { fuzzyBest } from "./plan/fuzzy.js";
 import type { PlanCache } from "./plan-cache.js";
 import { type Preferences, parsePreferences } from "./preferences.js";
 import type { SchemaCacheHolder } from "./schema-cache/cache.js";
@@ -74,7 +74,8 @@ export function findRelation(req: RestRequest, name: string): Relation {
   const relation = req.cache.relations.get(qualifiedKey(req.schema, name));
   if (relation) return relation;
   const names = [...req.cache.relations.values()].filter((r) => r.schema === req.schema).map((r) => r.name);
-  const guess = closest(name, names);
+  // PostgREST keeps no fuzzy index for schemas of 500 tables or more.
+  const guess = names.length < 500 ? fuzzyBest(name, names, 0.75) : null;
   throw pgrst(
     "PGRST205",
     `Could not find the table '${req.schema}.${name}' in the schema cache`,
