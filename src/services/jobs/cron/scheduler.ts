@@ -39,7 +39,7 @@ export class CronScheduler {
   #ticking: Promise<void> | null = null;
 
   constructor(options: SchedulerOptions) {
-    this.#options = { maxRunning: 8, ...options };
+    this.#options = { ...options, maxRunning: options.maxRunning ?? 8 };
     this.#runs = options.metrics.counter("groundwork_jobs_cron_runs_total", "pg_cron job runs, by status", [
       "status",
     ]);

@@ -71,7 +71,13 @@ export class DeliveryWorker {
   #warnedForeign = false;
 
   constructor(options: DeliveryOptions) {
-    this.#options = { maxInFlight: 64, maxPerOrigin: 16, pollMs: 1000, leaseMarginMs: 30_000, ...options };
+    this.#options = {
+      ...options,
+      maxInFlight: options.maxInFlight ?? 64,
+      maxPerOrigin: options.maxPerOrigin ?? 16,
+      pollMs: options.pollMs ?? 1000,
+      leaseMarginMs: options.leaseMarginMs ?? 30_000,
+    };
     this.#outcomes = options.metrics.counter(
       "groundwork_jobs_http_requests_total",
       "Requests queued through pg_net, by what an attempt came to",
