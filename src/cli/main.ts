@@ -62,6 +62,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./commands/sync.js")).syncCommand,
     summary: "push: copy local data and test users to a target",
   },
+  jobs: {
+    load: async () => (await import("./commands/jobs.js")).jobsCommand,
+    summary: "status | dead-letters | replay: webhook deliveries, cron jobs, queues",
+  },
   reset: {
     load: async () => (await import("./commands/reset.js")).resetCommand,
     summary: "back up, empty the data, seed fresh test users and data",
