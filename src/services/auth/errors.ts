@@ -33,6 +33,9 @@ export const AUTH_ERRORS = {
   over_request_rate_limit: { status: 429, message: "Request rate limit reached" },
   over_email_send_rate_limit: { status: 429, message: "Email rate limit exceeded" },
   conflict: { status: 409, message: "Conflict" },
+  flow_state_not_found: { status: 404, message: "invalid flow state, no valid flow state found" },
+  flow_state_expired: { status: 422, message: "invalid flow state, flow state has expired" },
+  bad_code_verifier: { status: 400, message: "code challenge does not match previously saved code verifier" },
   unexpected_failure: {
     status: 500,
     message: "Unexpected failure, please check server logs for more information",
