@@ -1,3 +1,6 @@
+import type { JobsConfig } from "./jobs-section.js";
+import type { StorageServerConfig } from "./storage-section.js";
+
 /**
  * Glossary
  * - project: a folder in the Supabase CLI layout (`supabase/config.toml`, `supabase/migrations/`,
@@ -106,6 +109,10 @@ export interface StorageConfig {
   /** Largest object accepted, in bytes (`[storage] file_size_limit`). */
   readonly fileSizeLimit: number;
   readonly buckets: Readonly<Record<string, BucketConfig>>;
+  /** `[storage.image_transformation] enabled`. */
+  readonly imageTransformation: boolean;
+  /** Groundwork's own settings (`groundwork.toml` `[storage]`). */
+  readonly server: StorageServerConfig;
 }
 
 export interface BucketConfig {
@@ -243,6 +250,7 @@ export interface Config {
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
+  readonly jobs: JobsConfig;
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
   readonly testUsers: TestUsersConfig;
