@@ -4,11 +4,13 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
 import { readEdgeRuntime, readFunctions } from "./functions-section.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
+import { readJobs } from "./jobs-section.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { readKeys } from "./keys-section.js";
 import { readMetrics } from "./metrics-section.js";
 import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
+import { readStorageServer } from "./storage-section.js";
 import { readTestUsers } from "./test-users-section.js";
 import type { AuthConfig, BucketConfig, Config, StorageConfig, TargetConfig } from "./types.js";
 
@@ -102,7 +104,10 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       poolSize: gwDb.integer("pool_size", 10, { min: 1, max: 1000 }),
     },
     auth: readAuth(auth, apiPort, groundwork.section("auth")),
-    storage: readStorage(supabase.section("storage")),
+    storage: readStorage(
+      supabase.section("storage"),
+      readStorageServer(groundwork.section("storage"), path.join(dir, ".groundwork"), env),
+    ),
     functions: readFunctions(supabase.section("functions"), path.join(dir, "supabase")),
     edgeRuntime: readEdgeRuntime(
       supabase.section("edge_runtime"),
@@ -112,6 +117,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
+    jobs: readJobs(groundwork.section("jobs"), env),
     lint: readLint(groundwork.section("lint")),
     guard: readGuard(groundwork.section("guard")),
     testUsers: readTestUsers(groundwork.section("test_users"), env),
@@ -200,6 +206,7 @@ function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReade
       maxFrequency: durationSeconds(email, "max_frequency", 1),
       otpExpiry: email.integer("otp_expiry", 3600, { min: 1, max: 86400 }),
       otpLength: email.integer("otp_length", 6, { min: 6, max: 10 }),
+      securePasswordChange: email.boolean("secure_password_change", false),
     },
     rateLimit: {
       signInSignUps: rateLimit.integer("sign_in_sign_ups", 30, { min: 1 }),
@@ -240,7 +247,7 @@ function durationSeconds(reader: TableReader, name: string, fallback: number): n
   return parts.reduce((sum, part) => sum + Number(part[1]) * (DURATION_UNITS[part[2] as string] ?? 0), 0);
 }
 
-function readStorage(storage: TableReader): StorageConfig {
+function readStorage(storage: TableReader, server: StorageConfig["server"]): StorageConfig {
   const bucketsSection = storage.section("buckets");
   const buckets: Record<string, BucketConfig> = {};
   for (const name of bucketsSection.sectionNames()) {
@@ -252,7 +259,12 @@ function readStorage(storage: TableReader): StorageConfig {
       objectsPath: bucket.optionalString("objects_path"),
     };
   }
-  return { fileSizeLimit: storage.byteSize("file_size_limit", 50 * 1024 * 1024), buckets };
+  return {
+    fileSizeLimit: storage.byteSize("file_size_limit", 50 * 1024 * 1024),
+    buckets,
+    imageTransformation: storage.section("image_transformation").boolean("enabled", true),
+    server,
+  };
 }
 
 function readTargets(targets: TableReader): Record<string, TargetConfig> {

@@ -1,3 +1,6 @@
+import type { JobsConfig } from "./jobs-section.js";
+import type { StorageServerConfig } from "./storage-section.js";
+
 /**
  * Glossary
  * - project: a folder in the Supabase CLI layout (`supabase/config.toml`, `supabase/migrations/`,
@@ -75,6 +78,11 @@ export interface AuthConfig {
     readonly otpExpiry: number;
     /** Digits of the emailed one-time code (`[auth.email] otp_length`). */
     readonly otpLength: number;
+    /**
+     * `[auth.email] secure_password_change`: a password change from a session older than 24 hours
+     * needs the nonce `auth.reauthenticate()` mails.
+     */
+    readonly securePasswordChange: boolean;
   };
   readonly rateLimit: {
     /** Sign-in and sign-up requests per 5 minutes per IP (`[auth.rate_limit] sign_in_sign_ups`). */
@@ -101,6 +109,10 @@ export interface StorageConfig {
   /** Largest object accepted, in bytes (`[storage] file_size_limit`). */
   readonly fileSizeLimit: number;
   readonly buckets: Readonly<Record<string, BucketConfig>>;
+  /** `[storage.image_transformation] enabled`. */
+  readonly imageTransformation: boolean;
+  /** Groundwork's own settings (`groundwork.toml` `[storage]`). */
+  readonly server: StorageServerConfig;
 }
 
 export interface BucketConfig {
@@ -238,6 +250,7 @@ export interface Config {
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
+  readonly jobs: JobsConfig;
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
   readonly testUsers: TestUsersConfig;

@@ -120,7 +120,9 @@ describe("pushMigrations (ops)", () => {
       "0004_storage",
       "0005_api",
       "0007_auth_indexes",
+      "0030_storage_current",
       "0040_realtime",
+      "0050_webhooks",
     ]);
     expect(result.committed).toBe(true);
     expect(result.applied).toHaveLength(3);
