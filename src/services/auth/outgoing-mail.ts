@@ -32,9 +32,14 @@ const COLUMNS = {
 /**
  * Refuses a new message while the last one of the same kind is younger than
  * `[auth.email] max_frequency`, then takes one from the process-wide `email_sent` budget.
- * Both answer 429 `over_email_send_rate_limit`, with GoTrue's messages.
+ * Both answer 429 `over_email_send_rate_limit`, with GoTrue's messages. `tx` is the caller's
+ * open transaction.
  */
-export async function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | null): Promise<void> {
+export async function assertCanSend(
+  runtime: AuthRuntime,
+  tx: pg.ClientBase,
+  lastSentAt: Date | null,
+): Promise<void> {
   const waitMs = lastSentAt
     ? lastSentAt.getTime() + runtime.config.auth.email.maxFrequency * 1000 - Date.now()
     : 0;
@@ -46,7 +51,9 @@ export async function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | nul
       `For security purposes, you can only request this after ${seconds} seconds.`,
     );
   }
-  const wait = await runtime.limits.emailSent.take("email");
+  // On the transaction's own connection: every caller holds one, and a second from the pool
+  // could wait forever once concurrent requests hold them all.
+  const wait = await runtime.limits.emailSent.take("email", tx);
   if (wait !== null) throw rateLimitError("over_email_send_rate_limit", wait);
 }
 

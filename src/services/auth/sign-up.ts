@@ -82,7 +82,7 @@ export async function signUpWithEmail(
         auditPayload("user_confirmation_requested", actor(user), { provider: "email" }),
         client.ip,
       );
-      await assertCanSend(runtime, user.confirmation_sent_at);
+      await assertCanSend(runtime, tx, user.confirmation_sent_at);
       await sendTokenMail(runtime, tx, user, "signup", email, target);
       return userJson(await reload(tx, user.id));
     });

@@ -102,7 +102,7 @@ async function changeEmail(
     await syncProviders(tx, user.id);
     return;
   }
-  await assertCanSend(runtime, user.email_change_sent_at);
+  await assertCanSend(runtime, tx, user.email_change_sent_at);
   const pending: AuthUser = { ...user, email_change: email };
   await sendTokenMail(runtime, tx, pending, "email_change_new", email, target);
   if (runtime.config.auth.email.doubleConfirmChanges && (user.email ?? "") !== "") {

@@ -44,7 +44,7 @@ export const restService: Service = {
       done(null, body);
     });
     scope.setErrorHandler((error, request, reply) => {
-      const rest = toRestError(error, authenticated(request));
+      const rest = toRestError(error, authenticated(request), request.headers["content-type"]);
       if (!(error instanceof RestError) && rest.status >= 500)
         request.log.error({ err: error }, "rest request failed");
       return sendError(reply, rest);
