@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./commands/status.js")).statusCommand,
     summary: "show URLs and keys (-o env|json)",
   },
+  gen: {
+    load: async () => (await import("./commands/gen.js")).genCommand,
+    summary: "signing-key | api-keys: generate signing keys and opaque API keys",
+  },
   migration: {
     load: async () => (await import("./commands/migration.js")).migrationCommand,
     summary: "new | list | up",

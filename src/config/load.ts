@@ -4,6 +4,9 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
+import { readKeys } from "./keys-section.js";
+import { readMetrics } from "./metrics-section.js";
+import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
 import { readTestUsers } from "./test-users-section.js";
 import type {
@@ -93,6 +96,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       schemas,
       extraSearchPath: api.stringList("extra_search_path", ["public", "extensions"]),
       maxRows: api.integer("max_rows", 1000, { min: 1 }),
+      trustedProxies: readTrustedProxies(gwApi, env),
     },
     db: {
       port: integerFromEnv(env, "GROUNDWORK_DB_PORT") ?? db.integer("port", 54322, { min: 1, max: 65535 }),
@@ -106,12 +110,13 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     auth: readAuth(auth, apiPort, groundwork.section("auth")),
     storage: readStorage(supabase.section("storage")),
     functions: readFunctions(supabase.section("functions")),
-    jwt: await jwtKeysFor(jwtSecret),
+    jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
     lint: readLint(groundwork.section("lint")),
     guard: readGuard(groundwork.section("guard")),
     testUsers: readTestUsers(groundwork.section("test_users"), env),
+    metrics: readMetrics(groundwork.section("metrics"), env),
     logLevel: logLevel as Config["logLevel"],
   };
   return deepFreeze(config);

@@ -10,6 +10,10 @@
  *   switches to one of them for each request.
  */
 
+import type { MetricsConfig } from "./metrics-section.js";
+
+export type { MetricsConfig };
+
 export interface ApiConfig {
   /** HTTP port of the API (all services). Supabase CLI default 54321. */
   readonly port: number;
@@ -21,6 +25,11 @@ export interface ApiConfig {
   readonly extraSearchPath: readonly string[];
   /** Cap on rows returned by one read (`[api] max_rows`). */
   readonly maxRows: number;
+  /**
+   * Addresses or CIDRs of the proxies whose `X-Forwarded-For` is believed (groundwork.toml
+   * `[api] trusted_proxies`); empty (the default): the connection's own address is the client's.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface DbConfig {
@@ -107,13 +116,37 @@ export interface FunctionConfig {
   readonly importMap: string | null;
 }
 
+/** One asymmetric key of `[auth] signing_keys_path` (a JWK set as `supabase gen signing-key` writes). */
+export interface SigningKey {
+  readonly kid: string;
+  readonly alg: "ES256" | "RS256";
+  /** The private JWK as the file holds it. */
+  readonly privateJwk: Readonly<Record<string, unknown>>;
+  /** Its public part as `/.well-known/jwks.json` publishes it (`use: sig`, `key_ops: [verify]`). */
+  readonly publicJwk: Readonly<Record<string, unknown>>;
+}
+
 export interface JwtKeys {
-  /** HS256 secret that signs and verifies every token. */
+  /** HS256 secret: signs access tokens when no signing key is configured; always verifies. */
   readonly secret: string;
+  /** The legacy `anon` and `service_role` API keys (HS256 JWTs with the secret). */
   readonly anonKey: string;
   readonly serviceRoleKey: string;
   /** True when the secret is the Supabase CLI's well-known local one. */
   readonly isWellKnownSecret: boolean;
+  /** Absolute path of `[auth] signing_keys_path`, or null when unset. */
+  readonly signingKeysPath: string | null;
+  /**
+   * The key set, the current (signing) key first, then standby and previous keys, which are
+   * published and trusted but never sign. Empty: access tokens are HS256 with the secret.
+   */
+  readonly signingKeys: readonly SigningKey[];
+  /** Opaque `sb_publishable_…` keys (role `anon`); the first is the one printed. */
+  readonly publishableKeys: readonly string[];
+  /** Opaque `sb_secret_…` keys (role `service_role`); several so one can be revoked at a time. */
+  readonly secretKeys: readonly string[];
+  /** True when the opaque keys include the Supabase CLI's fixed local pair. */
+  readonly isWellKnownApiKeys: boolean;
 }
 
 /** The audit log (`groundwork.toml` `[audit]`; docs/audit.md). */
@@ -213,5 +246,6 @@ export interface Config {
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
   readonly testUsers: TestUsersConfig;
+  readonly metrics: MetricsConfig;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }

@@ -226,6 +226,12 @@ async function spawnServer(options: ClusterOptions, runAs: RunAs): Promise<Child
     listen_addresses: "127.0.0.1",
     unix_socket_directories: "",
     max_connections: "100",
+    // Realtime reads changes through logical replication (pgoutput) on temporary slots, which
+    // die with their connection; the bound below caps what any slot may retain regardless.
+    wal_level: "logical",
+    max_replication_slots: "20",
+    max_wal_senders: "20",
+    max_slot_wal_keep_size: "1GB",
     ...options.settings,
   };
   const args = ["-D", options.dataDir, "-p", String(options.port)];

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withTenantScope } from "./caller-scope.js";
 import { quoteIdent } from "./sql.js";
 import type { TenantScope } from "./tenant-scope.js";
 
@@ -12,8 +13,13 @@ export interface RequestContext {
   readonly role: string;
   /** The verified JWT claims, with `role` set to {@link role}; `{role: "anon"}` without a token. */
   readonly claims: Readonly<Record<string, unknown>>;
-  /** The raw bearer token that produced the claims, or null. */
+  /**
+   * The raw bearer token that produced the claims, or null. For an opaque API key, the legacy
+   * API key (JWT) of its role, as the Supabase CLI's gateway passes on.
+   */
   readonly token: string | null;
+  /** Set when the role came from an opaque `sb_publishable_…`/`sb_secret_…` API key. */
+  readonly apiKey?: "publishable" | "secret";
   /** Request headers, names lower-cased, without `cookie`. */
   readonly headers: Readonly<Record<string, string>>;
   readonly cookies: Readonly<Record<string, string>>;
@@ -22,9 +28,9 @@ export interface RequestContext {
   readonly path: string;
   readonly requestId: string;
   /**
-   * The caller's membership role and owned keys in the claimed tenant, as the data API checked
-   * them for this request (its TenantScopeCache); absent when it did not, and the tenancy helpers
-   * then look them up in SQL.
+   * The caller's membership role and owned keys in the claimed tenant. Left out by callers:
+   * {@link withContext} and pipelinedRead fill it in from the server's TenantScopeCache (see
+   * attachTenantScopes); absent when there is none, and the tenancy helpers then look it up in SQL.
    */
   readonly tenantScope?: TenantScope;
 }
@@ -54,6 +60,8 @@ export interface TransactionControl {
  * request.method, request.path, request.headers, request.cookies) plus the legacy
  * `request.jwt.claim.sub`/`.role` that older policies and Storage read. Everything is reset at
  * the end of the transaction, so a pooled connection carries nothing to the next request.
+ * The caller's tenant scope is attached here (from the TenantScopeCache the server attached to
+ * `pool`), so every service's SQL sees the rows the data API's does.
  *
  * @example
  * const rows = await withContext(db.api, ctx, (client) => client.query("select * from todos"));
@@ -64,13 +72,14 @@ export async function withContext<T>(
   fn: (client: pg.PoolClient, control: TransactionControl) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
+  const scoped = await withTenantScope(pool, ctx);
   const client = await pool.connect();
   let rollback = false;
   let broken: Error | undefined;
   try {
     // BEGIN and every setting in one round trip. The values are inlined as E'' literals because a
     // multi-statement simple query cannot bind parameters; escapeLiteral makes that safe.
-    await client.query(`${beginStatement(options)}; ${contextSettingsStatement(ctx, options)}`);
+    await client.query(`${beginStatement(options)}; ${contextSettingsStatement(scoped, options)}`);
     const result = await fn(client, { rollback: () => (rollback = true) });
     await client.query(rollback ? "rollback" : "commit");
     return result;
@@ -191,18 +200,4 @@ export function claimedTenantId(claims: RequestContext["claims"]): string {
 export function escapeLiteral(value: string): string {
   if (value.includes("\u0000")) throw new Error("a setting value contains a NUL character");
   return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
-}
-
-/** The context for platform work done on the server's own behalf, as `service_role`. */
-export function serviceContext(requestId: string, path = "/"): RequestContext {
-  return {
-    role: "service_role",
-    claims: { role: "service_role" },
-    token: null,
-    headers: {},
-    cookies: {},
-    method: "POST",
-    path,
-    requestId,
-  };
 }

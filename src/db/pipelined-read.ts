@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withTenantScope } from "./caller-scope.js";
 import { preparedSettingsStatement, type RequestContext, type TransactionOptions } from "./context.js";
 
 /** A statement to run as the caller: prepared under `name` on each connection that runs it. */
@@ -17,6 +18,8 @@ export interface PreparedStatement {
  * anywhere rolls all of it back — the same guarantees as BEGIN ... COMMIT around the two, without
  * the two extra round trips. Returns the statement's first row as text values (null for NULL).
  *
+ * The caller's tenant scope is attached as {@link withContext} attaches it.
+ *
  * node-pg runs one query per round trip, so this is a custom submittable (the interface
  * pg-cursor and pg-query-stream use) driving the connection's own message writers.
  */
@@ -26,7 +29,7 @@ export async function pipelinedRead(
   statement: PreparedStatement,
   options: Omit<TransactionOptions, "readOnly"> = {},
 ): Promise<(string | null)[] | null> {
-  const { text, values } = preparedSettingsStatement(ctx, {
+  const { text, values } = preparedSettingsStatement(await withTenantScope(pool, ctx), {
     ...options,
     settings: { ...options.settings, transaction_read_only: "on" },
   });

@@ -1,6 +1,8 @@
 import type pg from "pg";
+import type { Counter } from "prom-client";
+import type { Metrics } from "../metrics/index.js";
 import { claimedTenantId, type RequestContext } from "./context.js";
-import { NotificationListener } from "./listener.js";
+import { Listener, type Subscription } from "./listener.js";
 
 /**
  * What the tenancy helpers would look up for a caller in the tenant their token claims: the role
@@ -48,8 +50,12 @@ export async function readTenantScope(
 }
 
 export interface TenantScopeCacheOptions {
-  /** The platform pool: the lookups, and the options of the LISTEN connection. */
+  /** The platform pool: the lookups (and the options of a LISTEN connection of its own). */
   readonly admin: pg.Pool;
+  /** The process's shared LISTEN connection; without one, the cache opens its own. */
+  readonly listener?: Listener;
+  /** Where hits and misses are counted. */
+  readonly metrics?: Metrics;
   /** Callers kept at most; the oldest is dropped first. */
   readonly maxUsers?: number;
   /**
@@ -84,31 +90,39 @@ export class TenantScopeCache {
   readonly #pending = new Map<string, { generation: number; scope: Promise<TenantScope> }>();
   #generation = 0;
   #lastError = "";
-  #listening = false;
-  readonly #listener: NotificationListener;
+  #closed = false;
+  /** The listener this cache opened itself (none when given the shared one). */
+  readonly #ownListener: Listener | null;
+  readonly #subscription: Subscription;
+  readonly #lookups: Counter<"result"> | undefined;
 
   constructor(options: TenantScopeCacheOptions) {
     this.#options = options;
-    this.#listener = new NotificationListener({
-      pool: options.admin,
-      channel: SCOPE_CHANNEL,
-      onNotification: (payload) => this.#forget(payload === "" ? "*" : payload),
-      onListening: () => {
-        this.#forget("*");
-        this.#listening = true;
+    this.#ownListener = options.listener ? null : new Listener({ pool: options.admin, log: options.log });
+    const listener = options.listener ?? (this.#ownListener as Listener);
+    this.#subscription = listener.subscribe(
+      SCOPE_CHANNEL,
+      (payload) => this.#forget(payload === "" ? "*" : payload),
+      {
+        // Changes made while not listening are never heard of: forget everything, keep nothing.
+        onLost: () => this.#forget("*"),
+        onGap: () => this.#forget("*"),
       },
-      // Changes made while not listening are never heard of: forget everything, keep nothing.
-      onLost: () => {
-        this.#listening = false;
-        this.#forget("*");
-      },
-      log: options.log,
-    });
+    );
+    this.#lookups = options.metrics?.counter(
+      "groundwork_tenant_scope_lookups_total",
+      "Tenant scopes asked of the cache: hit (from memory), miss (looked up), bypass (not listening: the helpers look it up)",
+      ["result"],
+    );
   }
 
-  /** Opens the LISTEN connection; until it is open, every request looks its scope up in SQL. */
+  /** Opens its own LISTEN connection if it has one; until LISTEN is on, every request looks its scope up in SQL. */
   async start(): Promise<void> {
-    await this.#listener.start();
+    await this.#ownListener?.start();
+  }
+
+  get #listening(): boolean {
+    return !this.#closed && this.#subscription.listening;
   }
 
   /**
@@ -117,10 +131,18 @@ export class TenantScopeCache {
    */
   async scopeFor(ctx: RequestContext): Promise<TenantScope | undefined> {
     const key = scopeKey(ctx);
-    if (key === null || !this.#listening) return undefined;
+    if (key === null) return undefined;
+    if (!this.#listening) {
+      this.#lookups?.inc({ result: "bypass" });
+      return undefined;
+    }
     const tenantKey = key.tenant ?? "";
     const kept = this.#users.get(key.user)?.get(tenantKey);
-    if (kept !== undefined && kept.expires > Date.now()) return kept.scope;
+    if (kept !== undefined && kept.expires > Date.now()) {
+      this.#lookups?.inc({ result: "hit" });
+      return kept.scope;
+    }
+    this.#lookups?.inc({ result: "miss" });
     const id = `${key.user}/${tenantKey}`;
     const generation = this.#generation;
     // A lookup that started before a notification may predate the change: not shared after it.
@@ -173,7 +195,9 @@ export class TenantScopeCache {
   }
 
   async close(): Promise<void> {
-    this.#listening = false;
-    await this.#listener.close();
+    this.#closed = true;
+    this.#subscription.unsubscribe();
+    this.#forget("*");
+    await this.#ownListener?.close();
   }
 }

@@ -1,14 +1,20 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import type { Config } from "../config/index.js";
+import { attachTenantScopes } from "../db/caller-scope.js";
+import { Listener, type ListenerState } from "../db/listener.js";
 import type { Database } from "../db/pool.js";
-import { startAuditRetention } from "../platform/audit-retention.js";
-import type { Service, ServiceDeps } from "../services/service.js";
+import { registerPoolMetrics } from "../db/pool-metrics.js";
+import { TenantScopeCache } from "../db/tenant-scope.js";
+import { Metrics } from "../metrics/index.js";
+import type { Running, Service, ServiceDeps } from "../services/service.js";
 import { isLoopback } from "./addresses.js";
 import { createLogger } from "./logger.js";
 import { registerCaller } from "./plugins/caller.js";
 import { registerCors } from "./plugins/cors.js";
+import { registerRequestMetrics } from "./plugins/metrics.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
 import { registerHealthRoutes } from "./routes/health.js";
+import { registerMetricsRoute } from "./routes/metrics.js";
 import { SERVICES } from "./services.js";
 
 export interface ServerOptions {
@@ -16,11 +22,16 @@ export interface ServerOptions {
   readonly db: Database;
   /** Set false in tests to keep output quiet; defaults to the configured log level. */
   readonly logLevel?: Config["logLevel"];
+  /** The services to mount and start; default {@link SERVICES} (tests add their own). */
+  readonly services?: readonly Service[];
 }
 
 /**
  * Assembles the API server. The plugin order and the route table read top to bottom here:
- * request id -> CORS -> caller (apikey/JWT -> context) -> health -> each service under its prefix.
+ * request id -> CORS -> caller (apikey/JWT -> context) -> metrics -> health, /metrics -> each
+ * service under its prefix -> each service's background work. The server owns what every
+ * service shares (ServiceDeps): the LISTEN connection, the tenant scope cache (attached to the API
+ * pool, so every withContext carries the caller's scope) and the metrics registry.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { config, db } = options;
@@ -28,35 +39,83 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: createLogger(options.logLevel ?? config.logLevel),
     genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For only from the configured proxies: from anyone else it would let a client
+    // pick its own address (a fresh sign-in rate-limit bucket, a false address in the audit log).
+    trustProxy: config.api.trustedProxies.length > 0 ? [...config.api.trustedProxies] : false,
     return503OnClosing: true,
     forceCloseConnections: "idle",
   });
 
-  registerRequestId(app);
-  await registerCors(app);
-  registerCaller(app, config.jwt);
-  registerHealthRoutes(app, db);
-
-  const deps: ServiceDeps = { config, db };
-  for (const service of SERVICES) {
-    await app.register(asPlugin(service, deps), { prefix: service.prefix });
-  }
-
-  // Deletes audit entries past `[audit] retention_days`, hourly (nothing when it is unset).
-  const retention = startAuditRetention(db.admin, config.audit.retentionDays, {
-    onRun: (run) => {
-      if ("error" in run) app.log.warn({ err: run.error }, "audit retention failed");
-      else if ("deleted" in run && run.deleted > 0) app.log.info({ deleted: run.deleted }, "audit retention");
-    },
+  const metrics = new Metrics();
+  const listenerState = metrics.gauge(
+    "groundwork_listener_up",
+    "1 while the LISTEN connection (schema and tenant scope notifications) is listening, else 0",
+  );
+  const listener = new Listener({
+    pool: db.admin,
+    log: (message) => app.log.warn(message),
+    onState: (state: ListenerState) => listenerState.set(state === "listening" ? 1 : 0),
   });
-  app.addHook("onClose", () => retention.stop());
+  // The tenant scopes of recent callers (membership role, owned keys), so that protected tables
+  // do not cost a membership lookup per statement; see src/db/tenant-scope.ts.
+  const scopes = new TenantScopeCache({
+    admin: db.admin,
+    listener,
+    metrics,
+    log: (message) => app.log.warn(message),
+  });
+  const detachScopes = attachTenantScopes(db.api, scopes);
+  registerPoolMetrics(metrics, db);
+  const running: Running[] = [];
+  app.addHook("onClose", async () => {
+    await Promise.all(running.map((work) => work.stop()));
+    detachScopes();
+    await scopes.close();
+    await listener.close();
+  });
+  try {
+    await listener.start();
+    await assemble(app, options, { scopes, listener, metrics }, running);
+  } catch (error) {
+    await app.close().catch(() => {});
+    throw error;
+  }
   return app;
 }
 
+/** Plugins, routes and services, in order; the background work started goes into `running`. */
+async function assemble(
+  app: FastifyInstance,
+  options: ServerOptions,
+  shared: Pick<ServiceDeps, "scopes" | "listener" | "metrics">,
+  running: Running[],
+): Promise<void> {
+  const { config, db } = options;
+  const { metrics } = shared;
+  registerRequestId(app);
+  await registerCors(app);
+  registerCaller(app, config.jwt);
+  registerRequestMetrics(app, metrics);
+  registerHealthRoutes(app, db);
+  registerMetricsRoute(app, metrics, config.metrics);
+
+  const services = options.services ?? SERVICES;
+  const depsOf = (service: Service): ServiceDeps => ({
+    config,
+    db,
+    ...shared,
+    log: app.log.child({ service: service.name }),
+  });
+  for (const service of services) {
+    if (service.register) await app.register(asPlugin(service, depsOf(service)), { prefix: service.prefix });
+  }
+  const started = await Promise.all(services.map((service) => service.start?.(depsOf(service))));
+  for (const work of started) if (work) running.push(work);
+}
+
 /**
- * Listens on the configured address. Refuses the well-known local JWT secret anywhere but
- * loopback: with it, anyone can mint a service_role token.
+ * Listens on the configured address. Refuses the well-known local JWT secret and the CLI's fixed
+ * opaque keys anywhere but loopback: with them, anyone can act as service_role.
  */
 export async function listen(app: FastifyInstance, config: Config): Promise<string> {
   if (config.jwt.isWellKnownSecret && !isLoopback(config.api.host)) {
@@ -64,6 +123,14 @@ export async function listen(app: FastifyInstance, config: Config): Promise<stri
       `Refusing to listen on ${config.api.host} with the well-known local JWT secret: anyone could sign a ` +
         "service_role token. Set [auth] jwt_secret in supabase/config.toml (or GROUNDWORK_JWT_SECRET) to a " +
         "secret of your own, or bind to 127.0.0.1.",
+    );
+  }
+  if (config.jwt.isWellKnownApiKeys && !isLoopback(config.api.host)) {
+    throw new Error(
+      `Refusing to listen on ${config.api.host} with the Supabase CLI's fixed local API keys ` +
+        "(sb_publishable_ACJW…, sb_secret_N7UN…): anyone could call with the secret key. Run " +
+        "`groundwork gen api-keys` and set [auth] publishable_key and secret_key in supabase/config.toml " +
+        "(or GROUNDWORK_PUBLISHABLE_KEYS / GROUNDWORK_SECRET_KEYS), or bind to 127.0.0.1.",
     );
   }
   await app.listen({ port: config.api.port, host: config.api.host });
@@ -75,6 +142,6 @@ export async function listen(app: FastifyInstance, config: Config): Promise<stri
 
 function asPlugin(service: Service, deps: ServiceDeps): FastifyPluginAsync {
   return async (scope) => {
-    await service.register(scope, deps);
+    await service.register?.(scope, deps);
   };
 }

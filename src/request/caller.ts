@@ -1,7 +1,9 @@
 import type { FastifyRequest } from "fastify";
 import type { JwtKeys } from "../config/index.js";
 import type { RequestContext } from "../db/context.js";
+import { type ApiKeyKind, apiKeyCaller, isOpaqueApiKey } from "./api-keys.js";
 import { JwtError, verifyJwt } from "./jwt.js";
+import { verificationKeys } from "./verification-keys.js";
 
 /** The caller of one request: a context to run SQL with, or why the credentials were refused. */
 export type Caller =
@@ -10,33 +12,71 @@ export type Caller =
 
 const ANON_ROLE = "anon";
 
+/** Who a set of credentials stands for: role, verified claims, the token services pass on. */
+export interface Credentials {
+  readonly role: string;
+  /** The verified claims with `role` set to {@link role}. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The JWT the credentials amount to (for an opaque key, the legacy key of its role), or null. */
+  readonly token: string | null;
+  /** Set when the role came from an opaque API key. */
+  readonly apiKey?: ApiKeyKind;
+}
+
 /**
- * Builds the caller from the `Authorization: Bearer` token (falling back to the `apikey` header,
- * which supabase-js always sends as well). No token means `anon`. This is the one place where
- * credentials become a role and claims.
+ * Turns a bearer token and an API key into a role and claims, as the Supabase CLI's API gateway
+ * decides: a JWT bearer wins; otherwise the API key (which supabase-js always sends), then an
+ * opaque key given as bearer. An opaque key maps to its role (publishable: `anon`, secret:
+ * `service_role`); a JWT is verified against the secret and the signing key set. Nothing means
+ * `anon`. Services reached without HTTP headers (a WebSocket's `apikey` query parameter, a
+ * realtime `access_token` message) call this directly.
+ */
+export async function resolveCredentials(
+  bearer: string | null,
+  key: string | null,
+  keys: JwtKeys,
+): Promise<Credentials | JwtError> {
+  const credential = bearer !== null && !isOpaqueApiKey(bearer) ? bearer : (key ?? bearer);
+  let claims: Readonly<Record<string, unknown>> = {};
+  let token = credential;
+  let apiKeyKind: ApiKeyKind | undefined;
+  if (credential !== null && isOpaqueApiKey(credential)) {
+    const mapped = apiKeyCaller(credential, keys);
+    if (!mapped) return new JwtError("invalid_api_key");
+    ({ claims, token } = mapped);
+    apiKeyKind = mapped.kind;
+  } else if (credential !== null) {
+    try {
+      claims = await verifyJwt(credential, verificationKeys(keys));
+    } catch (error) {
+      if (error instanceof JwtError) return error;
+      throw error;
+    }
+  }
+  const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : ANON_ROLE;
+  return { role, claims: { ...claims, role }, token, ...(apiKeyKind ? { apiKey: apiKeyKind } : {}) };
+}
+
+/**
+ * Builds the caller of an HTTP request from `Authorization: Bearer` and the `apikey` header
+ * ({@link resolveCredentials}). This is the one place where a request's credentials become a role
+ * and claims.
  */
 export async function resolveCaller(
   request: FastifyRequest,
   keys: JwtKeys,
   servicePath: string,
 ): Promise<Caller> {
-  const token = bearerToken(request.headers.authorization) ?? apiKey(request.headers.apikey);
-  let claims: Readonly<Record<string, unknown>> = {};
-  if (token !== null) {
-    try {
-      claims = await verifyJwt(token, keys.secret);
-    } catch (error) {
-      if (error instanceof JwtError) return { ok: false, error };
-      throw error;
-    }
-  }
-  const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : ANON_ROLE;
+  const credentials = await resolveCredentials(
+    bearerToken(request.headers.authorization),
+    apiKey(request.headers.apikey),
+    keys,
+  );
+  if (credentials instanceof JwtError) return { ok: false, error: credentials };
   return {
     ok: true,
     context: {
-      role,
-      claims: { ...claims, role },
-      token,
+      ...credentials,
       headers: headersForDatabase(request),
       cookies: parseCookies(request.headers.cookie),
       method: request.method,
@@ -64,9 +104,17 @@ function headersForDatabase(request: FastifyRequest): Record<string, string> {
     if (name === "cookie" || value === undefined) continue;
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
   }
-  // Proxies and the audit trail read the client address from here.
-  headers["x-forwarded-for"] ??= request.ip;
+  // Policies and the audit trail read the client address from here: the chain as far as it comes
+  // through trusted proxies ([api] trusted_proxies), starting with the client, never an address
+  // the client wrote itself.
+  headers["x-forwarded-for"] = forwardedFor(request);
   return headers;
+}
+
+/** `client, proxy1, ...`: request.ips holds the socket address, then each trusted hop back to the client. */
+function forwardedFor(request: FastifyRequest): string {
+  const ips = request.ips;
+  return ips !== undefined && ips.length > 1 ? ips.slice(1).reverse().join(", ") : request.ip;
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {

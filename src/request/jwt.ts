@@ -1,100 +1,104 @@
-import { errors as joseErrors, jwtVerify } from "jose";
+import { type JWTHeaderParameters, errors as joseErrors, jwtVerify } from "jose";
+import type { VerificationKeys } from "./verification-keys.js";
 
-/** A token that cannot be trusted, with PostgREST's code and message for it. */
+/**
+ * Why a token or API key was refused, independent of any wire protocol. Each service's error
+ * catalogue words it in its own protocol: PostgREST's PGRST301/PGRST303 (services/rest), GoTrue's
+ * `bad_jwt` (services/auth); Storage and Realtime word it their own way.
+ *
+ * - `missing`: an empty token (`Authorization: Bearer ` with nothing after it).
+ * - `malformed`: not three base64url segments of JSON (`segments` says how many there were).
+ * - `bad_algorithm`: an algorithm this project does not accept (`none`, HS512, ES256 with no key set).
+ * - `bad_signature`: the signature does not verify, or no key of the set has the token's `kid`.
+ * - `expired`: `exp` is past (30 s of clock skew allowed).
+ * - `not_yet_valid`: `nbf` is in the future.
+ * - `issued_in_future`: `iat` is in the future.
+ * - `invalid_claims`: a registered claim of the wrong type (`claim` names it), or claims that are
+ *   not a JSON object.
+ * - `invalid_api_key`: an opaque `sb_publishable_…`/`sb_secret_…` key that is not one of this
+ *   project's (revoked, mistyped, another project's).
+ */
+export type TokenErrorReason =
+  | "missing"
+  | "malformed"
+  | "bad_algorithm"
+  | "bad_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "issued_in_future"
+  | "invalid_claims"
+  | "invalid_api_key";
+
+/** Details some protocols put in their wording. */
+export interface TokenErrorDetail {
+  /** For `malformed`: how many dot-separated segments the token had. */
+  readonly segments?: number;
+  /** For `invalid_claims`: the claim at fault (`exp`, `nbf`, `iat`), when one is. */
+  readonly claim?: string;
+}
+
+/** A token or API key that cannot be trusted, with the protocol-neutral reason. */
 export class JwtError extends Error {
   constructor(
-    /** PGRST301: the token cannot be decoded or verified; PGRST303: its claims are invalid. */
-    readonly code: "PGRST301" | "PGRST303",
-    message: string,
+    readonly reason: TokenErrorReason,
+    readonly detail: TokenErrorDetail = {},
   ) {
-    super(message);
+    super(`untrusted token: ${reason}`);
     this.name = "JwtError";
   }
 }
 
-/** PostgREST allows 30 s of clock skew on exp, nbf and iat. */
+/** PostgREST and GoTrue allow 30 s of clock skew on exp, nbf and iat. */
 const CLOCK_SKEW_SECONDS = 30;
 
-const keyCache = new Map<string, Uint8Array>();
-
-function secretKey(secret: string): Uint8Array {
-  let key = keyCache.get(secret);
-  if (!key) {
-    key = new TextEncoder().encode(secret);
-    keyCache.set(secret, key);
-  }
-  return key;
-}
-
 /**
- * Tokens that verified recently, so a client sending the same token on every request pays for
- * the HMAC once (PostgREST keeps such a cache too). Bounded in size and in age; an entry is
- * only used while the token's own `exp` (plus the clock skew) has not passed.
+ * Verifies a token against the project's keys: HS256 with the legacy secret, ES256/RS256 with the
+ * public key of the signing key set whose `kid` the token names. Returns its claims (frozen).
+ * Tokens that verified recently come from the keys' cache, so a client sending the same token on
+ * every request pays for the signature once (PostgREST keeps such a cache too).
  */
-const VERIFIED_CACHE_SIZE = 1000;
-const VERIFIED_CACHE_MAX_AGE_MS = 60_000;
-const verified = new Map<string, { claims: Readonly<Record<string, unknown>>; until: number }>();
-
-function cached(key: string): Readonly<Record<string, unknown>> | null {
-  const entry = verified.get(key);
-  if (!entry) return null;
-  if (Date.now() > entry.until) {
-    verified.delete(key);
-    return null;
-  }
-  return entry.claims;
-}
-
-function remember(key: string, claims: Record<string, unknown>): Readonly<Record<string, unknown>> {
-  const frozen = Object.freeze(claims);
-  const expiry =
-    typeof claims.exp === "number" ? (claims.exp + CLOCK_SKEW_SECONDS) * 1000 : Number.POSITIVE_INFINITY;
-  if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
-  verified.set(key, { claims: frozen, until: Math.min(expiry, Date.now() + VERIFIED_CACHE_MAX_AGE_MS) });
-  return frozen;
-}
-
-/**
- * Verifies an HS256 token with the project secret and returns its claims (frozen). Failures
- * become {@link JwtError}s worded as PostgREST words them (reference/postgrest.md §10).
- */
-export async function verifyJwt(token: string, secret: string): Promise<Readonly<Record<string, unknown>>> {
-  const cacheKey = `${secret}\u0000${token}`;
-  const hit = cached(cacheKey);
+export async function verifyJwt(
+  token: string,
+  keys: VerificationKeys,
+): Promise<Readonly<Record<string, unknown>>> {
+  const hit = keys.cache.get(token);
   if (hit) return hit;
-  if (token === "") throw new JwtError("PGRST301", "Empty JWT is sent in Authorization header");
-  const parts = token.split(".").length;
-  if (parts !== 3) throw new JwtError("PGRST301", `Expected 3 parts in JWT; got ${parts}`);
+  if (token === "") throw new JwtError("missing");
+  const segments = token.split(".").length;
+  if (segments !== 3) throw new JwtError("malformed", { segments });
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, secretKey(secret), {
-      algorithms: ["HS256"],
+    ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => keys.keyFor(header), {
+      algorithms: keys.algorithms,
       clockTolerance: CLOCK_SKEW_SECONDS,
     }));
   } catch (error) {
     throw translate(error);
   }
   if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) {
-    throw new JwtError("PGRST303", "JWT issued at future");
+    throw new JwtError("issued_in_future");
   }
-  return remember(cacheKey, payload);
+  return keys.cache.remember(token, payload, CLOCK_SKEW_SECONDS);
 }
 
 function translate(error: unknown): JwtError {
-  if (error instanceof joseErrors.JWTExpired) return new JwtError("PGRST303", "JWT expired");
+  if (error instanceof JwtError) return error;
+  if (error instanceof joseErrors.JWTExpired) return new JwtError("expired");
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === "nbf" && error.reason === "check_failed")
-      return new JwtError("PGRST303", "JWT not yet valid");
-    if (["exp", "nbf", "iat"].includes(error.claim)) {
-      return new JwtError("PGRST303", `The JWT '${error.claim}' claim must be a number`);
-    }
-    return new JwtError("PGRST303", "Parsing claims failed");
+    if (error.claim === "nbf" && error.reason === "check_failed") return new JwtError("not_yet_valid");
+    if (["exp", "nbf", "iat"].includes(error.claim))
+      return new JwtError("invalid_claims", { claim: error.claim });
+    return new JwtError("invalid_claims");
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {
-    return new JwtError("PGRST301", "Wrong or unsupported encoding algorithm");
+    return new JwtError("bad_algorithm");
   }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new JwtError("PGRST301", "JWT cryptographic operation failed");
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys
+  ) {
+    return new JwtError("bad_signature");
   }
-  return new JwtError("PGRST301", "JWT couldn't be decoded");
+  return new JwtError("malformed", { segments: 3 });
 }

@@ -37,7 +37,8 @@ describe("audit trail of writes through the data API", () => {
     ).rows;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // Requests come through a loopback proxy and one in 10.0.0.0/8, which name the client.
+    server = await startTestServer({ env: { GROUNDWORK_TRUSTED_PROXIES: "127.0.0.0/8, ::1, 10.0.0.0/8" } });
     admin = await signIn("admin@test.local");
     globexAdmin = await signIn("globex.admin@test.local");
     manager = await signIn("manager@test.local");

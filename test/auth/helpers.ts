@@ -14,6 +14,8 @@ export interface AuthProjectOptions {
   readonly rateLimit?: TomlTable;
   /** `[auth.hook.custom_access_token]`. */
   readonly hook?: TomlTable;
+  /** groundwork.toml `[api] trusted_proxies`: whose X-Forwarded-For the server believes. */
+  readonly trustedProxies?: readonly string[];
 }
 
 const DEFAULT_AUTH: TomlTable = {
@@ -59,7 +61,10 @@ export async function startAuthServer(
     options.hook ? table("auth.hook.custom_access_token", options.hook) : "",
   ];
   writeFileSync(path.join(dir, "supabase", "config.toml"), sections.join("\n\n"));
-  writeFileSync(path.join(dir, "groundwork.toml"), "[auth]\npassword_hash_cost = 4\n");
+  const proxies = options.trustedProxies
+    ? `[api]\ntrusted_proxies = ${JSON.stringify(options.trustedProxies)}\n\n`
+    : "";
+  writeFileSync(path.join(dir, "groundwork.toml"), `${proxies}[auth]\npassword_hash_cost = 4\n`);
   const server = await startTestServer({ projectDir: dir });
   return {
     ...server,

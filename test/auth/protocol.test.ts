@@ -207,7 +207,11 @@ describe("auth: bad input and error bodies", () => {
 describe("auth: rate limits", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startAuthServer({ rateLimit: { sign_in_sign_ups: 3, token_refresh: 2 } });
+    // The tests stand behind a proxy on loopback, which names each client in X-Forwarded-For.
+    server = await startAuthServer({
+      rateLimit: { sign_in_sign_ups: 3, token_refresh: 2 },
+      trustedProxies: ["127.0.0.0/8", "::1"],
+    });
   });
   afterAll(async () => {
     await server.close();

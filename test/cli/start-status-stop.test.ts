@@ -24,10 +24,13 @@ describe("groundwork start --detach / status / stop", () => {
     const started = await runCli(["start", "--detach", "--workdir", project.dir], env);
     expect(started.stderr).not.toContain("Error");
     expect(started.code).toBe(0);
-    expect(started.stdout).toContain(`API URL: http://127.0.0.1:${env.GROUNDWORK_API_PORT}`);
-    expect(started.stdout).toMatch(/anon key: eyJ/);
-    expect(started.stdout).toMatch(/service_role key: eyJ/);
-    expect(started.stdout).toContain("DB URL: postgresql://postgres:****@127.0.0.1:");
+    // The current Supabase CLI's layout: titled tables, the opaque keys, no legacy JWT keys.
+    expect(started.stdout).toMatch(
+      new RegExp(`│ Project URL │ http://127\\.0\\.0\\.1:${env.GROUNDWORK_API_PORT}\\s+│`),
+    );
+    expect(started.stdout).toMatch(/│ Publishable │ sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH\s+│/);
+    expect(started.stdout).toMatch(/│ Secret {6}│ sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz\s+│/);
+    expect(started.stdout).toMatch(/│ URL │ postgresql:\/\/postgres:\*\*\*\*@127\.0\.0\.1:/);
     expect(existsSync(path.join(project.dir, ".groundwork", "db", "PG_VERSION"))).toBe(true);
 
     const status = await runCli(["status", "-o", "env", "--workdir", project.dir], env);
@@ -42,14 +45,26 @@ describe("groundwork start --detach / status / stop", () => {
         }),
     );
     expect(Object.keys(vars)).toEqual(
-      expect.arrayContaining(["API_URL", "DB_URL", "JWT_SECRET", "ANON_KEY", "SERVICE_ROLE_KEY"]),
+      expect.arrayContaining([
+        "API_URL",
+        "DB_URL",
+        "PUBLISHABLE_KEY",
+        "SECRET_KEY",
+        "JWT_SECRET",
+        "ANON_KEY",
+        "SERVICE_ROLE_KEY",
+      ]),
     );
+    expect(vars.PUBLISHABLE_KEY).toBe("sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH");
+    expect(vars.SECRET_KEY).toBe("sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz");
     expect(vars.DB_URL).toBe(`postgresql://postgres:postgres@127.0.0.1:${env.GROUNDWORK_DB_PORT}/postgres`);
 
     const health = await fetch(`${vars.API_URL}/health`);
     expect(await health.json()).toEqual({ status: "ok" });
-    const client = testClient(vars.API_URL, vars.ANON_KEY);
-    expect(client).toBeDefined();
+    // A project that knows only the keys of its .env: the publishable key reads as anon.
+    const client = testClient(vars.API_URL, vars.PUBLISHABLE_KEY);
+    const { error } = await client.from("contacts").select("id");
+    expect(error).toBeNull();
 
     const json = await runCli(["status", "-o", "json", "--workdir", project.dir], env);
     const statusJson = JSON.parse(json.stdout);

@@ -54,6 +54,11 @@ describe("loadConfig", () => {
       anonKey: WELL_KNOWN_ANON_KEY,
       serviceRoleKey: WELL_KNOWN_SERVICE_ROLE_KEY,
       isWellKnownSecret: true,
+      signingKeysPath: null,
+      signingKeys: [],
+      publishableKeys: ["sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH"],
+      secretKeys: ["sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz"],
+      isWellKnownApiKeys: true,
     });
   });
 

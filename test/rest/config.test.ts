@@ -135,8 +135,9 @@ describe("configuration, execution model and credentials", () => {
   });
 
   it("re-opens a dropped LISTEN connection and reloads", async () => {
+    // The server's one LISTEN connection (pgrst and groundwork_scope).
     const killed = await server.database.query(
-      "select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and query = 'listen pgrst'",
+      "select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and query like 'listen %'",
     );
     expect(killed.rows).toEqual([{ ok: true }]);
     await server.database.query("create table public.after_drop (id int primary key)");
@@ -144,7 +145,7 @@ describe("configuration, execution model and credentials", () => {
     const response = await rest(server, "/after_drop", { token: server.serviceRoleKey });
     expect(response.status).toBe(200);
     const listening = await server.database.query(
-      "select count(*)::int as n from pg_stat_activity where datname = current_database() and query = 'listen pgrst'",
+      "select count(*)::int as n from pg_stat_activity where datname = current_database() and query like 'listen %pgrst%'",
     );
     expect(listening.rows).toEqual([{ n: 1 }]);
   });

@@ -81,10 +81,10 @@ export interface GrammarServer {
   close(): Promise<void>;
 }
 
-/** Starts the server the table-driven grammar and write suites share. */
-export async function startGrammarServer(): Promise<GrammarServer> {
+/** Starts the server the table-driven suites share, with `fixture` loaded (the grammar's by default). */
+export async function startGrammarServer(fixture = GRAMMAR_FIXTURE): Promise<GrammarServer> {
   const server = await startTestServer({ template: "platform" });
-  await server.database.query(GRAMMAR_FIXTURE);
+  await server.database.query(fixture);
   await server.database.query("notify pgrst, 'reload schema'");
   await new Promise((resolve) => setTimeout(resolve, 400));
   const seen: { last: Statement | null } = { last: null };

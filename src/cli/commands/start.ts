@@ -6,7 +6,8 @@ import type { Config } from "../../config/index.js";
 import { type StartStep, startStack } from "../../stack/stack.js";
 import { readRunningState, type StackState } from "../../stack/state-file.js";
 import { parseCommandArgs } from "../args.js";
-import { maskToken, note, print } from "../output.js";
+import { bannerGroups, printGroups } from "../banner.js";
+import { note, print } from "../output.js";
 import { loadProjectConfig } from "../project.js";
 
 export const startHelp = `Start the local stack: PostgreSQL (embedded, or DATABASE_URL) and the API on one port.
@@ -83,25 +84,11 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
 
 /** Prints the URLs and keys the way `supabase start` does. */
 export function printBanner(config: Config, state: StackState): void {
-  const rows: [string, string][] = [
-    ["API URL", state.apiUrl],
-    ["REST URL", `${state.apiUrl}/rest/v1`],
-    ["Auth URL", `${state.apiUrl}/auth/v1`],
-    ["DB URL", state.dbUrl],
-    ["JWT secret", config.jwt.isWellKnownSecret ? config.jwt.secret : maskToken(config.jwt.secret)],
-    ["anon key", config.jwt.anonKey],
-    [
-      "service_role key",
-      config.jwt.isWellKnownSecret ? config.jwt.serviceRoleKey : maskToken(config.jwt.serviceRoleKey),
-    ],
-  ];
-  if (state.studioUrl) rows.splice(4, 0, ["Studio URL", state.studioUrl]);
-  const width = Math.max(...rows.map(([label]) => label.length));
   print("Started Groundwork local development setup.");
   print();
-  for (const [label, value] of rows) print(`${label.padStart(width)}: ${value}`);
-  if (!config.jwt.isWellKnownSecret)
-    print(`\nSecrets are masked; \`groundwork status -o env\` prints them in full.`);
+  printGroups(bannerGroups(config, state));
+  if (!config.jwt.isWellKnownApiKeys)
+    print("Secrets are masked; `groundwork status -o env` prints them in full.");
 }
 
 async function startDetached(config: Config, argv: readonly string[]): Promise<number> {

@@ -14,8 +14,9 @@ export const statusHelp = `Show whether the local stack runs, with its URLs and 
 
 Usage: groundwork status [--target NAME | --db-url URL] [-o pretty|env|json] [--workdir DIR]
 
-  -o env          API_URL, DB_URL, JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY (the names of
-                  \`supabase status -o env\`), for \`eval "$(groundwork status -o env)"\`
+  -o env          API_URL, DB_URL, PUBLISHABLE_KEY, SECRET_KEY, JWT_SECRET, ANON_KEY,
+                  SERVICE_ROLE_KEY (the names of \`supabase status -o env\`), for
+                  \`eval "$(groundwork status -o env)"\`
   -o json         the same variables and the database report as a JSON object
   --target NAME   report on the database named in groundwork.toml [targets.NAME] (no stack needed)
   --db-url URL    report on the database at URL (no stack needed)
@@ -179,6 +180,8 @@ export function statusVariables(config: Config, state: StackState): Record<strin
     REST_URL: `${state.apiUrl}/rest/v1`,
     AUTH_URL: `${state.apiUrl}/auth/v1`,
     DB_URL: state.dbUrl,
+    PUBLISHABLE_KEY: config.jwt.publishableKeys[0] ?? "",
+    SECRET_KEY: config.jwt.secretKeys[0] ?? "",
     JWT_SECRET: config.jwt.secret,
     ANON_KEY: config.jwt.anonKey,
     SERVICE_ROLE_KEY: config.jwt.serviceRoleKey,

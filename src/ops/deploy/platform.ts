@@ -13,7 +13,7 @@ import type { TargetKind } from "./types.js";
  * and grants, the `extensions` schema, the `auth` and `storage` schemas (owned by
  * supabase_auth_admin / supabase_storage_admin; replacing `auth.uid()` or adding indexes there
  * would fail for the `postgres` role, or worse, change what Supabase's services rely on), and the
- * realtime publication with the pgrst_ddl_watch event trigger. The other files only create the
+ * realtime publication with the pgrst_ddl_watch event trigger, and the `realtime` schema. The other files only create the
  * `groundwork` schema (tenancy kit, audit, mail outbox, rate limits), which the migrations need.
  */
 export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
@@ -23,6 +23,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "storage",
   "api",
   "auth_indexes",
+  "realtime",
 ]);
 
 export interface TargetPlatform {

@@ -1,9 +1,9 @@
-import { createHmac } from "node:crypto";
 import type pg from "pg";
 import { runAccessTokenHook } from "./hook.js";
 import type { Queryable } from "./sql/queryable.js";
 import { transaction } from "./sql/queryable.js";
 import type { AmrEntry } from "./sql/sessions.js";
+import { signToken } from "./token-signer.js";
 import type { AuthenticationMethod, AuthRuntime, AuthUser } from "./types.js";
 import { type UserJson, userJson } from "./user-json.js";
 
@@ -74,7 +74,7 @@ export async function signAccessToken(
     });
   }
   const exp = typeof claims.exp === "number" ? claims.exp : 0;
-  return { token: signHs256(claims, runtime.config.jwt.secret), expiresAt: exp };
+  return { token: await signToken(claims, runtime.config.jwt), expiresAt: exp };
 }
 
 /** The session response around a signed token. */
@@ -101,19 +101,6 @@ export function tokenResponse(
  */
 export function withTokenScope<T>(runtime: AuthRuntime, fn: (sql: Queryable) => Promise<T>): Promise<T> {
   return runtime.hook ? transaction(runtime.db.admin, fn) : fn(runtime.db.admin);
-}
-
-const HEADER = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-
-/** HS256 with the project secret; the header GoTrue writes for the legacy secret (no `kid`). */
-function signHs256(claims: Record<string, unknown>, secret: string): string {
-  const signingInput = `${HEADER}.${base64url(JSON.stringify(claims))}`;
-  const signature = createHmac("sha256", secret).update(signingInput).digest("base64url");
-  return `${signingInput}.${signature}`;
-}
-
-function base64url(text: string): string {
-  return Buffer.from(text).toString("base64url");
 }
 
 function isTransactionClient(sql: Queryable): sql is pg.PoolClient {

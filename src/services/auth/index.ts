@@ -3,6 +3,7 @@ import type { Service } from "../service.js";
 import { AuthError, authError, sendAuthError } from "./errors.js";
 import { parseHookUri } from "./hook.js";
 import { outboxMailer } from "./mailer.js";
+import { authMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limit.js";
 import { adminUserDeleteRoute } from "./routes/admin-user-delete.js";
 import { adminUserGetRoute } from "./routes/admin-user-get.js";
@@ -21,6 +22,7 @@ import { userGetRoute } from "./routes/user-get.js";
 import { userUpdateRoute } from "./routes/user-update.js";
 import { verifyGetRoute } from "./routes/verify-get.js";
 import { verifyPostRoute } from "./routes/verify-post.js";
+import { gotrueTokenError } from "./token-errors.js";
 import type { AuthRuntime } from "./types.js";
 
 /** GoTrue's endpoints, as they appear under `/auth/v1` (reference/auth.md §2). */
@@ -57,10 +59,12 @@ export const authService: Service = {
   register(scope, deps) {
     const { config, db } = deps;
     const hookUri = config.auth.customAccessTokenHook?.uri;
+    const metrics = authMetrics(deps.metrics);
     const runtime: AuthRuntime = {
       config,
       db,
-      limits: createRateLimits(config.auth, db.admin),
+      limits: createRateLimits(config.auth, db.admin, (bucket) => metrics.rateLimited.inc({ bucket })),
+      metrics,
       mailer: outboxMailer(),
       hook: hookUri ? parseHookUri(hookUri) : null,
       autoconfirm: !config.auth.email.enableConfirmations,
@@ -74,6 +78,14 @@ export const authService: Service = {
     scope.setNotFoundHandler((request, reply) =>
       sendAuthError(new AuthError(404, null, "Not Found"), request, reply),
     );
+    // An opaque key that is not this project's is refused on every route, as Supabase's API
+    // gateway refuses it before GoTrue sees the request.
+    scope.addHook("onRequest", async (request, reply) => {
+      const caller = request.caller;
+      if (caller && !caller.ok && caller.error.reason === "invalid_api_key") {
+        return sendAuthError(gotrueTokenError(caller.error), request, reply);
+      }
+    });
     for (const route of ROUTES) route(scope, runtime);
   },
 };

@@ -46,6 +46,8 @@ export class PostgresRateLimiter implements RateLimiter {
     private readonly bucket: string,
     readonly limit: number,
     readonly periodSeconds: number,
+    /** Told of each refusal (metrics). */
+    private readonly onRefused?: (bucket: string) => void,
   ) {}
 
   async take(key: string, client?: pg.ClientBase): Promise<number | null> {
@@ -59,6 +61,7 @@ export class PostgresRateLimiter implements RateLimiter {
     if (++this.takes % 1000 === 0) await this.pool.query(FORGET_SQL);
     const row = rows[0];
     if (!row || row.allowed) return null;
+    this.onRefused?.(this.bucket);
     return (1 - row.tokens) / perSecond;
   }
 }
@@ -83,10 +86,14 @@ export interface RateLimits {
   readonly emailSent: RateLimiter;
 }
 
-export function createRateLimits(config: AuthConfig, pool: pg.Pool): RateLimits {
+export function createRateLimits(
+  config: AuthConfig,
+  pool: pg.Pool,
+  onRefused?: (bucket: string) => void,
+): RateLimits {
   const limits = config.rateLimit;
   const limiter = (bucket: string, limit: number, period: number) =>
-    new PostgresRateLimiter(pool, bucket, limit, period);
+    new PostgresRateLimiter(pool, bucket, limit, period, onRefused);
   return {
     signIn: limiter("sign_in", limits.signInSignUps, FIVE_MINUTES),
     signUp: limiter("sign_up", limits.signInSignUps, FIVE_MINUTES),

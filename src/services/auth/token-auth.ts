@@ -1,7 +1,11 @@
 import type { FastifyRequest } from "fastify";
+import type { JwtKeys } from "../../config/index.js";
+import { isOpaqueApiKey } from "../../request/api-keys.js";
 import { JwtError, verifyJwt } from "../../request/jwt.js";
+import { verificationKeys } from "../../request/verification-keys.js";
 import { AuthError, authError } from "./errors.js";
 import { findUserAndSession } from "./sql/users.js";
+import { gotrueTokenError } from "./token-errors.js";
 import type { AuthRuntime, AuthUser } from "./types.js";
 
 /** The signed-in caller of a `[user]` route. */
@@ -21,45 +25,29 @@ const ADMIN_ROLES = new Set(["service_role", "supabase_admin"]);
 /**
  * The verified claims of the `Authorization: Bearer` token. GoTrue reads only that header (never
  * `apikey`): none is 401 `no_authorization`, a bad token 403 `bad_jwt`. The server verified the
- * token already (request.caller); its PostgREST-worded reason is reworded as GoTrue's.
+ * credentials already (request.caller). An opaque API key, in `Authorization` or (with no
+ * `Authorization`) in `apikey`, stands for the legacy key of its role, as the Supabase CLI's
+ * gateway swaps it in before GoTrue sees the request.
  */
 export async function bearerClaims(
   request: FastifyRequest,
-  secret: string,
+  keys: JwtKeys,
 ): Promise<Readonly<Record<string, unknown>>> {
   const match = BEARER.exec(request.headers.authorization?.trim() ?? "");
-  if (!match) throw authError("no_authorization");
-  const token = match[1] as string;
   const caller = request.caller;
-  try {
-    if (caller?.ok && caller.context.token === token) return caller.context.claims;
-    if (caller && !caller.ok) throw caller.error;
-    return await verifyJwt(token, secret);
-  } catch (error) {
-    if (error instanceof JwtError) {
-      throw authError("bad_jwt", `invalid JWT: unable to parse or verify signature, ${gotrueReason(error)}`);
-    }
-    throw error;
+  const bearer = match ? (match[1] as string) : null;
+  if (caller?.ok && caller.context.apiKey && (bearer === null || isOpaqueApiKey(bearer))) {
+    return caller.context.claims;
   }
-}
-
-/** GoTrue (golang-jwt) words for the reasons `verifyJwt` reports. */
-function gotrueReason(error: JwtError): string {
-  switch (error.message) {
-    case "JWT expired":
-      return "token has invalid claims: token is expired";
-    case "JWT not yet valid":
-      return "token has invalid claims: token is not valid yet";
-    case "JWT issued at future":
-      return "token has invalid claims: token used before issued";
-    case "JWT cryptographic operation failed":
-      return "token signature is invalid: signature is invalid";
-    case "Wrong or unsupported encoding algorithm":
-      return "token signature is invalid: signing method is invalid";
-    default:
-      return error.message.startsWith("Expected 3 parts")
-        ? "token is malformed: token contains an invalid number of segments"
-        : "token is malformed: could not JSON decode the token";
+  if (bearer === null) throw authError("no_authorization");
+  try {
+    if (caller?.ok && caller.context.token === bearer) return caller.context.claims;
+    if (caller && !caller.ok) throw caller.error;
+    if (isOpaqueApiKey(bearer)) throw new JwtError("invalid_api_key");
+    return await verifyJwt(bearer, verificationKeys(keys));
+  } catch (error) {
+    if (error instanceof JwtError) throw gotrueTokenError(error);
+    throw error;
   }
 }
 
@@ -68,7 +56,7 @@ function gotrueReason(error: JwtError): string {
  * user and whose `session_id` (when present) is a live session, else the 4xx of reference §5.
  */
 export async function requireUser(runtime: AuthRuntime, request: FastifyRequest): Promise<TokenUser> {
-  const claims = await bearerClaims(request, runtime.config.jwt.secret);
+  const claims = await bearerClaims(request, runtime.config.jwt);
   const sub = claims.sub;
   if (typeof sub !== "string" || sub === "") throw authError("bad_jwt", "invalid claim: missing sub claim");
   if (!UUID.test(sub)) throw authError("bad_jwt", "invalid claim: sub claim must be a UUID", 400);
@@ -91,7 +79,7 @@ export async function requireAdmin(
   runtime: AuthRuntime,
   request: FastifyRequest,
 ): Promise<{ readonly role: string }> {
-  const claims = await bearerClaims(request, runtime.config.jwt.secret);
+  const claims = await bearerClaims(request, runtime.config.jwt);
   const role = typeof claims.role === "string" ? claims.role : "";
   if (!ADMIN_ROLES.has(role)) throw authError("not_admin");
   return { role };

@@ -16,6 +16,7 @@ import type { Config } from "../../config/index.js";
 import type { Database } from "../../db/pool.js";
 import type { HookFunction } from "./hook.js";
 import type { Mailer } from "./mailer.js";
+import type { AuthMetrics } from "./metrics.js";
 import type { RateLimits } from "./rate-limit.js";
 
 /** A row of `auth.users`, as the service reads it. */
@@ -91,6 +92,7 @@ export interface AuthRuntime {
   readonly config: Config;
   readonly db: Database;
   readonly limits: RateLimits;
+  readonly metrics: AuthMetrics;
   readonly mailer: Mailer;
   /** The custom access token hook, or null when `[auth.hook.custom_access_token]` is off. */
   readonly hook: HookFunction | null;

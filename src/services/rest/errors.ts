@@ -219,13 +219,7 @@ function isStringRecord(value: unknown): boolean {
 /** Turns anything thrown while serving a request into PostgREST's error response. */
 export function toRestError(error: unknown, authenticated: boolean, contentType?: string): RestError {
   if (error instanceof RestError) return error;
-  if (error instanceof JwtError) {
-    return new RestError(
-      401,
-      { code: error.code, message: error.message, details: null, hint: null },
-      { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${error.message}"` },
-    );
-  }
+  if (error instanceof JwtError) return postgrestTokenError(error);
   if (isPgError(error)) return fromPgError(error, authenticated);
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "57P03") {
@@ -268,4 +262,46 @@ export function sendError(reply: FastifyReply, error: RestError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   if (error.status === 503) reply.header("retry-after", "0");
   return reply.send(payload);
+}
+
+/** PostgREST's code and message for each reason a token is refused (reference/postgrest.md §10). */
+function postgrestWording(error: JwtError): { code: "PGRST301" | "PGRST303"; message: string } {
+  switch (error.reason) {
+    case "missing":
+      return { code: "PGRST301", message: "Empty JWT is sent in Authorization header" };
+    case "malformed":
+      return error.detail.segments !== undefined && error.detail.segments !== 3
+        ? { code: "PGRST301", message: `Expected 3 parts in JWT; got ${error.detail.segments}` }
+        : { code: "PGRST301", message: "JWT couldn't be decoded" };
+    case "bad_algorithm":
+      return { code: "PGRST301", message: "Wrong or unsupported encoding algorithm" };
+    case "bad_signature":
+      return { code: "PGRST301", message: "JWT cryptographic operation failed" };
+    case "expired":
+      return { code: "PGRST303", message: "JWT expired" };
+    case "not_yet_valid":
+      return { code: "PGRST303", message: "JWT not yet valid" };
+    case "issued_in_future":
+      return { code: "PGRST303", message: "JWT issued at future" };
+    case "invalid_claims":
+      return error.detail.claim
+        ? { code: "PGRST303", message: `The JWT '${error.detail.claim}' claim must be a number` }
+        : { code: "PGRST303", message: "Parsing claims failed" };
+    case "invalid_api_key":
+      return { code: "PGRST301", message: "Invalid API key" };
+  }
+}
+
+/** A refused token as PostgREST answers it: 401 with `WWW-Authenticate: Bearer error="invalid_token"`. */
+export function postgrestTokenError(error: JwtError): RestError {
+  const { code, message } = postgrestWording(error);
+  const hint =
+    error.reason === "invalid_api_key"
+      ? "Double check your Supabase `anon` or `service_role` API key."
+      : null;
+  return new RestError(
+    401,
+    { code, message, details: null, hint },
+    { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${message}"` },
+  );
 }

@@ -3,7 +3,6 @@ import type pg from "pg";
 import { type RequestContext, withContext } from "../../db/context.js";
 import { pipelinedRead } from "../../db/pipelined-read.js";
 import { quoteIdent } from "../../db/sql.js";
-import type { TenantScopeCache } from "../../db/tenant-scope.js";
 import { pgrst, type RestError } from "./errors.js";
 import type { SchemaCache } from "./schema-cache/types.js";
 
@@ -28,8 +27,6 @@ export interface MainResult {
 export interface ExecuteOptions {
   readonly pool: pg.Pool;
   readonly context: RequestContext;
-  /** Where the caller's tenant scope comes from; without it the tenancy helpers look it up. */
-  readonly scopes?: TenantScopeCache;
   readonly cache: SchemaCache;
   readonly schema: string;
   readonly extraSearchPath: readonly string[];
@@ -77,8 +74,8 @@ export async function execute(
 ): Promise<{ result: MainResult; planned: number | null }> {
   const { cache } = options;
   for (const observer of observers) observer(statement);
-  const scope = await options.scopes?.scopeFor(options.context);
-  const context = scope === undefined ? options.context : { ...options.context, tenantScope: scope };
+  // The caller's tenant scope is attached by pipelinedRead / withContext themselves.
+  const context = options.context;
   const transaction = {
     searchPath: [options.schema, ...options.extraSearchPath],
     roleSettings: cache.roleSettings.get(options.context.role),

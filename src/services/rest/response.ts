@@ -1,7 +1,9 @@
 import type { FastifyReply } from "fastify";
+import { maxRows } from "./compile/read.js";
 import { pgrst } from "./errors.js";
 import type { MainResult } from "./execute.js";
 import type { Negotiated } from "./media-types.js";
+import type { RestRequest } from "./rest-request.js";
 
 /**
  * Content-Range and status of a read (reference §5): `lower-upper/total`, `*` for an empty page
@@ -59,4 +61,14 @@ export function sendBody(
     return reply.send();
   }
   return reply.send(body);
+}
+
+/** `count=estimated`: the exact count up to max-rows, the planner's estimate above it. */
+export function countTotal(req: RestRequest, exact: number | null, planned: number | null): number | null {
+  if (req.prefs.count === "planned") return planned;
+  if (req.prefs.count === "estimated") {
+    const cap = maxRows(req);
+    return planned !== null && cap !== null && planned > cap ? planned : exact;
+  }
+  return exact;
 }

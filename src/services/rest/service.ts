@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { TenantScopeCache } from "../../db/tenant-scope.js";
 import type { Service, ServiceDeps } from "../service.js";
 import { RestError, sendError, toRestError } from "./errors.js";
 import { PlanCache } from "./plan-cache.js";
-import type { RestDeps } from "./request.js";
+import type { RestDeps } from "./rest-request.js";
 import { dispatch } from "./routes/dispatch.js";
 import { SchemaCacheHolder } from "./schema-cache/cache.js";
 
@@ -20,22 +19,20 @@ const BODY_LIMIT = 10 * 1024 * 1024;
 export const restService: Service = {
   name: "rest",
   prefix: "/rest/v1",
-  async register(scope: FastifyInstance, { config, db }: ServiceDeps) {
+  async register(scope: FastifyInstance, { config, db, listener }: ServiceDeps) {
     const plans = new PlanCache();
     const schemaCache = new SchemaCacheHolder({
       admin: db.admin,
+      listener,
       schemas: config.api.schemas,
       onReload: () => plans.clear(),
       log: (message) => scope.log.warn(message),
     });
-    // The tenant scopes of recent callers (membership role, owned keys), so that protected tables
-    // do not cost a membership lookup per statement; see src/db/tenant-scope.ts.
-    const scopes = new TenantScopeCache({ admin: db.admin, log: (message) => scope.log.warn(message) });
-    await Promise.all([schemaCache.start(), scopes.start()]);
+    await schemaCache.start();
     scope.addHook("onClose", async () => {
-      await Promise.all([schemaCache.close(), scopes.close()]);
+      await schemaCache.close();
     });
-    const deps: RestDeps = { config, db, schemaCache, plans, scopes };
+    const deps: RestDeps = { config, db, schemaCache, plans };
 
     // Bodies are read raw and parsed by the handler: how depends on the route (RPC takes
     // text/plain for a single text argument; inserts take JSON, CSV or a form).

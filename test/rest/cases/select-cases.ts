@@ -120,10 +120,16 @@ export const SELECT_CASES: readonly Case[] = [
     json: [{ name: "Agnes Varda", titles: ["Cleo from 5 to 7", "Vagabond"] }],
   },
   {
-    name: "an FK column as hint resolves a self-reference",
-    path: "/people?select=name,friend:people!best_friend_id(name)&id=eq.3",
+    name: "on a self-reference, the table name with a column hint is the one-to-many",
+    path: "/people?select=name,befriended_by:people!best_friend_id(name)&id=eq.1",
     status: 200,
-    json: [{ name: "cid", friend: { name: "bob" } }],
+    json: [{ name: "ann", befriended_by: [{ name: "bob" }] }],
+  },
+  {
+    name: "on a self-reference, the FK column is the many-to-one",
+    path: "/people?select=name,best_friend_id(name)&id=eq.3",
+    status: 200,
+    json: [{ name: "cid", best_friend_id: { name: "bob" } }],
   },
   {
     name: "ambiguous embed is 300 PGRST201 with the candidates",

@@ -1,4 +1,5 @@
 import { authError } from "../errors.js";
+import { countSignIn } from "../metrics.js";
 import { clientInfo, queryParam, readParams, requestAudience, stringParam } from "../params.js";
 import { enforce } from "../rate-limit.js";
 import { refreshSession } from "../refresh-token.js";
@@ -13,28 +14,32 @@ export const tokenRoute: AuthRoute = (scope, runtime) => {
   scope.post("/token", async (request, reply) => {
     const grantType = queryParam(request, "grant_type");
     if (grantType === "password") {
-      await enforce(runtime.limits.signIn, request.ip);
-      const params = readParams(request);
-      return signInWithPassword(
-        runtime,
-        {
-          email: stringParam(params, "email"),
-          phone: stringParam(params, "phone"),
-          password: stringParam(params, "password"),
-          aud: requestAudience(request),
-        },
-        clientInfo(request),
-      );
+      return countSignIn(runtime.metrics, grantType, async () => {
+        await enforce(runtime.limits.signIn, request.ip);
+        const params = readParams(request);
+        return signInWithPassword(
+          runtime,
+          {
+            email: stringParam(params, "email"),
+            phone: stringParam(params, "phone"),
+            password: stringParam(params, "password"),
+            aud: requestAudience(request),
+          },
+          clientInfo(request),
+        );
+      });
     }
     if (grantType === "refresh_token") {
-      await enforce(runtime.limits.tokenRefresh, request.ip);
-      const params = readParams(request);
-      return refreshSession(
-        runtime,
-        stringParam(params, "refresh_token"),
-        clientInfo(request),
-        (name, value) => reply.header(name, value),
-      );
+      return countSignIn(runtime.metrics, grantType, async () => {
+        await enforce(runtime.limits.tokenRefresh, request.ip);
+        const params = readParams(request);
+        return refreshSession(
+          runtime,
+          stringParam(params, "refresh_token"),
+          clientInfo(request),
+          (name, value) => reply.header(name, value),
+        );
+      });
     }
     // Supabase answers an unknown grant with this code and the grant error as the message.
     throw authError("invalid_credentials", "unsupported_grant_type");

@@ -56,12 +56,21 @@ export interface RootSource {
   readonly from: string;
   readonly ref: string;
   readonly tableName: string;
+  /** The whole row of the FROM item, passed to computed relationships; `ref` when not given. */
+  readonly row?: string;
 }
 
 /** The root of a read on a table or view. */
 export function tableSource(relation: Relation): RootSource {
   const qualified = quoteQualified(relation.schema, relation.name);
-  return { source: relation, relation, from: qualified, ref: qualified, tableName: relation.name };
+  return {
+    source: relation,
+    relation,
+    from: qualified,
+    ref: qualified,
+    tableName: relation.name,
+    row: quoteIdent(relation.name),
+  };
 }
 
 /**
@@ -117,10 +126,16 @@ function buildNode(
     const name = item.alias ?? item.relation;
     const childDepth = depth + 1;
     const alias = `${relationship.target.name}_${childDepth}`;
+    const fn = relationship.function;
+    // A computed relationship reads the function's rows for the parent's row, cast to the
+    // argument's type (the name may be overloaded for other tables), as PostgREST does.
+    const table = fn
+      ? `${quoteQualified(fn.schema, fn.name)}(${root.row ?? root.ref}::${quoteQualified(root.source.schema, root.source.name)})`
+      : quoteQualified(relationship.target.schema, relationship.target.name);
     const child: RootSource = {
       source: relationship.target,
       relation: target,
-      from: `${quoteQualified(relationship.target.schema, relationship.target.name)} AS ${quoteIdent(alias)}`,
+      from: `${table} AS ${quoteIdent(alias)}`,
       ref: quoteIdent(alias),
       tableName: relationship.target.name,
     };

@@ -5,11 +5,17 @@ import {
   type Relationship,
   type SchemaCache,
 } from "../schema-cache/types.js";
+import { fuzzyBest, fuzzyMatches } from "./fuzzy.js";
 
 /**
- * Resolves `rel` (with an optional `!hint`) from `source` the way PostgREST does (reference §3,
- * "Resolving rel"): `rel` names the target table, or an FK constraint, or the single FK column;
- * the hint names an FK constraint, an FK column, a referenced column, or a junction table.
+ * Resolves `rel` (with an optional `!hint`) from `source` exactly as PostgREST's `findRel` does
+ * (reference §3, "Resolving rel"):
+ * - a computed relationship matches by its function's name;
+ * - on a self-reference, the name of the table is the one-to-many (children) and the FK column
+ *   the many-to-one (parent); a hint then names the referenced column of the one-to-many;
+ * - otherwise `rel` names the target, or (for a table target, not a view) an FK constraint or
+ *   the single FK column; a hint narrows a target name by constraint, FK or referenced column,
+ *   or junction table.
  * No match is PGRST200; several are PGRST201 (status 300) listing them.
  */
 export function findRelationship(
@@ -18,36 +24,52 @@ export function findRelationship(
   name: string,
   hint: string | null,
 ): Relationship {
-  const candidates = cache.relationships.get(qualifiedKey(source.schema, source.name)) ?? [];
-  const matches = candidates.filter(
-    (rel) =>
-      (rel.target.name === name || matchesConstraint(rel, name) || matchesFkColumn(rel, name)) &&
-      (hint === null ||
-        matchesConstraint(rel, hint) ||
+  const candidates = (cache.relationships.get(qualifiedKey(source.schema, source.name)) ?? []).filter(
+    (rel) => rel.target.schema === source.schema,
+  );
+  const isView = (rel: Relationship) => {
+    const kind = cache.relations.get(qualifiedKey(rel.target.schema, rel.target.name))?.kind;
+    return kind === "v" || kind === "m";
+  };
+  const matches = candidates.filter((rel) => {
+    if (rel.function) return rel.function.name === name;
+    const isSelf = rel.source.schema === rel.target.schema && rel.source.name === rel.target.name;
+    if (isSelf) {
+      if (hint === null) {
+        return (
+          (rel.target.name === name && rel.cardinality === "one-to-many") ||
+          (matchesFkColumn(rel, name) && rel.cardinality === "many-to-one")
+        );
+      }
+      return rel.target.name === name && rel.cardinality === "one-to-many" && matchesRefColumn(rel, hint);
+    }
+    if (hint === null) {
+      return (
+        rel.target.name === name ||
+        (!isView(rel) && (matchesConstraint(rel, name) || matchesFkColumn(rel, name)))
+      );
+    }
+    return (
+      rel.target.name === name &&
+      (matchesConstraint(rel, hint) ||
         matchesFkColumn(rel, hint) ||
         matchesRefColumn(rel, hint) ||
-        rel.junction?.table.name === hint),
-  );
+        rel.junction?.table.name === hint)
+    );
+  });
   const [first] = matches;
   if (first && matches.length === 1) return first;
   if (matches.length === 0) {
     throw pgrst(
       "PGRST200",
       `Could not find a relationship between '${source.name}' and '${name}' in the schema cache`,
-      `Searched for a foreign key relationship between '${source.name}' and '${name}'${
-        hint === null ? "" : ` using the hint '${hint}'`
-      } in the schema '${source.schema}', but no matches were found.`,
-      suggestion(cache, source, name, candidates),
+      `Searched for a foreign key relationship between '${source.name}' and '${name}${
+        hint === null ? "" : `' using the hint '${hint}`
+      }' in the schema '${source.schema}', but no matches were found.`,
+      noRelationshipHint(cache, source, name),
     );
   }
-  // Prefer a table over views of it when both match: PostgREST keeps the duplicates that views
-  // add out of the ambiguity by matching on the exact target.
-  const exact = matches.filter((rel) => rel.target.name === name);
-  if (exact.length === 1 && exact[0]) return exact[0];
-  // A self-reference matches a column hint both ways; the hint then names the column on the
-  // embedding side (`people!best_friend_id` is the many-to-one).
-  const sourceSide = matches.filter((rel) => rel.columns.length === 1 && rel.columns[0]?.[0] === hint);
-  if (sourceSide.length === 1 && sourceSide[0]) return sourceSide[0];
+  matches.sort(postgrestOrder);
   throw pgrst(
     "PGRST201",
     `Could not embed because more than one relationship was found for '${source.name}' and '${name}'`,
@@ -58,24 +80,42 @@ export function findRelationship(
   );
 }
 
+const CARDINALITY_ORDER = ["one-to-many", "many-to-one", "one-to-one", "many-to-many"];
+
+/** PostgREST lists candidates in its Relationship type's derived order (target, cardinality, key). */
+function postgrestOrder(a: Relationship, b: Relationship): number {
+  const keys = (rel: Relationship): (string | number)[] => [
+    rel.function ? 1 : 0,
+    rel.target.schema,
+    rel.target.name,
+    CARDINALITY_ORDER.indexOf(rel.cardinality),
+    rel.junction ? rel.junction.table.schema : rel.constraint,
+    rel.junction ? rel.junction.table.name : "",
+    rel.junction ? rel.junction.sourceConstraint : rel.columns.map((p) => p.join(",")).join(";"),
+    rel.junction ? rel.junction.targetConstraint : "",
+  ];
+  const x = keys(a);
+  const y = keys(b);
+  for (let i = 0; i < x.length; i += 1) {
+    const [p, q] = [x[i] as string | number, y[i] as string | number];
+    if (p < q) return -1;
+    if (p > q) return 1;
+  }
+  return 0;
+}
+
 function matchesConstraint(rel: Relationship, name: string): boolean {
-  if (rel.junction) return rel.junction.sourceConstraint === name || rel.junction.targetConstraint === name;
-  return rel.constraint === name;
+  return rel.junction === null && rel.function === undefined && rel.constraint === name;
 }
 
-/** The FK column (on whichever side holds the FK), for single-column keys. */
+/** The single column on the embedding side (PostgREST's `matchFKSingleCol`). */
 function matchesFkColumn(rel: Relationship, name: string): boolean {
-  if (rel.junction || rel.columns.length !== 1) return false;
-  const [pair] = rel.columns;
-  if (!pair) return false;
-  return rel.cardinality === "one-to-many" ? pair[1] === name : pair[0] === name;
+  return rel.junction === null && rel.columns.length === 1 && rel.columns[0]?.[0] === name;
 }
 
+/** The single column on the embedded side (PostgREST's `matchFKRefSingleCol`). */
 function matchesRefColumn(rel: Relationship, name: string): boolean {
-  if (rel.junction || rel.columns.length !== 1) return false;
-  const [pair] = rel.columns;
-  if (!pair) return false;
-  return rel.cardinality === "one-to-many" ? pair[0] === name : pair[1] === name;
+  return rel.junction === null && rel.columns.length === 1 && rel.columns[0]?.[1] === name;
 }
 
 function describe(rel: Relationship): Record<string, string> {
@@ -99,50 +139,22 @@ function describe(rel: Relationship): Record<string, string> {
   };
 }
 
-/** PostgREST's fuzzy "Perhaps you meant 'x' instead of 'y'." hint, by edit distance. */
-function suggestion(
-  cache: SchemaCache,
-  source: QualifiedName,
-  name: string,
-  candidates: readonly Relationship[],
-): string | null {
-  if (candidates.length === 0 && !cache.relations.has(qualifiedKey(source.schema, source.name))) return null;
-  const best = closest(
-    name,
-    candidates.map((rel) => rel.target.name),
-  );
-  return best && best !== name ? `Perhaps you meant '${best}' instead of '${name}'.` : null;
-}
-
-/** The closest of `options` to `word`, if it is close enough to be a plausible typo. */
-export function closest(word: string, options: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestScore = 0;
-  for (const option of options) {
-    const score =
-      1 - distance(word.toLowerCase(), option.toLowerCase()) / Math.max(word.length, option.length, 1);
-    if (score > bestScore) {
-      bestScore = score;
-      best = option;
-    }
+/**
+ * PostgREST's `noRelBetweenHint`: when the source has relationships, the closest other target
+ * name (never the name itself); otherwise the closest source with relationships.
+ */
+function noRelationshipHint(cache: SchemaCache, source: QualifiedName, name: string): string | null {
+  const own = cache.relationships.get(qualifiedKey(source.schema, source.name));
+  if (own !== undefined) {
+    const targets = own.filter((rel) => rel.target.schema === source.schema).map((rel) => rel.target.name);
+    const child = fuzzyMatches(name, targets).find(([score]) => score < 1)?.[1];
+    return child === undefined ? null : `Perhaps you meant '${child}' instead of '${name}'.`;
   }
-  return bestScore >= 0.5 ? best : null;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const current = row[j] as number;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      previous = current;
-    }
+  const sources: string[] = [];
+  for (const rels of cache.relationships.values()) {
+    const rel = rels.find((r) => r.target.schema === source.schema && r.source.schema === source.schema);
+    if (rel) sources.push(rel.source.name);
   }
-  return row[b.length] as number;
+  const parent = fuzzyBest(source.name, sources);
+  return parent === null ? null : `Perhaps you meant '${parent}' instead of '${source.name}'.`;
 }

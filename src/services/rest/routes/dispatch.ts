@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { pgrst } from "../errors.js";
-import { type RestDeps, restRequest } from "../request.js";
+import { type RestDeps, restRequest } from "../rest-request.js";
 import { handleOptions } from "./options.js";
 import { handleRead } from "./read.js";
 import { handleRpc } from "./rpc.js";

@@ -1,5 +1,5 @@
 import type { FastifyReply } from "fastify";
-import { findRelation, type RestRequest } from "../request.js";
+import { findRelation, type RestRequest } from "../rest-request.js";
 
 /** OPTIONS on a relation: `Allow` from what the relation supports (reference §1). */
 export function handleOptions(req: RestRequest, name: string, reply: FastifyReply): FastifyReply {

@@ -1,29 +1,13 @@
 import type { FastifyReply } from "fastify";
 import { contentTypeOf } from "../body.js";
+import { compileCall } from "../compile/call.js";
 import { pgrst } from "../errors.js";
-import { execute, type Statement } from "../execute.js";
-import { type Negotiated, negotiate } from "../media-types.js";
+import { execute } from "../execute.js";
 import { parseQueryString } from "../parse/query-string.js";
-import { buildReadPlan, type RootSource } from "../plan/read-plan.js";
-import { type ArgumentBody, resolveRoutine } from "../plan/routine.js";
+import type { ArgumentBody } from "../plan/routine.js";
 import { preferenceApplied } from "../preferences.js";
-import { applyHeaders, executionFor, type RestRequest } from "../request.js";
-import { checkSingular, readRange, sendBody } from "../response.js";
-import { qualifiedKey, type Relation, type Routine } from "../schema-cache/types.js";
-import { Params } from "../sql/params.js";
-import { callSql } from "../sql/rpc.js";
-import { mainStatement } from "../sql/statement.js";
-import { compileRead, countTotal } from "./read.js";
-
-interface CompiledCall {
-  readonly statement: Statement;
-  readonly planned: Statement | null;
-  readonly routine: Routine;
-  readonly usesArgs: boolean;
-  readonly media: Negotiated;
-  readonly offset: number;
-  readonly setResult: boolean;
-}
+import { checkSingular, countTotal, readRange, sendBody } from "../response.js";
+import { applyHeaders, executionFor, type RestRequest } from "../rest-request.js";
 
 /** `/rpc/fn` by GET/HEAD (query-string arguments, read-only) or POST (body) — reference §8. */
 export async function handleRpc(req: RestRequest, name: string, reply: FastifyReply): Promise<FastifyReply> {
@@ -39,54 +23,10 @@ export async function handleRpc(req: RestRequest, name: string, reply: FastifyRe
     req.raw.headers.accept,
     req.prefs.count,
     body,
-    argNames.join("\u0001"),
+    // JSON, so that no arguments and the one unnamed argument ("") are different keys.
+    JSON.stringify(argNames),
   ].join("\u0000");
-  const compiled = req.deps.plans.get(key, (): CompiledCall => {
-    const { routine, mode } = resolveRoutine(req.cache, req.schema, name, argNames, body);
-    const media = negotiate(req.raw.headers.accept);
-    const params = new Params();
-    const { argsFrom, call } = callSql(routine, mode, argNames, params);
-    const usesArgs = params.values.length > 0;
-    const returns = routine.returns;
-    if (returns.kind === "composite") {
-      const relation = returns.relation
-        ? (req.cache.relations.get(qualifiedKey(returns.relation.schema, returns.relation.name)) ?? null)
-        : syntheticRelation(routine);
-      const from = `${argsFrom === null ? "" : `${argsFrom}, LATERAL `}${call} AS "pgrst_call"`;
-      const root: RootSource = {
-        source: returns.relation,
-        relation,
-        from,
-        ref: `"pgrst_call"`,
-        tableName: routine.name,
-      };
-      const plan = buildReadPlan(req.cache, root, query);
-      const objectBody =
-        !routine.setof && media.type === "json" ? { ...media, type: "object" as const } : media;
-      const read = compileRead(req, plan, query, objectBody, "pgrst_source AS (%s)", params);
-      return { ...read, routine, usesArgs, media, setResult: routine.setof };
-    }
-    const argsClause = argsFrom === null ? "" : ` FROM ${argsFrom}`;
-    const source =
-      routine.setof && returns.kind === "scalar"
-        ? `SELECT pgrst_call.pgrst_scalar FROM ${argsFrom === null ? "" : `${argsFrom}, LATERAL `}${call} AS pgrst_call(pgrst_scalar)`
-        : `SELECT ${call} AS pgrst_scalar${argsClause}`;
-    const text = mainStatement({
-      ctes: [`pgrst_source AS (${source})`],
-      rows: "SELECT * FROM pgrst_source",
-      body: returns.kind === "void" ? { kind: "none" } : { kind: "scalar", setof: routine.setof, media },
-      total: null,
-    });
-    return {
-      statement: { text, values: params.values },
-      planned: null,
-      routine,
-      usesArgs,
-      media,
-      offset: 0,
-      setResult: routine.setof,
-    };
-  });
+  const compiled = req.deps.plans.get(key, () => compileCall(req, name, query, argNames, body));
   const strictMax = req.prefs.handling === "strict" ? req.prefs.maxAffected : null;
   if (strictMax !== null && !compiled.routine.setof) {
     throw pgrst(
@@ -139,7 +79,7 @@ function postArguments(req: RestRequest): { body: ArgumentBody; args: string | n
     return { body: "bytea", args: `\\x${(raw as Buffer).toString("hex")}`, argNames: [] };
   if (type === "application/x-www-form-urlencoded") {
     const object = Object.fromEntries(new URLSearchParams(text));
-    return { body: "json", args: JSON.stringify(object), argNames: Object.keys(object) };
+    return { body: "form", args: JSON.stringify(object), argNames: Object.keys(object) };
   }
   if (text.trim() === "") return { body: "json", args: "{}", argNames: [] };
   let value: unknown;
@@ -165,21 +105,4 @@ function getArguments(pairs: readonly (readonly [string, string])[]): {
     else object[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
   return { body: "none", args: JSON.stringify(object), argNames: Object.keys(object) };
-}
-
-/** Columns of a `RETURNS TABLE(...)` / OUT-parameter result, as a relation for types and `*`. */
-function syntheticRelation(routine: Routine): Relation | null {
-  if (routine.returns.kind !== "composite") return null;
-  const columnList = routine.returns.columns;
-  return {
-    schema: routine.schema,
-    name: routine.name,
-    kind: "f",
-    columns: new Map(columnList.map((c) => [c.name, c])),
-    columnList,
-    primaryKey: [],
-    insertable: false,
-    updatable: false,
-    deletable: false,
-  };
 }

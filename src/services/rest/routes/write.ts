@@ -1,15 +1,20 @@
 import type { FastifyReply } from "fastify";
 import { parsePayload, payloadColumns } from "../body.js";
+import {
+  type CompiledWrite,
+  compileDelete,
+  compileInsert,
+  compilePut,
+  compileUpdate,
+  type WriteKind,
+} from "../compile/write.js";
 import { pgrst } from "../errors.js";
 import type { QueryParams } from "../parse/ast.js";
 import { parseQueryString } from "../parse/query-string.js";
-import { findRelation, type RestRequest } from "../request.js";
 import { queryShape } from "../request-shape.js";
+import { findRelation, type RestRequest } from "../rest-request.js";
 import type { Relation } from "../schema-cache/types.js";
-import { deleteSql, insertSql, updateSql } from "../sql/mutate.js";
-import { type CompiledWrite, compileWrite, runWrite, type WriteKind } from "./write-response.js";
-
-const PAYLOAD = "$1";
+import { runWrite } from "./write-response.js";
 
 /** POST /table: insert or upsert (reference §6.1). */
 export async function handleInsert(
@@ -21,29 +26,9 @@ export async function handleInsert(
   const payload = parsePayload(req.raw.body, req.raw.headers["content-type"]);
   const query = parseQueryString(req.query, { rpc: false });
   const columns = payloadColumns(payload, query.columns);
-  const compiled = cached(req, "insert", name, columns, req.query, () => {
-    checkColumns(relation, columns);
-    const upsert = req.prefs.resolution;
-    const conflictColumns = query.onConflict ?? relation.primaryKey;
-    return compileWrite(req, relation, query, "insert", (params, returning) =>
-      insertSql(
-        {
-          relation,
-          columns,
-          jsonParam: PAYLOAD,
-          missingDefault: req.prefs.missing === "default",
-          // Without a key there is no conflict target: ignore-duplicates skips any conflict,
-          // merge-duplicates has nothing to merge on and inserts.
-          onConflict:
-            upsert === "ignore-duplicates" || (upsert === "merge-duplicates" && conflictColumns.length > 0)
-              ? { columns: conflictColumns, action: upsert === "merge-duplicates" ? "update" : "nothing" }
-              : null,
-          returning,
-        },
-        params,
-      ),
-    );
-  });
+  const compiled = cached(req, "insert", name, columns, req.query, () =>
+    compileInsert(req, relation, query, columns),
+  );
   return runWrite(req, reply, name, compiled, payload.json);
 }
 
@@ -59,12 +44,9 @@ export async function handleUpdate(
   const shape = queryShape(req.query);
   const query = parseQueryString(shape.query, { rpc: false });
   const columns = payloadColumns(payload, query.columns);
-  const compiled = cached(req, "update", name, columns, shape.query, () => {
-    checkColumns(relation, columns);
-    return compileWrite(req, relation, query, "update", (params, returning, where) =>
-      updateSql(relation, columns, PAYLOAD, where(params), returning),
-    );
-  });
+  const compiled = cached(req, "update", name, columns, shape.query, () =>
+    compileUpdate(req, relation, query, columns),
+  );
   const row = payload.rows[0] ?? {};
   return runWrite(req, reply, name, compiled, JSON.stringify(row), shape.values);
 }
@@ -78,16 +60,7 @@ export async function handleDelete(
   const relation = findRelation(req, name);
   const shape = queryShape(req.query);
   const query = parseQueryString(shape.query, { rpc: false });
-  const compiled = cached(req, "delete", name, [], shape.query, () =>
-    compileWrite(
-      req,
-      relation,
-      query,
-      "delete",
-      (params, returning, where) => deleteSql(relation, where(params), returning),
-      false,
-    ),
-  );
+  const compiled = cached(req, "delete", name, [], shape.query, () => compileDelete(req, relation, query));
   return runWrite(req, reply, name, compiled, null, shape.values);
 }
 
@@ -113,23 +86,9 @@ export async function handlePut(req: RestRequest, name: string, reply: FastifyRe
     }
   }
   const columns = payloadColumns(payload, query.columns);
-  const compiled = cached(req, "put", name, columns, req.query, () => {
-    checkColumns(relation, columns);
-    const stripped = withoutRootFilters(query);
-    return compileWrite(req, relation, stripped, "put", (params, returning) =>
-      insertSql(
-        {
-          relation,
-          columns,
-          jsonParam: PAYLOAD,
-          missingDefault: false,
-          onConflict: { columns: relation.primaryKey, action: "update" },
-          returning,
-        },
-        params,
-      ),
-    );
-  });
+  const compiled = cached(req, "put", name, columns, req.query, () =>
+    compilePut(req, relation, query, columns),
+  );
   return runWrite(req, reply, name, compiled, payload.json);
 }
 
@@ -146,18 +105,6 @@ function cached(
     "\u0000",
   );
   return req.deps.plans.get(key, build);
-}
-
-/** PGRST204 for a payload key that is not a column. */
-function checkColumns(relation: Relation, columns: readonly string[]): void {
-  for (const column of columns) {
-    if (!relation.columns.has(column)) {
-      throw pgrst(
-        "PGRST204",
-        `Could not find the '${column}' column of '${relation.name}' in the schema cache`,
-      );
-    }
-  }
 }
 
 function putKey(relation: Relation, query: QueryParams): [string, string][] {
@@ -182,11 +129,4 @@ function putKey(relation: Relation, query: QueryParams): [string, string][] {
   }
   if (new Set(values.map(([c]) => c)).size !== relation.primaryKey.length) throw invalid();
   return values;
-}
-
-function withoutRootFilters(query: QueryParams): QueryParams {
-  const levels = new Map(query.levels);
-  const root = levels.get("");
-  if (root) levels.set("", { ...root, filters: [], logic: [] });
-  return { ...query, levels };
 }

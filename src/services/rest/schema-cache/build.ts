@@ -1,5 +1,5 @@
 import type { CatalogRows, ColumnRow, ForeignKeyRow, RoutineRow } from "./introspect.js";
-import { buildRelationships, type ForeignKey } from "./relationships.js";
+import { addComputedRelationships, buildRelationships, type ForeignKey } from "./relationships.js";
 import {
   type Column,
   type InDatabaseConfig,
@@ -48,11 +48,15 @@ export function buildSchemaCache(rows: CatalogRows, generation: number): SchemaC
   addViews(rows, relations, foreignKeys, uniqueKeys);
 
   const relationships = buildRelationships(foreignKeys, relations, uniqueKeys);
+  addComputedRelationships(relationships, rows.computedRelationships);
   const routines = new Map<string, Routine[]>();
   for (const row of rows.routines) {
+    const routine = toRoutine(row, relations);
+    if (!callable(routine)) continue;
     const id = qualifiedKey(row.schema, row.name);
-    routines.set(id, [...(routines.get(id) ?? []), toRoutine(row, relations)]);
+    routines.set(id, [...(routines.get(id) ?? []), routine]);
   }
+  for (const overloads of routines.values()) overloads.sort(routineOrder);
   const roleSettings = new Map<string, Record<string, string>>();
   for (const row of rows.roleSettings) {
     const settings: Record<string, string> = {};
@@ -211,6 +215,30 @@ function toRoutine(row: RoutineRow, relations: Map<string, Relation>): Routine {
       variadic: p.mode === "v",
     })),
   };
+}
+
+const SINGLE_UNNAMED_TYPES = ["bytea", "json", "jsonb", "text", "xml"];
+
+/**
+ * PostgREST leaves out functions it cannot call by name: more than one unnamed parameter, or one
+ * unnamed parameter of a type that cannot take a whole request body.
+ */
+function callable(routine: Routine): boolean {
+  const unnamed = routine.params.filter((p) => p.name === "");
+  if (unnamed.length === 0) return true;
+  return unnamed.length === 1 && SINGLE_UNNAMED_TYPES.includes(unnamed[0]?.type ?? "");
+}
+
+/** PostgREST's order of overloads: fewer parameters first, then by parameter names and types. */
+function routineOrder(a: Routine, b: Routine): number {
+  if (a.params.length !== b.params.length) return a.params.length - b.params.length;
+  for (let i = 0; i < a.params.length; i += 1) {
+    const [p, q] = [a.params[i], b.params[i]];
+    const x = `${p?.name}\u0000${p?.type}`;
+    const y = `${q?.name}\u0000${q?.type}`;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 const TX_END = ["commit", "commit-allow-override", "rollback", "rollback-allow-override"] as const;

@@ -1,13 +1,15 @@
 import type pg from "pg";
-import { NotificationListener } from "../../../db/listener.js";
+import { Listener, type Subscription } from "../../../db/listener.js";
 import { buildSchemaCache } from "./build.js";
 import { readCatalog } from "./introspect.js";
 import type { SchemaCache } from "./types.js";
 import { loadViewParser } from "./view-columns.js";
 
 export interface SchemaCacheOptions {
-  /** The platform pool: introspection and the LISTEN connection only. */
+  /** The platform pool: introspection (and the options of a LISTEN connection of its own). */
   readonly admin: pg.Pool;
+  /** The process's shared LISTEN connection; without one, the holder opens its own. */
+  readonly listener?: Listener;
   readonly schemas: readonly string[];
   /** Called after every successful (re)load, e.g. to drop cached plans. */
   readonly onReload?: (cache: SchemaCache) => void;
@@ -28,22 +30,16 @@ const RECONNECT_MS = 1000;
 export class SchemaCacheHolder {
   #current: SchemaCache | null = null;
   #generation = 0;
-  readonly #listener: NotificationListener;
+  readonly #ownListener: Listener | null;
+  readonly #listener: Listener;
+  #subscription: Subscription | null = null;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   #loading: Promise<void> | null = null;
 
   constructor(private readonly options: SchemaCacheOptions) {
-    this.#listener = new NotificationListener({
-      pool: options.admin,
-      channel: "pgrst",
-      onNotification: () => this.#schedule(),
-      // Back after a drop (e.g. `db reset` dropped the database): what changed meanwhile was not heard.
-      onListening: (first) => {
-        if (!first) this.#schedule();
-      },
-      log: options.log,
-    });
+    this.#ownListener = options.listener ? null : new Listener({ pool: options.admin, log: options.log });
+    this.#listener = options.listener ?? (this.#ownListener as Listener);
   }
 
   /** The cache, or null until the first load has succeeded (requests then get PGRST002). */
@@ -54,6 +50,11 @@ export class SchemaCacheHolder {
   /** First load and LISTEN. A failed first load is retried in the background. */
   async start(): Promise<void> {
     await loadViewParser();
+    this.#subscription = this.#listener.subscribe("pgrst", () => this.#schedule(), {
+      // Back after a drop (e.g. `db reset` dropped the database): what changed meanwhile was not heard.
+      onGap: () => this.#schedule(),
+    });
+    // LISTEN before the first load, so that no change between the two goes unheard.
     await this.#listener.start();
     try {
       await this.reload();
@@ -99,7 +100,8 @@ export class SchemaCacheHolder {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#listener.close();
+    this.#subscription?.unsubscribe();
+    await this.#ownListener?.close();
     await this.#loading?.catch(() => {});
   }
 }

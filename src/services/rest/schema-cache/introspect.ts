@@ -10,6 +10,7 @@ export interface CatalogRows {
   readonly roleSettings: RoleSettingRow[];
   readonly timezones: string[];
   readonly views: ViewRow[];
+  readonly computedRelationships: ComputedRelationshipRow[];
 }
 
 export interface ColumnRow {
@@ -58,6 +59,17 @@ export interface RoutineRow {
   return_relation_name: string | null;
   return_columns: ColumnRow[] | null;
   params: { name: string | null; type: string; base_type: string; mode: string; has_default: boolean }[];
+}
+
+/** A function from one relation's row type to another's (PostgREST's computed relationship). */
+export interface ComputedRelationshipRow {
+  schema: string;
+  name: string;
+  table_schema: string;
+  table_name: string;
+  target_schema: string;
+  target_name: string;
+  single_row: boolean;
 }
 
 export interface RoleSettingRow {
@@ -175,6 +187,21 @@ select n.nspname as schema, c.relname as name, pg_get_viewdef(c.oid) as definiti
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('v', 'm') and n.nspname = any($1)`;
 
+// Functions taking one relation's row type and returning another's (or a set of them), as
+// PostgREST finds them: a set of one row (ROWS 1) counts as a single row.
+const COMPUTED_RELATIONSHIPS = `
+select pn.nspname as schema, p.proname as name,
+  an.nspname as table_schema, ac.relname as table_name,
+  rn.nspname as target_schema, rc.relname as target_name,
+  not p.proretset or p.prorows = 1 as single_row
+from pg_proc p
+join pg_namespace pn on pn.oid = p.pronamespace
+join pg_class ac on ac.reltype = p.proargtypes[0] and ac.relkind in ('v', 'r', 'm', 'f', 'p')
+join pg_namespace an on an.oid = ac.relnamespace
+join pg_class rc on rc.reltype = p.prorettype and rc.relkind in ('v', 'r', 'm', 'f', 'p')
+join pg_namespace rn on rn.oid = rc.relnamespace
+where p.pronargs = 1 and an.nspname = any($1) and rn.nspname = any($1)`;
+
 /**
  * Reads the catalogs for the exposed schemas in one repeatable-read transaction, so every part
  * describes the same moment (PostgREST does the same).
@@ -193,6 +220,7 @@ export async function readCatalog(client: pg.ClientBase, schemas: readonly strin
     const roleSettings = await client.query<RoleSettingRow>(ROLE_SETTINGS);
     const timezones = await client.query<{ name: string }>("select name from pg_timezone_names");
     const views = await client.query<ViewRow>(VIEWS, param);
+    const computed = await client.query<ComputedRelationshipRow>(COMPUTED_RELATIONSHIPS, param);
     return {
       relations: relations.rows,
       keys: keys.rows,
@@ -202,6 +230,7 @@ export async function readCatalog(client: pg.ClientBase, schemas: readonly strin
       roleSettings: roleSettings.rows,
       timezones: timezones.rows.map((row) => row.name),
       views: views.rows,
+      computedRelationships: computed.rows,
     };
   } finally {
     await client.query("commit");

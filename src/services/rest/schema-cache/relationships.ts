@@ -1,3 +1,4 @@
+import type { ComputedRelationshipRow } from "./introspect.js";
 import { type QualifiedName, qualifiedKey, type Relation, type Relationship } from "./types.js";
 
 /** A foreign key (or one carried through views): `table(columns)` references `refTable(refColumns)`. */
@@ -81,4 +82,31 @@ export function buildRelationships(
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * Adds the computed relationships (functions from one relation's row to another's). As in
+ * PostgREST, a function named like a schema-qualified table replaces the foreign-key
+ * relationships from the same source to that table.
+ */
+export function addComputedRelationships(
+  relationships: Map<string, Relationship[]>,
+  rows: readonly ComputedRelationshipRow[],
+): void {
+  for (const row of rows) {
+    const id = qualifiedKey(row.table_schema, row.table_name);
+    const kept = (relationships.get(id) ?? []).filter(
+      (rel) => rel.function !== undefined || rel.target.schema !== row.schema || rel.target.name !== row.name,
+    );
+    kept.push({
+      source: { schema: row.table_schema, name: row.table_name },
+      target: { schema: row.target_schema, name: row.target_name },
+      cardinality: row.single_row ? "many-to-one" : "one-to-many",
+      constraint: "",
+      columns: [],
+      junction: null,
+      function: { schema: row.schema, name: row.name },
+    });
+    relationships.set(id, kept);
+  }
 }

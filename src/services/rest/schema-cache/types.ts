@@ -52,7 +52,11 @@ export interface Junction {
   readonly targetColumns: readonly (readonly [string, string])[];
 }
 
-/** How `source` embeds `target`. `columns` pair source columns with target columns. */
+/**
+ * How `source` embeds `target`. `columns` pair source columns with target columns. A computed
+ * relationship has a `function` instead (taking the source's row, returning the target's rows),
+ * no columns and no constraint.
+ */
 export interface Relationship {
   readonly source: QualifiedName;
   readonly target: QualifiedName;
@@ -60,6 +64,7 @@ export interface Relationship {
   readonly constraint: string;
   readonly columns: readonly (readonly [string, string])[];
   readonly junction: Junction | null;
+  readonly function?: QualifiedName;
 }
 
 export interface RoutineParam {

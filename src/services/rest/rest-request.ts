@@ -2,11 +2,10 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../../config/index.js";
 import type { RequestContext } from "../../db/context.js";
 import type { Database } from "../../db/pool.js";
-import type { TenantScopeCache } from "../../db/tenant-scope.js";
 import { requireContext } from "../../request/caller.js";
 import { pgrst } from "./errors.js";
 import type { ExecuteOptions, MainResult } from "./execute.js";
-import { closest } from "./plan/relationship.js";
+import { fuzzyBest } from "./plan/fuzzy.js";
 import type { PlanCache } from "./plan-cache.js";
 import { type Preferences, parsePreferences } from "./preferences.js";
 import type { SchemaCacheHolder } from "./schema-cache/cache.js";
@@ -18,7 +17,6 @@ export interface RestDeps {
   readonly db: Database;
   readonly schemaCache: SchemaCacheHolder;
   readonly plans: PlanCache;
-  readonly scopes: TenantScopeCache;
 }
 
 /** One API request, resolved: caller, schema, schema cache, preferences, raw query string. */
@@ -76,7 +74,8 @@ export function findRelation(req: RestRequest, name: string): Relation {
   const relation = req.cache.relations.get(qualifiedKey(req.schema, name));
   if (relation) return relation;
   const names = [...req.cache.relations.values()].filter((r) => r.schema === req.schema).map((r) => r.name);
-  const guess = closest(name, names);
+  // PostgREST keeps no fuzzy index for schemas of 500 tables or more.
+  const guess = names.length < 500 ? fuzzyBest(name, names, 0.75) : null;
   throw pgrst(
     "PGRST205",
     `Could not find the table '${req.schema}.${name}' in the schema cache`,
@@ -97,7 +96,6 @@ export function executionFor(req: RestRequest, readOnly: boolean): ExecuteOption
   return {
     pool: req.deps.db.api,
     context: req.context,
-    scopes: req.deps.scopes,
     cache: req.cache,
     schema: req.schema,
     extraSearchPath: req.deps.config.api.extraSearchPath,
