@@ -94,8 +94,8 @@ async function sendAll(
 /**
  * Answers given before any service sees the request, which no service can shape: the HTTP
  * parser's refusal of a malformed request (a NUL in a header), the router's refusal of a path
- * that does not percent-decode, and its 404 for a method
- * no route of the path has (TRACE, or OPTIONS without CORS headers).
+ * that does not percent-decode, and its 404 for a method no route of the path has (TRACE, or
+ * OPTIONS without CORS headers).
  */
 function fromFramework(response: FuzzResponse): boolean {
   return (
@@ -118,7 +118,8 @@ describe(`fuzzing every route of every service (seed ${SEED})`, () => {
 
   beforeAll(async () => {
     project = fuzzProject();
-    server = await startTestServer({ projectDir: project.dir });
+    // Errors are logged, so the cause of a 5xx is printed beside the failure.
+    server = await startTestServer({ projectDir: project.dir, logLevel: "error" });
     for (const service of FUZZ_SERVICES)
       contexts.set(service, { server, values: (await service.setup?.(server)) ?? {} });
   });
@@ -129,7 +130,7 @@ describe(`fuzzing every route of every service (seed ${SEED})`, () => {
 
   it("has mutations for every service and every registered route", () => {
     const names = FUZZ_SERVICES.map((service) => service.name);
-    for (const service of SERVICES)
+    for (const service of SERVICES.filter((routed) => routed.prefix !== undefined))
       expect(names, `add test/fuzz/${service.name}.ts to services.ts`).toContain(service.name);
     const covered = new Set(FUZZ_SERVICES.flatMap((service) => service.routes.map((route) => route.route)));
     const missing = registeredRoutes(server).filter((route) => !covered.has(route));

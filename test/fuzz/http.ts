@@ -3,6 +3,7 @@ import type { FuzzRoute, FuzzService } from "./types.js";
 const ROUTES: readonly FuzzRoute[] = [
   { method: "GET", route: "/health", example: () => ({ method: "GET", path: "/health", headers: {} }) },
   { method: "GET", route: "/ready", example: () => ({ method: "GET", path: "/ready", headers: {} }) },
+  { method: "GET", route: "/metrics", example: () => ({ method: "GET", path: "/metrics", headers: {} }) },
   {
     method: "OPTIONS",
     route: "*",
@@ -24,7 +25,7 @@ const ROUTES: readonly FuzzRoute[] = [
   },
 ];
 
-/** The server's own routes (health, readiness) and paths no service serves. */
+/** The server's own routes (health, readiness, metrics) and paths no service serves. */
 export const httpFuzz: FuzzService = {
   name: "http",
   prefix: "/",

@@ -1,10 +1,11 @@
 import { authFuzz } from "./auth.js";
 import { httpFuzz } from "./http.js";
+import { realtimeFuzz } from "./realtime.js";
 import { restFuzz } from "./rest.js";
 import type { FuzzService } from "./types.js";
 
 /**
- * Every service's part of the fuzz test, one line each. A service added to src/http/services.ts
- * adds its file here (the test fails for a service or a route without one).
+ * Every service's part of the fuzz test, one line each. A service with routes added to
+ * src/http/services.ts adds its file here (the test fails for a service or a route without one).
  */
-export const FUZZ_SERVICES: readonly FuzzService[] = [httpFuzz, authFuzz, restFuzz];
+export const FUZZ_SERVICES: readonly FuzzService[] = [httpFuzz, authFuzz, restFuzz, realtimeFuzz];

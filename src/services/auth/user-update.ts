@@ -71,7 +71,8 @@ export async function updateUser(
       if (changingEmail) await changeEmail(runtime, tx, user, email, target);
       await insertAudit(tx, auditPayload("user_modified", actor), client.ip);
       const updated = await findUserById(tx, user.id);
-      if (!updated) throw new Error("updated user vanished");
+      // Deleted by an admin while this request was on its way: as if it had been gone before.
+      if (!updated) throw authError("user_not_found", "User from sub claim in JWT does not exist", 403);
       return userJson(updated);
     });
   } catch (error) {
