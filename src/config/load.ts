@@ -2,21 +2,16 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "./errors.js";
+import { readEdgeRuntime, readFunctions } from "./functions-section.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { readKeys } from "./keys-section.js";
 import { readMetrics } from "./metrics-section.js";
 import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
+import { readStorageServer } from "./storage-section.js";
 import { readTestUsers } from "./test-users-section.js";
-import type {
-  AuthConfig,
-  BucketConfig,
-  Config,
-  FunctionConfig,
-  StorageConfig,
-  TargetConfig,
-} from "./types.js";
+import type { AuthConfig, BucketConfig, Config, StorageConfig, TargetConfig } from "./types.js";
 
 /** Groundwork's own settings live in this one file beside `supabase/` (docs/configuration.md). */
 export const GROUNDWORK_CONFIG_FILE = "groundwork.toml";
@@ -108,8 +103,16 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
       poolSize: gwDb.integer("pool_size", 10, { min: 1, max: 1000 }),
     },
     auth: readAuth(auth, apiPort, groundwork.section("auth")),
-    storage: readStorage(supabase.section("storage")),
-    functions: readFunctions(supabase.section("functions")),
+    storage: readStorage(
+      supabase.section("storage"),
+      readStorageServer(groundwork.section("storage"), path.join(dir, ".groundwork"), env),
+    ),
+    functions: readFunctions(supabase.section("functions"), path.join(dir, "supabase")),
+    edgeRuntime: readEdgeRuntime(
+      supabase.section("edge_runtime"),
+      groundwork.section("functions"),
+      path.join(dir, "supabase"),
+    ),
     jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
@@ -241,7 +244,7 @@ function durationSeconds(reader: TableReader, name: string, fallback: number): n
   return parts.reduce((sum, part) => sum + Number(part[1]) * (DURATION_UNITS[part[2] as string] ?? 0), 0);
 }
 
-function readStorage(storage: TableReader): StorageConfig {
+function readStorage(storage: TableReader, server: StorageConfig["server"]): StorageConfig {
   const bucketsSection = storage.section("buckets");
   const buckets: Record<string, BucketConfig> = {};
   for (const name of bucketsSection.sectionNames()) {
@@ -253,21 +256,12 @@ function readStorage(storage: TableReader): StorageConfig {
       objectsPath: bucket.optionalString("objects_path"),
     };
   }
-  return { fileSizeLimit: storage.byteSize("file_size_limit", 50 * 1024 * 1024), buckets };
-}
-
-function readFunctions(functions: TableReader): Record<string, FunctionConfig> {
-  const result: Record<string, FunctionConfig> = {};
-  for (const name of functions.sectionNames()) {
-    const fn = functions.section(name);
-    result[name] = {
-      enabled: fn.boolean("enabled", true),
-      verifyJwt: fn.boolean("verify_jwt", true),
-      entrypoint: fn.optionalString("entrypoint"),
-      importMap: fn.optionalString("import_map"),
-    };
-  }
-  return result;
+  return {
+    fileSizeLimit: storage.byteSize("file_size_limit", 50 * 1024 * 1024),
+    buckets,
+    imageTransformation: storage.section("image_transformation").boolean("enabled", true),
+    server,
+  };
 }
 
 function readTargets(targets: TableReader): Record<string, TargetConfig> {

@@ -1,3 +1,5 @@
+import type { StorageServerConfig } from "./storage-section.js";
+
 /**
  * Glossary
  * - project: a folder in the Supabase CLI layout (`supabase/config.toml`, `supabase/migrations/`,
@@ -10,9 +12,10 @@
  *   switches to one of them for each request.
  */
 
+import type { EdgeRuntimeConfig, FunctionConfig } from "./functions-section.js";
 import type { MetricsConfig } from "./metrics-section.js";
 
-export type { MetricsConfig };
+export type { EdgeRuntimeConfig, FunctionConfig, MetricsConfig };
 
 export interface ApiConfig {
   /** HTTP port of the API (all services). Supabase CLI default 54321. */
@@ -100,6 +103,10 @@ export interface StorageConfig {
   /** Largest object accepted, in bytes (`[storage] file_size_limit`). */
   readonly fileSizeLimit: number;
   readonly buckets: Readonly<Record<string, BucketConfig>>;
+  /** `[storage.image_transformation] enabled`. */
+  readonly imageTransformation: boolean;
+  /** Groundwork's own settings (`groundwork.toml` `[storage]`). */
+  readonly server: StorageServerConfig;
 }
 
 export interface BucketConfig {
@@ -107,13 +114,6 @@ export interface BucketConfig {
   readonly fileSizeLimit: number | null;
   readonly allowedMimeTypes: readonly string[] | null;
   readonly objectsPath: string | null;
-}
-
-export interface FunctionConfig {
-  readonly enabled: boolean;
-  readonly verifyJwt: boolean;
-  readonly entrypoint: string | null;
-  readonly importMap: string | null;
 }
 
 /** One asymmetric key of `[auth] signing_keys_path` (a JWK set as `supabase gen signing-key` writes). */
@@ -240,6 +240,7 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly storage: StorageConfig;
   readonly functions: Readonly<Record<string, FunctionConfig>>;
+  readonly edgeRuntime: EdgeRuntimeConfig;
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import type { DestinationStream } from "pino";
 import type { Config } from "../config/index.js";
 import { attachTenantScopes } from "../db/caller-scope.js";
 import { Listener, type ListenerState } from "../db/listener.js";
@@ -13,6 +14,7 @@ import { registerCaller } from "./plugins/caller.js";
 import { registerCors } from "./plugins/cors.js";
 import { registerRequestMetrics } from "./plugins/metrics.js";
 import { registerRequestId, requestIdFrom } from "./plugins/request-id.js";
+import { registerRequestLog } from "./plugins/request-log.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
 import { SERVICES } from "./services.js";
@@ -22,13 +24,15 @@ export interface ServerOptions {
   readonly db: Database;
   /** Set false in tests to keep output quiet; defaults to the configured log level. */
   readonly logLevel?: Config["logLevel"];
+  /** Where log lines go; default stdout (`start --detach`: a rotating file; tests: a capture). */
+  readonly logDestination?: DestinationStream;
   /** The services to mount and start; default {@link SERVICES} (tests add their own). */
   readonly services?: readonly Service[];
 }
 
 /**
  * Assembles the API server. The plugin order and the route table read top to bottom here:
- * request id -> CORS -> caller (apikey/JWT -> context) -> metrics -> health, /metrics -> each
+ * request id -> request log -> CORS -> caller (apikey/JWT -> context) -> metrics -> health, /metrics -> each
  * service under its prefix -> each service's background work. The server owns what every
  * service shares (ServiceDeps): the LISTEN connection, the tenant scope cache (attached to the API
  * pool, so every withContext carries the caller's scope) and the metrics registry.
@@ -36,13 +40,15 @@ export interface ServerOptions {
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   const app = Fastify({
-    loggerInstance: createLogger(options.logLevel ?? config.logLevel),
+    loggerInstance: createLogger(options.logLevel ?? config.logLevel, options.logDestination),
     genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
     bodyLimit: 1024 * 1024,
     // X-Forwarded-For only from the configured proxies: from anyone else it would let a client
     // pick its own address (a fresh sign-in rate-limit bucket, a false address in the audit log).
     trustProxy: config.api.trustedProxies.length > 0 ? [...config.api.trustedProxies] : false,
     return503OnClosing: true,
+    // One line per request instead of Fastify's two (registerRequestLog).
+    disableRequestLogging: true,
     forceCloseConnections: "idle",
   });
 
@@ -93,6 +99,7 @@ async function assemble(
   const { config, db } = options;
   const { metrics } = shared;
   registerRequestId(app);
+  registerRequestLog(app);
   await registerCors(app);
   registerCaller(app, config.jwt);
   registerRequestMetrics(app, metrics);

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
+import type { DestinationStream } from "pino";
 import type { Config } from "../config/index.js";
 import { type EmbeddedCluster, startEmbeddedCluster } from "../db/cluster.js";
 import { withCredentials } from "../db/database-url.js";
@@ -38,6 +39,8 @@ export interface StartOptions {
   /** Extra PostgreSQL settings for the embedded cluster. */
   readonly postgresSettings?: Readonly<Record<string, string>>;
   readonly logLevel?: Config["logLevel"];
+  /** Where the server's log lines go; default stdout. */
+  readonly logDestination?: DestinationStream;
 }
 
 /**
@@ -113,7 +116,12 @@ export async function startStack(config: Config, options: StartOptions = {}): Pr
       config.db.authenticatorUrl ??
       withCredentials(adminUrl, "authenticator", config.db.authenticatorPassword);
     db = connectDatabase({ adminUrl, apiUrl, poolSize: config.db.poolSize });
-    app = await buildServer({ config, db, logLevel: options.logLevel });
+    app = await buildServer({
+      config,
+      db,
+      logLevel: options.logLevel,
+      logDestination: options.logDestination,
+    });
     const url = await listen(app, config);
     const embedded = cluster !== null;
     if (options.writeStateFile) {

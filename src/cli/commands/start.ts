@@ -3,6 +3,7 @@ import { mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../../config/index.js";
+import { LOG_FILE_ENV, openLogFile } from "../../stack/log-file.js";
 import { type StartStep, startStack } from "../../stack/stack.js";
 import { readRunningState, type StackState } from "../../stack/state-file.js";
 import { parseCommandArgs } from "../args.js";
@@ -46,7 +47,10 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   if (values.detach) return startDetached(config, argv);
 
   const started = Date.now();
+  // Started by `start --detach`: log lines go to the rotating .groundwork/server.log.
+  const logFile = process.env[LOG_FILE_ENV];
   const stack = await startStack(config, {
+    logDestination: logFile ? openLogFile(logFile) : undefined,
     writeStateFile: true,
     onStep: (step, detail) => {
       if (process.stderr.isTTY) note(`${STEP_LABELS[step]}${detail ? ` (${detail})` : ""}…`);
@@ -101,8 +105,10 @@ async function startDetached(config: Config, argv: readonly string[]): Promise<n
   if (!argv.includes("--workdir")) args.push("--workdir", config.projectDir);
   const child = spawn(process.execPath, args, {
     detached: true,
+    // Start-up notes and a crash's last words go to the file as written; the server's own log
+    // lines go through a size-capped, rotating stream on the same file (LOG_FILE_ENV).
     stdio: ["ignore", log, log],
-    env: process.env,
+    env: { ...process.env, [LOG_FILE_ENV]: logPath },
   });
   child.unref();
   const deadline = Date.now() + 60_000;

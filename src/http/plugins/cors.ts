@@ -38,6 +38,8 @@ export async function registerCors(app: FastifyInstance): Promise<void> {
   });
   app.addHook("onRequest", async (request, reply) => {
     if (request.method !== "OPTIONS") return;
+    // Edge functions answer their own preflight, as on Supabase.
+    if (request.url.startsWith("/functions/v1/")) return;
     const method = request.headers["access-control-request-method"];
     if (!request.headers.origin || !method) return;
     const requested = request.headers["access-control-request-headers"];

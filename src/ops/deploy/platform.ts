@@ -21,6 +21,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "extensions",
   "auth",
   "storage",
+  "storage_current",
   "api",
   "auth_indexes",
   "realtime",

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { clientAborted } from "../../request/client-abort.js";
 
 /**
  * GoTrue's error codes with their HTTP status and default message (reference/auth.md §7).
@@ -32,6 +33,9 @@ export const AUTH_ERRORS = {
   over_request_rate_limit: { status: 429, message: "Request rate limit reached" },
   over_email_send_rate_limit: { status: 429, message: "Email rate limit exceeded" },
   conflict: { status: 409, message: "Conflict" },
+  flow_state_not_found: { status: 404, message: "invalid flow state, no valid flow state found" },
+  flow_state_expired: { status: 422, message: "invalid flow state, flow state has expired" },
+  bad_code_verifier: { status: 400, message: "code challenge does not match previously saved code verifier" },
   unexpected_failure: {
     status: 500,
     message: "Unexpected failure, please check server logs for more information",
@@ -122,7 +126,10 @@ export function sendAuthError(error: unknown, request: FastifyRequest, reply: Fa
     error instanceof AuthError
       ? error
       : new AuthError(500, "unexpected_failure", AUTH_ERRORS.unexpected_failure.message);
-  if (known.status >= 500) request.log.error({ err: error }, "auth request failed");
+  if (known.status >= 500) {
+    if (clientAborted(request, error)) request.log.debug({ err: error }, "client went away");
+    else request.log.error({ err: error }, "auth request failed");
+  }
   const code = known.code ?? (known.status === 500 ? "unexpected_failure" : "unknown");
   reply.code(known.status).header("x-sb-error-code", code);
   if (known.extra.retryAfterSeconds !== undefined) {

@@ -82,7 +82,16 @@ export interface SessionRow {
 }
 
 /** How the user proved who they are, as GoTrue names it (amr method and hook input). */
-export type AuthenticationMethod = "password" | "otp" | "token_refresh" | "anonymous" | "email_change";
+export type AuthenticationMethod =
+  | "password"
+  | "otp"
+  | "token_refresh"
+  | "anonymous"
+  | "email_change"
+  | "email/signup"
+  | "recovery"
+  | "magiclink"
+  | "invite";
 
 /**
  * Everything the auth service's routes and flows share, built once when the service is

@@ -107,6 +107,8 @@ async function changeEmail(
   const pending: AuthUser = { ...user, email_change: email };
   await sendTokenMail(runtime, tx, pending, "email_change_new", email, target);
   if (runtime.config.auth.email.doubleConfirmChanges && (user.email ?? "") !== "") {
-    await sendTokenMail(runtime, tx, pending, "email_change_current", user.email ?? "", target);
+    await sendTokenMail(runtime, tx, pending, "email_change_current", user.email ?? "", target, {
+      newFlow: false,
+    });
   }
 }

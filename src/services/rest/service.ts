@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { clientAborted } from "../../request/client-abort.js";
 import type { Service, ServiceDeps } from "../service.js";
 import { RestError, sendError, toRestError } from "./errors.js";
 import { PlanCache } from "./plan-cache.js";
@@ -41,6 +42,10 @@ export const restService: Service = {
       done(null, body);
     });
     scope.setErrorHandler((error, request, reply) => {
+      if (clientAborted(request, error)) {
+        request.log.debug({ err: error }, "client went away");
+        return reply.code(400).send();
+      }
       const rest = toRestError(error, authenticated(request), request.headers["content-type"]);
       if (!(error instanceof RestError) && rest.status >= 500)
         request.log.error({ err: error }, "rest request failed");

@@ -120,6 +120,7 @@ describe("pushMigrations (ops)", () => {
       "0004_storage",
       "0005_api",
       "0007_auth_indexes",
+      "0030_storage_current",
       "0040_realtime",
     ]);
     expect(result.committed).toBe(true);

@@ -1,4 +1,5 @@
 import { clientInfo, objectParam, optionalStringParam, readParams, stringParam } from "../params.js";
+import { pkceChallenge } from "../pkce.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
 import { requireUser } from "../token-auth.js";
 import { updateUser } from "../user-update.js";
@@ -20,7 +21,11 @@ export const userUpdateRoute: AuthRoute = (scope, runtime) => {
         appMetadata: objectParam(params, "app_metadata"),
       },
       clientInfo(request),
-      { externalUrl: externalUrl(request), redirectTo: redirectTarget(request, runtime.config.auth) },
+      {
+        externalUrl: externalUrl(request),
+        redirectTo: redirectTarget(request, runtime.config.auth),
+        pkce: pkceChallenge(params),
+      },
     );
   });
 };

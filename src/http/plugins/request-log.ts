@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { claimedTenantId } from "../../db/context.js";
+import { clientAborted } from "../../request/client-abort.js";
+import { maskUrl } from "../logger.js";
+
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * One log line per request, when it ends: method, path (credentials in the query masked), status,
+ * duration, request id (`reqId`), and the caller's role, user id and tenant id. Server faults (5xx)
+ * are logged at error level, everything else at info; a client that went away before its answer
+ * is logged once, at info, with `aborted: true` (it is not the server's fault).
+ */
+export function registerRequestLog(app: FastifyInstance): void {
+  const logged = new WeakSet<FastifyRequest>();
+  const log = (request: FastifyRequest, reply: FastifyReply | null) => {
+    if (logged.has(request)) return;
+    logged.add(request);
+    const aborted = reply === null || (!reply.raw.writableFinished && clientAborted(request));
+    const caller = request.caller?.ok ? request.caller.context : null;
+    const sub = caller?.claims.sub;
+    const tenant = caller ? claimedTenantId(caller.claims) : NIL_UUID;
+    const line = {
+      method: request.method,
+      path: maskUrl(request.url),
+      status: aborted ? null : (reply?.statusCode ?? null),
+      ms: reply ? Math.round(reply.elapsedTime * 10) / 10 : null,
+      role: caller?.role ?? null,
+      user_id: typeof sub === "string" ? sub : null,
+      tenant_id: tenant === NIL_UUID ? null : tenant,
+      ...(aborted ? { aborted: true } : {}),
+    };
+    if (!aborted && (reply?.statusCode ?? 0) >= 500) request.log.error(line, "request");
+    else request.log.info(line, "request");
+  };
+  app.addHook("onResponse", async (request, reply) => log(request, reply));
+  app.addHook("onRequestAbort", async (request) => log(request, null));
+}

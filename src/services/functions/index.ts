@@ -1,0 +1,1 @@
+export { functionsService } from "./service.js";

@@ -1,0 +1,152 @@
+import http from "node:http";
+import { Transform, type TransformCallback } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { RELAY_ERRORS, type RelayError } from "./errors.js";
+import type { FunctionWorker } from "./worker.js";
+
+/** Headers about one hop of the connection, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+]);
+
+/** Response headers the server's CORS plugin sets; a function's CORS is its own (as on Supabase). */
+const SERVER_CORS_HEADERS = ["access-control-allow-origin", "access-control-expose-headers", "vary"];
+
+/** The header that carries the request id to the worker's bootstrap (removed before the function). */
+export const REQUEST_ID_HEADER = "x-groundwork-request-id";
+
+export interface RelayOptions {
+  /** The path the function sees: `/<name>/<rest>?<query>`. */
+  readonly path: string;
+  readonly bodyLimit: number;
+  readonly wallClockMs: number;
+  /** Told of each error answer of the relay's own (by its code). */
+  readonly onRelayError: (code: string) => void;
+  /** Called when the wall-clock limit passes: the worker is stopped. */
+  readonly onTimeout: (worker: FunctionWorker) => void;
+}
+
+/**
+ * Sends one request to a worker and its response back, both streamed: the method, headers
+ * (Authorization included, unchanged), query and body go as the client sent them, and the
+ * function's status, headers and body come back untouched. Limits end the call with Supabase's
+ * relay answers: 413 past the body limit, 546 past the wall clock, 500 when the worker dies.
+ */
+export function relay(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  worker: FunctionWorker,
+  port: number,
+  options: RelayOptions,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let settled = false;
+    const finish = (error?: RelayError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error !== undefined)
+        options.onRelayError(typeof error.body === "string" ? "NOT_FOUND" : codeOf(error));
+      if (error !== undefined && !reply.sent) {
+        reply.code(error.status).send(error.body);
+      } else if (error !== undefined) {
+        reply.raw.destroy();
+      }
+      resolve();
+    };
+
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (!HOP_BY_HOP.has(name) && value !== undefined && name !== REQUEST_ID_HEADER) headers[name] = value;
+    }
+    headers[REQUEST_ID_HEADER] = request.id;
+
+    const upstream = http.request({
+      host: "127.0.0.1",
+      port,
+      method: request.method,
+      path: options.path,
+      headers,
+      agent: worker.agent,
+    });
+
+    const timer = setTimeout(() => {
+      options.onTimeout(worker);
+      upstream.destroy();
+      finish(RELAY_ERRORS.workerLimit);
+    }, options.wallClockMs);
+
+    upstream.on("response", (response) => {
+      if (settled) return response.resume();
+      for (const name of SERVER_CORS_HEADERS) reply.removeHeader(name);
+      reply.code(response.statusCode ?? 500);
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (!HOP_BY_HOP.has(name) && value !== undefined) reply.header(name, value);
+      }
+      response.on("end", () => finish());
+      response.on("error", () => finish(RELAY_ERRORS.workerError));
+      void reply.send(response);
+    });
+    upstream.on("error", () => {
+      void worker.exited.then((exit) =>
+        finish(exit.outOfMemory ? RELAY_ERRORS.workerLimit : RELAY_ERRORS.workerError),
+      );
+      // A worker that is still alive but dropped the connection answers as an error at once.
+      if (worker.exitState === null) setTimeout(() => finish(RELAY_ERRORS.workerError), 200);
+    });
+    // The client went away: stop waiting for the function.
+    reply.raw.on("close", () => {
+      if (!reply.raw.writableFinished) upstream.destroy();
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+
+    const declared = Number(request.headers["content-length"] ?? 0);
+    if (declared > options.bodyLimit) {
+      upstream.destroy();
+      finish(RELAY_ERRORS.payloadTooLarge);
+      request.raw.resume();
+      return;
+    }
+    const limiter = new BodyLimit(options.bodyLimit, () => {
+      upstream.destroy();
+      finish(RELAY_ERRORS.payloadTooLarge);
+    });
+    request.raw.pipe(limiter).pipe(upstream);
+  });
+}
+
+function codeOf(error: RelayError): string {
+  return typeof error.body === "object" && "code" in error.body ? error.body.code : String(error.status);
+}
+
+/** Counts the bytes of a chunked body and stops the stream once it passes the limit. */
+class BodyLimit extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly onExceeded: () => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      this.onExceeded();
+      callback();
+      return;
+    }
+    callback(null, chunk);
+  }
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Config } from "../../config/index.js";
+import { RELAY_ERRORS, type RelayError } from "./errors.js";
+import { findFunction, verifiesJwt } from "./function-files.js";
+import type { FunctionMetrics } from "./function-metrics.js";
+import { relay } from "./relay.js";
+import { checkJwt } from "./verify-jwt.js";
+import { BootError } from "./worker.js";
+import type { FunctionWorkers } from "./workers.js";
+
+/**
+ * `ANY /functions/v1/<name>[/<rest>][?query]`: find the function, check verify_jwt, get its
+ * worker (starting it on first use) and relay the request. The function sees the path without
+ * `/functions/v1`, as on Supabase.
+ */
+export function registerFunctionRoutes(
+  scope: FastifyInstance,
+  config: Config,
+  workers: FunctionWorkers,
+  metrics: FunctionMetrics,
+): void {
+  // Bodies are streamed to the function as they arrive, whatever their type.
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = functionPath(request.url);
+    const name = path.split(/[/?#]/)[1] ?? "";
+    const files = findFunction(config, name);
+    if (files === null) return send(reply, RELAY_ERRORS.notFound);
+    if (request.method !== "OPTIONS" && verifiesJwt(config, files)) {
+      const refused = await checkJwt(request.headers.authorization, request.headers.apikey, config.jwt);
+      if (refused !== null) return send(reply, refused);
+    }
+    let worker: Awaited<ReturnType<FunctionWorkers["acquire"]>>;
+    try {
+      worker = await workers.acquire(files);
+    } catch (error) {
+      if (!(error instanceof BootError)) throw error;
+      request.log.error({ function: name }, error.message);
+      metrics.relayErrors.inc({ function: name, code: "BOOT_ERROR" });
+      return send(reply, RELAY_ERRORS.bootError);
+    }
+    try {
+      await relay(request, reply, worker, await worker.ready, {
+        path,
+        bodyLimit: config.edgeRuntime.bodyLimit,
+        wallClockMs: config.edgeRuntime.wallClockMs,
+        onRelayError: (code) => metrics.relayErrors.inc({ function: name, code }),
+        onTimeout: (timedOut) => {
+          request.log.warn({ function: name }, "wall-clock limit reached: the worker is stopped");
+          workers.kill(timedOut);
+        },
+      });
+    } finally {
+      workers.release(worker);
+    }
+    return reply;
+  };
+  scope.all("/", handler);
+  scope.all("/*", handler);
+}
+
+/** `/functions/v1/hello/a?b=1` -> `/hello/a?b=1`. */
+function functionPath(url: string): string {
+  const rest = url.replace(/^\/functions\/v1/, "");
+  return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+function send(reply: FastifyReply, error: RelayError): FastifyReply {
+  return reply.code(error.status).send(error.body);
+}

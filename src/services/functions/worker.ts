@@ -1,0 +1,190 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+import { stripVTControlCharacters } from "node:util";
+import type { FunctionFiles } from "./function-files.js";
+import type { ImportMap } from "./import-map.js";
+
+/** One line a function wrote (console, stdout or stderr), with the request it was handling. */
+export interface FunctionLogLine {
+  readonly function: string;
+  readonly level: "debug" | "info" | "warn" | "error";
+  readonly requestId: string | null;
+  readonly message: string;
+}
+
+/** Everything a worker process is started from. */
+export interface WorkerSpec {
+  readonly files: FunctionFiles;
+  readonly denoPath: string;
+  readonly bootstrap: string;
+  readonly importMap: ImportMap;
+  readonly env: Readonly<Record<string, string>>;
+  /** Folders the function may read besides its own and its temp folder. */
+  readonly readPaths: readonly string[];
+  readonly memoryLimitMb: number;
+  readonly bootTimeoutMs: number;
+  readonly onLog: (line: FunctionLogLine) => void;
+}
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** V8 ran out of heap: the memory limit was hit. */
+  readonly outOfMemory: boolean;
+}
+
+/** The worker could not start: the module failed to load, threw, or never called Deno.serve. */
+export class BootError extends Error {
+  override readonly name = "BootError";
+}
+
+const STDERR_KEPT = 20;
+
+/**
+ * One function's Deno process. It is started with Deno's permissions limited to the network,
+ * the environment, reads of the function's own folder (plus `_shared` and static files) and
+ * writes to its own temp folder; the V8 heap is capped at the memory limit. Requests reach it
+ * over loopback HTTP on the port its bootstrap reports.
+ */
+export class FunctionWorker {
+  readonly name: string;
+  /** Resolves with the port once the function called Deno.serve; rejects with a BootError. */
+  readonly ready: Promise<number>;
+  /** Resolves when the process has ended, however it ended. */
+  readonly exited: Promise<WorkerExit>;
+  /** Keep-alive connections to this worker only (closed with it). */
+  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  /** Requests being handled; a retired worker is stopped when this reaches 0. */
+  inFlight = 0;
+  private readonly child: ChildProcess;
+  private readonly tempDir: string;
+  private readonly recentStderr: string[] = [];
+  private exit: WorkerExit | null = null;
+
+  constructor(spec: WorkerSpec) {
+    this.name = spec.files.name;
+    this.tempDir = mkdtempSync(path.join(os.tmpdir(), `groundwork-fn-${spec.files.name}-`));
+    const importMapFile = path.join(this.tempDir, "import_map.json");
+    writeFileSync(importMapFile, JSON.stringify(spec.importMap));
+    const nonce = randomBytes(16).toString("hex");
+    const readable = [spec.files.dir, this.tempDir, ...spec.readPaths];
+    this.child = spawn(
+      spec.denoPath,
+      [
+        "run",
+        "--no-prompt",
+        "--no-config",
+        "--no-lock",
+        `--import-map=${importMapFile}`,
+        "--allow-net",
+        "--allow-env",
+        "--allow-import",
+        `--allow-read=${readable.join(",")}`,
+        `--allow-write=${this.tempDir}`,
+        `--v8-flags=--max-old-space-size=${spec.memoryLimitMb}`,
+        spec.bootstrap,
+      ],
+      {
+        cwd: spec.files.dir,
+        env: {
+          ...spec.env,
+          TMPDIR: this.tempDir,
+          GROUNDWORK_FUNCTION_ENTRY: pathToFileURL(spec.files.entrypoint).href,
+          GROUNDWORK_FUNCTION_NONCE: nonce,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const log = (level: FunctionLogLine["level"], requestId: string | null, message: string) =>
+      spec.onLog({ function: this.name, level, requestId, message });
+
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => {
+        const outOfMemory = this.recentStderr.some((line) => /out of memory/i.test(line));
+        this.exit = { code, signal, outOfMemory };
+        this.agent.destroy();
+        rmSync(this.tempDir, { recursive: true, force: true });
+        resolve(this.exit);
+      });
+      // A binary that cannot be run at all (missing, not executable) ends here, not in "exit".
+      this.child.once("error", (error) => {
+        this.recentStderr.push(error.message);
+        this.exit = { code: null, signal: null, outOfMemory: false };
+        rmSync(this.tempDir, { recursive: true, force: true });
+        resolve(this.exit);
+      });
+    });
+
+    this.ready = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new BootError(`${this.name} did not start within ${spec.bootTimeoutMs} ms`));
+        this.kill();
+      }, spec.bootTimeoutMs);
+      void this.exited.then((exit) => {
+        clearTimeout(timer);
+        const detail = this.recentStderr.slice(-5).join("\n") || `exit code ${exit.code ?? exit.signal}`;
+        reject(new BootError(`${this.name} failed to boot: ${detail}`));
+      });
+      createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+        const record = parseRecord(line);
+        if (record?.t === "ready" && record.nonce === nonce && typeof record.port === "number") {
+          clearTimeout(timer);
+          resolve(record.port);
+        } else if (record?.t === "log" && typeof record.msg === "string") {
+          log(levelOf(record.level), typeof record.rid === "string" ? record.rid : null, record.msg);
+        } else {
+          log("info", null, line);
+        }
+      });
+    });
+    // Callers that never await `ready` (a retired worker) must not cause an unhandled rejection.
+    this.ready.catch(() => {});
+
+    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on("line", (colored) => {
+      const line = stripVTControlCharacters(colored);
+      this.recentStderr.push(line);
+      if (this.recentStderr.length > STDERR_KEPT) this.recentStderr.shift();
+      log("error", null, line);
+    });
+  }
+
+  /** How the process ended, or null while it runs. */
+  get exitState(): WorkerExit | null {
+    return this.exit;
+  }
+
+  /** Asks the worker to stop (background tasks get a short grace), then kills it. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (this.exit) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Ends the process at once (wall-clock limit, boot timeout). */
+  kill(): void {
+    if (!this.exit) this.child.kill("SIGKILL");
+  }
+}
+
+function parseRecord(line: string): Record<string, unknown> | null {
+  if (!line.startsWith("{")) return null;
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function levelOf(value: unknown): FunctionLogLine["level"] {
+  return value === "debug" || value === "warn" || value === "error" ? value : "info";
+}

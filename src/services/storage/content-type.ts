@@ -1,0 +1,46 @@
+import { fileTypeFromBuffer } from "file-type";
+import { essence, mimeTypeAllowed } from "./bucket-rules.js";
+import { errors } from "./errors.js";
+
+/** Types file-type cannot tell apart from text: their bytes carry no magic number. */
+const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|image\/svg\+xml)/;
+
+/**
+ * Checks a file's real type, read from its first bytes with `file-type`, against what was
+ * declared and what the bucket allows (DESIGN.md: "real type from its bytes"). A file whose bytes
+ * name a type must be that type (or one the bucket allows, if it differs from the declared one
+ * only in naming); a file whose bytes name no type passes only when declared as text-like or
+ * `application/octet-stream` for a bucket that allows it.
+ */
+export async function checkContentType(
+  head: Buffer,
+  declared: string,
+  allowed: readonly string[] | null,
+): Promise<void> {
+  const detected = head.length === 0 ? undefined : await fileTypeFromBuffer(head);
+  const declaredEssence = essence(declared);
+  if (detected) {
+    if (detected.mime === declaredEssence) return;
+    // Container formats file-type names differently from what clients send for them.
+    if (sameFamily(detected.mime, declaredEssence) && mimeTypeAllowed(detected.mime, allowed)) return;
+    throw errors.mimeTypeMismatch(declaredEssence, detected.mime);
+  }
+  if (TEXT_TYPES.test(declaredEssence) || declaredEssence === "application/octet-stream") return;
+  throw errors.mimeTypeMismatch(declaredEssence, "unknown binary content");
+}
+
+function sameFamily(detected: string, declared: string): boolean {
+  const aliases: Record<string, string[]> = {
+    "image/jpeg": ["image/jpg", "image/pjpeg"],
+    "application/x-cfb": ["application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"],
+    "application/zip": [
+      "application/x-zip-compressed",
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ],
+    "audio/mpeg": ["audio/mp3"],
+    "video/quicktime": ["video/mp4"],
+  };
+  return aliases[detected]?.includes(declared) ?? false;
+}

@@ -1,0 +1,143 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Service, ServiceDeps } from "../service.js";
+import { createBackend } from "./backend/create.js";
+import { errors, StorageError, sendStorageError, toStorageError } from "./errors.js";
+import { LooseBlobs } from "./loose-blobs.js";
+import { bucketRoutes } from "./routes/buckets.js";
+import { objectManageRoutes } from "./routes/object-manage.js";
+import { objectReadRoutes } from "./routes/object-read.js";
+import { objectSignRoutes } from "./routes/object-sign.js";
+import { objectUploadRoutes } from "./routes/object-upload.js";
+import { seedBuckets } from "./seed.js";
+import type { StorageDeps } from "./types.js";
+
+/** JSON bodies of the non-upload routes (bucket options, list, sign...) stay small. */
+const JSON_BODY_LIMIT = 1024 * 1024;
+/** Seeding and the orphan sweep run this long after start (not during it), then at this interval. */
+const SWEEP_DELAY_MS = 2_000;
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * The Supabase Storage-compatible service under `/storage/v1` (reference/storage.md). Rows live
+ * in `storage.*` under RLS, bytes behind a backend; uploads stream straight from the socket to
+ * the backend (their routes take no body parser), everything else takes JSON.
+ */
+export const storageService: Service = {
+  name: "storage",
+  prefix: "/storage/v1",
+  async register(scope: FastifyInstance, serviceDeps: ServiceDeps) {
+    const deps = storageDeps(serviceDeps);
+    scope.addHook("onClose", () => deps.looseBlobs.close());
+
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", (request, payload, done) => {
+      if (streamsBody(request)) {
+        done(null, undefined);
+        return;
+      }
+      readJson(payload, done);
+    });
+    scope.setErrorHandler((error, request, reply) => {
+      const storageError = toStorageError(error);
+      if (!(error instanceof StorageError) && storageError.status >= 500) {
+        request.log.error({ err: error }, "storage request failed");
+      }
+      return sendStorageError(reply, storageError);
+    });
+    scope.setNotFoundHandler((request, reply) =>
+      sendStorageError(reply, errors.notFound(request.method, request.url)),
+    );
+
+    bucketRoutes(scope, deps);
+    objectUploadRoutes(scope, deps);
+    objectReadRoutes(scope, deps);
+    objectManageRoutes(scope, deps);
+    objectSignRoutes(scope, deps);
+  },
+
+  /**
+   * Seeds config.toml's buckets, then sweeps what a crash left (bytes of uploads that never
+   * committed, versions dropped but not deleted), shortly after start and every ten minutes.
+   */
+  start(serviceDeps) {
+    const deps = storageDeps(serviceDeps);
+    const { log } = serviceDeps;
+    let seeded = false;
+    const run = async () => {
+      try {
+        if (!seeded) {
+          const uploaded = await seedBuckets(deps);
+          seeded = true;
+          if (uploaded > 0) log.info({ uploaded }, "storage seeded files from config.toml");
+        }
+        const removed = await deps.looseBlobs.sweep();
+        if (removed > 0) log.info({ removed }, "storage sweep removed orphaned bytes");
+      } catch (error) {
+        log.warn({ err: error }, "storage seeding or sweep failed");
+      }
+    };
+    let running: Promise<void> = Promise.resolve();
+    const first = setTimeout(() => {
+      running = run();
+    }, SWEEP_DELAY_MS);
+    const every = setInterval(() => {
+      running = running.then(run);
+    }, SWEEP_INTERVAL_MS);
+    first.unref();
+    every.unref();
+    return {
+      async stop() {
+        clearTimeout(first);
+        clearInterval(every);
+        await running;
+        await deps.looseBlobs.close();
+      },
+    };
+  },
+};
+
+/** The storage service's own dependencies: the backend, the loose-blob ledger, the URL secret. */
+function storageDeps({ config, db, log }: ServiceDeps): StorageDeps {
+  const backend = createBackend(config.storage.server.backend);
+  return {
+    config,
+    db,
+    backend,
+    looseBlobs: new LooseBlobs(db.admin, backend, (message, error) => log.warn({ err: error }, message)),
+    signingSecret: config.storage.server.signingSecret ?? config.jwt.secret,
+  };
+}
+
+function streamsBody(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { streamBody?: boolean } | undefined)?.streamBody === true;
+}
+
+function readJson(payload: NodeJS.ReadableStream, done: (error: Error | null, body?: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let failed = false;
+  payload.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > JSON_BODY_LIMIT && !failed) {
+      failed = true;
+      done(errors.entityTooLarge());
+    }
+    if (!failed) chunks.push(chunk);
+  });
+  payload.on("error", (error: Error) => {
+    if (!failed) {
+      failed = true;
+      done(errors.invalidRequest(error.message));
+    }
+  });
+  payload.on("end", () => {
+    if (failed) return;
+    const text = Buffer.concat(chunks).toString("utf8").trim();
+    if (text === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(errors.invalidRequest("Body is not valid JSON"));
+    }
+  });
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { BlobKey } from "./backend/backend.js";
+import { mimeTypeAllowed } from "./bucket-rules.js";
+import { ByteLimit } from "./byte-limit.js";
+import { asPlatform } from "./caller.js";
+import { checkContentType } from "./content-type.js";
+import { errors, StorageError } from "./errors.js";
+import { findObject, lockKey, writeObjectRow } from "./sql/objects.js";
+import type { ObjectRow, StorageDeps } from "./types.js";
+
+/** A bucket's limits, looked up on the platform pool (a bucket hidden by RLS still counts). */
+export interface BucketLimits {
+  readonly id: string;
+  readonly public: boolean;
+  readonly file_size_limit: number | null;
+  readonly allowed_mime_types: string[] | null;
+}
+
+/** Looks a bucket up as superuser; throws `NoSuchBucket`. */
+export async function bucketLimits(deps: StorageDeps, bucket: string): Promise<BucketLimits> {
+  const { rows } = await deps.db.admin.query<BucketLimits>(
+    "select id, public, file_size_limit::float8 as file_size_limit, allowed_mime_types from storage.buckets where id = $1",
+    [bucket],
+  );
+  if (!rows[0]) throw errors.noSuchBucket();
+  return rows[0];
+}
+
+/** One upload as the route parsed it. */
+export interface UploadInput {
+  readonly bucket: BucketLimits;
+  readonly name: string;
+  readonly upsert: boolean;
+  /** The uploader's `sub`, recorded as owner. */
+  readonly owner: string | null;
+  readonly mimeType: string;
+  readonly cacheControl: string;
+  readonly userMetadata: Record<string, unknown> | null;
+  /** The announced length, when there is one (refused early when over the limit). */
+  readonly contentLength: number | null;
+}
+
+/** The largest object the bucket takes: its own limit, capped by `[storage] file_size_limit`. */
+export function sizeLimit(deps: StorageDeps, bucket: BucketLimits): number {
+  const global = deps.config.storage.fileSizeLimit;
+  return bucket.file_size_limit ? Math.min(global, bucket.file_size_limit) : global;
+}
+
+/** The checks that need no byte: declared type and announced size (reference/storage.md §3). */
+export function checkBeforeBytes(deps: StorageDeps, input: UploadInput): void {
+  if (!input.mimeType.includes("/")) throw errors.invalidMimeType(input.mimeType);
+  if (!mimeTypeAllowed(input.mimeType, input.bucket.allowed_mime_types))
+    throw errors.invalidMimeType(input.mimeType);
+  if (input.contentLength !== null && input.contentLength > sizeLimit(deps, input.bucket))
+    throw errors.entityTooLarge();
+}
+
+/**
+ * Streams an upload's bytes to the backend under a fresh version, checks them, then makes them
+ * visible by writing the row (reference/storage.md §6 "check first, then stream"). The caller has
+ * already run the permission probe. Until the row commits the bytes are a loose blob; on any
+ * failure they are deleted, so a failed or aborted upload leaves neither bytes nor row.
+ */
+export async function storeUpload(deps: StorageDeps, input: UploadInput, body: Readable): Promise<ObjectRow> {
+  const key: BlobKey = { bucket: input.bucket.id, name: input.name, version: randomUUID() };
+  await deps.looseBlobs.willWrite([key]);
+  const limit = new ByteLimit(sizeLimit(deps, input.bucket));
+  let row: ObjectRow;
+  let replaced: BlobKey | null = null;
+  try {
+    const written = await deps.backend.write(key, limitStream(body, limit));
+    const security = deps.config.storage.server.buckets[input.bucket.id];
+    if (input.bucket.allowed_mime_types && (security?.checkContent ?? true)) {
+      await checkContentType(limit.head(), input.mimeType, input.bucket.allowed_mime_types);
+    }
+    const metadata = {
+      eTag: written.eTag,
+      size: written.size,
+      mimetype: input.mimeType,
+      cacheControl: input.cacheControl,
+      lastModified: new Date().toUTCString(),
+      contentLength: written.size,
+      httpStatusCode: 200,
+    };
+    row = await asPlatform(deps, async (client) => {
+      // Concurrent uploads of one key take turns: the last to commit wins an upsert, the
+      // second plain upload gets 409, and each knows which version it replaced.
+      await lockKey(client, key.bucket, key.name);
+      const existing = await findObject(client, key.bucket, key.name, { forUpdate: true });
+      if (existing && !input.upsert) throw errors.keyAlreadyExists();
+      const saved = await writeObjectRow(
+        client,
+        { ...key, owner: input.owner, metadata, userMetadata: input.userMetadata },
+        input.upsert,
+      );
+      replaced = existing?.version ? { bucket: key.bucket, name: key.name, version: existing.version } : null;
+      if (!(await deps.looseBlobs.settle(client, [key]))) {
+        throw new Error("the upload's bytes were swept while it was being written");
+      }
+      return saved;
+    });
+  } catch (error) {
+    await deps.looseBlobs.discard([key]);
+    throw asUploadError(error);
+  }
+  if (replaced) await deps.looseBlobs.discard([replaced]);
+  return row;
+}
+
+/** The body through the size limit; a stream that ends early or errors fails the write. */
+function limitStream(body: Readable, limit: ByteLimit): Readable {
+  pipeline(body, limit).catch((error: unknown) => limit.destroy(error as Error));
+  return limit;
+}
+
+/** A broken body (client gone, truncated form) is the client's fault, not ours. */
+function asUploadError(error: unknown): unknown {
+  if (error instanceof StorageError) return error;
+  const code = (error as { code?: string }).code;
+  const message = (error as Error).message ?? "";
+  if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || message === "aborted") {
+    return errors.invalidRequest("The upload was interrupted before the whole body arrived");
+  }
+  if (message.startsWith("Unexpected end of form") || message.startsWith("Malformed")) {
+    return errors.invalidRequest(`Invalid multipart body: ${message}`);
+  }
+  return error;
+}
