@@ -1,3 +1,4 @@
+import type { JobsConfig } from "./jobs-section.js";
 import type { StorageServerConfig } from "./storage-section.js";
 
 /**
@@ -244,6 +245,7 @@ export interface Config {
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
+  readonly jobs: JobsConfig;
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
   readonly testUsers: TestUsersConfig;

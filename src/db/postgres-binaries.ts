@@ -8,6 +8,8 @@ export interface PostgresBinaries {
   readonly initdb: string;
   readonly postgres: string;
   readonly binDir: string;
+  /** Where `create extension` looks for control and SQL files. */
+  readonly extensionDir: string;
 }
 
 let cached: PostgresBinaries | null = null;
@@ -32,7 +34,12 @@ export function postgresBinaries(): PostgresBinaries {
     );
   }
   const binDir = path.join(path.dirname(entry), "..", "native", "bin");
-  cached = { initdb: path.join(binDir, "initdb"), postgres: path.join(binDir, "postgres"), binDir };
+  cached = {
+    initdb: path.join(binDir, "initdb"),
+    postgres: path.join(binDir, "postgres"),
+    binDir,
+    extensionDir: path.join(binDir, "..", "share", "postgresql", "extension"),
+  };
   return cached;
 }
 

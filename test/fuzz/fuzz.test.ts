@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from "../harness/server.js";
 import { mutateRequest } from "./mutate.js";
 import { seededRandom } from "./random.js";
 import { describeRequest, type FuzzResponse, sendRaw } from "./send.js";
-import { FUZZ_SERVICES } from "./services.js";
+import { FUZZ_SERVICES, NOT_YET_FUZZED } from "./services.js";
 import type { FuzzContext, FuzzRequest, FuzzRoute, FuzzService } from "./types.js";
 
 /**
@@ -130,10 +130,16 @@ describe(`fuzzing every route of every service (seed ${SEED})`, () => {
 
   it("has mutations for every service and every registered route", () => {
     const names = FUZZ_SERVICES.map((service) => service.name);
-    for (const service of SERVICES.filter((routed) => routed.prefix !== undefined))
+    const pending = SERVICES.filter((service) => NOT_YET_FUZZED.includes(service.name)).map((s) => s.prefix);
+    for (const service of SERVICES.filter(
+      (routed) => routed.prefix !== undefined && !pending.includes(routed.prefix),
+    ))
       expect(names, `add test/fuzz/${service.name}.ts to services.ts`).toContain(service.name);
     const covered = new Set(FUZZ_SERVICES.flatMap((service) => service.routes.map((route) => route.route)));
-    const missing = registeredRoutes(server).filter((route) => !covered.has(route));
+    const missing = registeredRoutes(server).filter(
+      (route) =>
+        !covered.has(route) && !pending.some((prefix) => prefix !== undefined && route.startsWith(prefix)),
+    );
     expect(missing, "registered routes the fuzz test does not send to").toEqual([]);
   });
 

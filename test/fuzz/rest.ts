@@ -1,4 +1,5 @@
 import { GRAMMAR_FIXTURE } from "../rest/fixtures.js";
+import { untilServed } from "../rest/helpers.js";
 import type { FuzzContext, FuzzRequest, FuzzRoute, FuzzService, Mutation } from "./types.js";
 
 /** A table of every common column type, for writes (created in setup). */
@@ -197,7 +198,8 @@ export const restFuzz: FuzzService = {
     await server.database.query(GRAMMAR_FIXTURE);
     await server.database.query(FUZZ_TABLE);
     await server.database.query("notify pgrst, 'reload schema'");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await untilServed(server, "/fuzz_items?limit=0");
+    await untilServed(server, "/films?limit=0");
     const response = await fetch(`${server.url}/auth/v1/token?grant_type=password`, {
       method: "POST",
       headers: { apikey: server.anonKey, "content-type": "application/json" },

@@ -13,7 +13,9 @@ import type { TargetKind } from "./types.js";
  * and grants, the `extensions` schema, the `auth` and `storage` schemas (owned by
  * supabase_auth_admin / supabase_storage_admin; replacing `auth.uid()` or adding indexes there
  * would fail for the `postgres` role, or worse, change what Supabase's services rely on), and the
- * realtime publication with the pgrst_ddl_watch event trigger, and the `realtime` schema. The other files only create the
+ * realtime publication with the pgrst_ddl_watch event trigger, the `realtime` schema, and the
+ * `supabase_functions` schema of database webhooks (owned by supabase_functions_admin). The other
+ * files only create the
  * `groundwork` schema (tenancy kit, audit, mail outbox, rate limits), which the migrations need.
  */
 export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
@@ -25,6 +27,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "api",
   "auth_indexes",
   "realtime",
+  "webhooks",
 ]);
 
 export interface TargetPlatform {

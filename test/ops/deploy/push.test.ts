@@ -122,6 +122,7 @@ describe("pushMigrations (ops)", () => {
       "0007_auth_indexes",
       "0030_storage_current",
       "0040_realtime",
+      "0050_webhooks",
     ]);
     expect(result.committed).toBe(true);
     expect(result.applied).toHaveLength(3);
