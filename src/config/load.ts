@@ -206,6 +206,7 @@ function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReade
       maxFrequency: durationSeconds(email, "max_frequency", 1),
       otpExpiry: email.integer("otp_expiry", 3600, { min: 1, max: 86400 }),
       otpLength: email.integer("otp_length", 6, { min: 6, max: 10 }),
+      securePasswordChange: email.boolean("secure_password_change", false),
     },
     rateLimit: {
       signInSignUps: rateLimit.integer("sign_in_sign_ups", 30, { min: 1 }),

@@ -78,6 +78,11 @@ export interface AuthConfig {
     readonly otpExpiry: number;
     /** Digits of the emailed one-time code (`[auth.email] otp_length`). */
     readonly otpLength: number;
+    /**
+     * `[auth.email] secure_password_change`: a password change from a session older than 24 hours
+     * needs the nonce `auth.reauthenticate()` mails.
+     */
+    readonly securePasswordChange: boolean;
   };
   readonly rateLimit: {
     /** Sign-in and sign-up requests per 5 minutes per IP (`[auth.rate_limit] sign_in_sign_ups`). */
