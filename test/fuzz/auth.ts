@@ -94,6 +94,50 @@ const ROUTES: readonly FuzzRoute[] = [
     exampleStatus: 403,
   },
   {
+    method: "POST",
+    route: "/auth/v1/otp",
+    example: (c) => json("POST", "/auth/v1/otp", anon(c), { email: FUZZ_EMAIL, create_user: false }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/magiclink",
+    example: (c) => json("POST", "/auth/v1/magiclink", anon(c), { email: FUZZ_EMAIL }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/resend",
+    example: (c) => json("POST", "/auth/v1/resend", anon(c), { type: "signup", email: FUZZ_EMAIL }),
+  },
+  {
+    method: "GET",
+    route: "/auth/v1/reauthenticate",
+    example: (c) => get("/auth/v1/reauthenticate", anon(c), v(c, "accessToken")),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/invite",
+    example: (c) =>
+      json(
+        "POST",
+        "/auth/v1/invite",
+        service(c),
+        { email: "invitee@example.com", data: { é: "日本" } },
+        service(c),
+      ),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/admin/generate_link",
+    example: (c) =>
+      json(
+        "POST",
+        "/auth/v1/admin/generate_link",
+        service(c),
+        { type: "magiclink", email: FUZZ_EMAIL },
+        service(c),
+      ),
+  },
+  {
     method: "GET",
     route: "/auth/v1/admin/users",
     example: (c) => get("/auth/v1/admin/users?page=1&per_page=5", service(c), service(c)),

@@ -32,7 +32,7 @@ export async function sendReauthentication(
       auditPayload("user_reauthenticate_requested", { id: user.id, name: email }),
       client.ip,
     );
-    await assertCanSend(runtime, user.reauthentication_sent_at);
+    await assertCanSend(runtime, tx, user.reauthentication_sent_at);
     const otp = newOtp(runtime.config.auth.email.otpLength);
     const hash = tokenHash(email, otp);
     await tx.query(

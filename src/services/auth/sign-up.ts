@@ -121,7 +121,7 @@ export async function createUser(
 /** The user as the transaction now sees it. */
 export async function reload(tx: pg.ClientBase, id: string): Promise<AuthUser> {
   const user = await findUserById(tx, id);
-  if (!user) throw new Error(`user ${id} vanished inside its own transaction`);
+  if (!user) throw authError("user_not_found"); // deleted by an admin meanwhile
   return user;
 }
 
