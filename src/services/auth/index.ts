@@ -111,3 +111,11 @@ function fromFastify(error: unknown): unknown {
   }
   return error;
 }
+
+// What the operations commands use of auth (users seed and reset create users as the admin API
+// does; test rls signs claims as the token endpoint does, with the project's hook). Nothing outside
+// this folder imports its other files.
+export { parseHookUri, runAccessTokenHook } from "./hook.js";
+export { hashPassword, verifyPassword } from "./password.js";
+export { updateUserColumns, upsertEmailIdentity } from "./sql/admin-users.js";
+export { insertUser } from "./sql/users.js";
