@@ -5,8 +5,8 @@ export function inboxPage(messages: readonly StoredMessage[], total: number): st
   const rows = messages
     .map(
       (m) =>
-        `<tr class="${m.read ? "read" : "unread"}"><td>${escape(m.created_at.toISOString().replace("T", " ").slice(0, 19))}</td>` +
-        `<td>${escape(m.to_address)}</td><td><a href="/view/${escape(m.id)}.html">${escape(m.subject)}</a></td></tr>`,
+        `<tr class="${m.read ? "read" : "unread"}"><td>${escapeHtml(m.created_at.toISOString().replace("T", " ").slice(0, 19))}</td>` +
+        `<td>${escapeHtml(m.to_address)}</td><td><a href="/view/${escapeHtml(m.id)}.html">${escapeHtml(m.subject)}</a></td></tr>`,
     )
     .join("\n");
   return `<!doctype html>
@@ -24,13 +24,13 @@ ${rows || '<tr><td colspan="3">No messages yet.</td></tr>'}
 /** A message's HTML body on a page of its own, its text part underneath. */
 export function messagePage(message: StoredMessage): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(message.subject)}</title></head>
-<body><p><a href="/">All messages</a> · To: ${escape(message.to_address)}</p><hr>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(message.subject)}</title></head>
+<body><p><a href="/">All messages</a> · To: ${escapeHtml(message.to_address)}</p><hr>
 ${message.html}
-<hr><pre>${escape(message.text)}</pre></body></html>`;
+<hr><pre>${escapeHtml(message.text)}</pre></body></html>`;
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")
