@@ -1,3 +1,4 @@
+import type { JobsConfig } from "./jobs-section.js";
 import type { StorageServerConfig } from "./storage-section.js";
 
 /**
@@ -77,6 +78,11 @@ export interface AuthConfig {
     readonly otpExpiry: number;
     /** Digits of the emailed one-time code (`[auth.email] otp_length`). */
     readonly otpLength: number;
+    /**
+     * `[auth.email] secure_password_change`: a password change from a session older than 24 hours
+     * needs the nonce `auth.reauthenticate()` mails.
+     */
+    readonly securePasswordChange: boolean;
   };
   readonly rateLimit: {
     /** Sign-in and sign-up requests per 5 minutes per IP (`[auth.rate_limit] sign_in_sign_ups`). */
@@ -244,6 +250,7 @@ export interface Config {
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
+  readonly jobs: JobsConfig;
   readonly lint: LintConfig;
   readonly guard: GuardConfig;
   readonly testUsers: TestUsersConfig;

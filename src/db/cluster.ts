@@ -5,6 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { embeddedDatabaseUrl } from "./database-url.js";
+import { installExtensionFiles } from "./extension-files.js";
 import { type RunAs, serverRunAs } from "./os-user.js";
 import { postgresBinaries } from "./postgres-binaries.js";
 import { isProcessAlive } from "./process-alive.js";
@@ -57,6 +58,8 @@ export async function startEmbeddedCluster(options: ClusterOptions): Promise<Emb
   await recoverAfterCrash(options.dataDir, log);
   await assertPortFree(options.port, options.portSetting);
   const created = await initialiseIfMissing(options.dataDir, runAs);
+  // pg_net, pg_cron and pgmq as SQL APIs Groundwork serves, so Supabase migrations apply unmodified.
+  installExtensionFiles(postgresBinaries().extensionDir);
   const child = await spawnServer(options, runAs);
   let exited: Promise<void> | null = null;
   return {

@@ -37,27 +37,42 @@ export async function pipelinedRead(
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    return await new Promise<(string | null)[] | null>((resolve, reject) => {
-      const pipeline = new ReadPipeline(settings, statement, (error, row) => {
-        if (error) {
-          // A failure that is not a database error leaves the connection unusable.
-          if (!("severity" in error)) broken = error;
-          reject(error);
-        } else resolve(row);
-      });
-      // @types/pg types the connection a submittable receives as its full class; this one uses
-      // only the methods of Connection below.
-      client.query(pipeline as unknown as pg.Submittable);
-    });
+    return await runPipeline(client, [settings, { ...statement, name: `${statement.name}_p` }], 1);
+  } catch (error) {
+    // A failure that is not a database error leaves the connection unusable.
+    if (!(error instanceof Error && "severity" in error)) broken = error as Error;
+    throw error;
   } finally {
     client.release(broken);
   }
 }
 
+/**
+ * Sends `statements` as one extended-protocol pipeline (Bind/Execute each, one Sync) on `client`
+ * and resolves with the first row of the statement at `resultIndex` (null when it returned none).
+ * Each statement is prepared on the connection under its own name the first time.
+ */
+export function runPipeline(
+  client: pg.PoolClient,
+  statements: readonly PreparedStatement[],
+  resultIndex: number,
+): Promise<(string | null)[] | null> {
+  return new Promise<(string | null)[] | null>((resolve, reject) => {
+    const pipeline = new Pipeline(statements, resultIndex, (error, row) => {
+      if (error) reject(error);
+      else resolve(row);
+    });
+    // @types/pg types the connection a submittable receives as its full class; this one uses
+    // only the methods of Connection below.
+    client.query(pipeline as unknown as pg.Submittable);
+  });
+}
+
 /** Names for the settings statements' few shapes (which settings a request makes). */
 const settingsNames = new Map<string, string>();
 
-function settingsStatementName(text: string): string {
+/** The name the settings statement of this text is prepared under. */
+export function settingsStatementName(text: string): string {
   let name = settingsNames.get(text);
   if (name === undefined) {
     name = `groundwork_settings_${settingsNames.size}`;
@@ -88,31 +103,25 @@ interface Connection {
 type Done = (error: Error | null, row: (string | null)[] | null) => void;
 
 /** node-pg's submittable protocol: `submit` writes, the `handle*` methods receive the replies. */
-class ReadPipeline {
+class Pipeline {
   #completed = 0;
   #row: (string | null)[] | null = null;
   #connection: Connection | null = null;
   #finished = false;
 
-  readonly #names: string[];
-
   constructor(
-    private readonly settings: PreparedStatement,
-    private readonly statement: PreparedStatement,
+    private readonly statements: readonly PreparedStatement[],
+    private readonly resultIndex: number,
     private readonly done: Done,
-  ) {
-    this.#names = [settings.name, `${statement.name}_p`];
-  }
+  ) {}
 
   submit(connection: Connection): void {
     this.#connection = connection;
     const prepared = preparedOn.get(connection) ?? new Set<string>();
     preparedOn.set(connection, prepared);
-    const statements = [this.settings, this.statement];
     connection.stream.cork?.();
     try {
-      statements.forEach(({ text, values }, i) => {
-        const name = this.#names[i] as string;
+      for (const { name, text, values } of this.statements) {
         if (!prepared.has(name)) {
           connection.close({ type: "S", name });
           connection.parse({ text, name });
@@ -121,7 +130,7 @@ class ReadPipeline {
         prepared.delete(name);
         connection.bind({ statement: name, values });
         connection.execute({ rows: 0 });
-      });
+      }
       connection.sync();
     } finally {
       connection.stream.uncork?.();
@@ -129,8 +138,7 @@ class ReadPipeline {
   }
 
   handleDataRow(message: { fields: (string | null)[] }): void {
-    // The first statement's row is the settings' set_config results; the second is the answer.
-    if (this.#completed === 1 && this.#row === null) this.#row = message.fields;
+    if (this.#completed === this.resultIndex && this.#row === null) this.#row = message.fields;
   }
 
   handleCommandComplete(): void {
@@ -144,9 +152,9 @@ class ReadPipeline {
   }
 
   handleReadyForQuery(): void {
-    // Ran without error: later requests on this connection bind both by name.
+    // Ran without error: later requests on this connection bind these by name.
     const prepared = this.#connection ? preparedOn.get(this.#connection) : undefined;
-    for (const name of this.#names) prepared?.add(name);
+    for (const { name } of this.statements) prepared?.add(name);
     this.#finish(null, this.#row);
   }
 
@@ -160,7 +168,7 @@ class ReadPipeline {
   handleEmptyQuery(): void {}
   handlePortalSuspended(): void {}
   handleCopyInResponse(connection: Connection): void {
-    connection.sendCopyFail("COPY is not part of a read");
+    connection.sendCopyFail("COPY is not part of a pipeline");
   }
   handleCopyData(): void {}
 }

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +7,8 @@ export interface PostgresBinaries {
   readonly initdb: string;
   readonly postgres: string;
   readonly binDir: string;
+  /** Where `create extension` looks for control and SQL files. */
+  readonly extensionDir: string;
 }
 
 let cached: PostgresBinaries | null = null;
@@ -32,12 +33,11 @@ export function postgresBinaries(): PostgresBinaries {
     );
   }
   const binDir = path.join(path.dirname(entry), "..", "native", "bin");
-  cached = { initdb: path.join(binDir, "initdb"), postgres: path.join(binDir, "postgres"), binDir };
+  cached = {
+    initdb: path.join(binDir, "initdb"),
+    postgres: path.join(binDir, "postgres"),
+    binDir,
+    extensionDir: path.join(binDir, "..", "share", "postgresql", "extension"),
+  };
   return cached;
-}
-
-/** The server version of the bundled binaries, e.g. "17.10". */
-export function bundledPostgresVersion(): string {
-  const output = execFileSync(postgresBinaries().postgres, ["--version"], { encoding: "utf8" });
-  return /(\d+(?:\.\d+)?)/.exec(output)?.[1] ?? output.trim();
 }

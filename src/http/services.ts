@@ -1,6 +1,7 @@
 import { auditService } from "../services/audit/index.js";
 import { authService } from "../services/auth/index.js";
 import { functionsService } from "../services/functions/index.js";
+import { jobsService } from "../services/jobs/index.js";
 import { realtimeService } from "../services/realtime/index.js";
 import { restService } from "../services/rest/index.js";
 import type { Service } from "../services/service.js";
@@ -14,4 +15,5 @@ export const SERVICES: readonly Service[] = [
   auditService,
   functionsService,
   storageService,
+  jobsService,
 ];

@@ -61,4 +61,8 @@ create function public.get_row(name_param text) returns public.users language sq
 
 create function public.has_low_number(public.tickets) returns boolean language sql stable as $$ select $1.number < 10 $$;
 create function public.blurb(public.messages) returns text language sql stable as $$ select substring($1.message, 1, 3) $$;
+do $$ begin
+  execute format('alter role authenticator in database %I set pgrst.db_aggregates_enabled = %L', current_database(), 'true');
+  execute format('alter role authenticator in database %I set pgrst.db_plan_enabled = %L', current_database(), 'true');
+end $$;
 `;

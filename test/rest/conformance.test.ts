@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Statement } from "../../src/services/rest/execute.js";
 import type { TestServer } from "../harness/server.js";
 import type { Case } from "./cases/case.js";
-import { COMPUTED_CASES } from "./cases/computed-cases.js";
+import { COMPUTED_CASES, UPSERT_CASES } from "./cases/computed-cases.js";
 import { OVERLOAD_CASES } from "./cases/overload-cases.js";
+import { PLAN_CASES } from "./cases/plan-cases.js";
 import { RELATIONSHIP_CASES } from "./cases/relationship-cases.js";
 import { CONFORMANCE_FIXTURE } from "./conformance-fixture.js";
 import { type GrammarServer, rest, startGrammarServer } from "./helpers.js";
@@ -12,7 +13,13 @@ import { type GrammarServer, rest, startGrammarServer } from "./helpers.js";
 type ConformanceCase = Case & { readonly after?: { readonly query: string; readonly rows: unknown[] } };
 
 // Reads first: the write cases change the fixture's rows.
-const CASES: readonly ConformanceCase[] = [...RELATIONSHIP_CASES, ...OVERLOAD_CASES, ...COMPUTED_CASES];
+const CASES: readonly ConformanceCase[] = [
+  ...RELATIONSHIP_CASES,
+  ...OVERLOAD_CASES,
+  ...PLAN_CASES,
+  ...COMPUTED_CASES,
+  ...UPSERT_CASES,
+];
 
 describe("PostgREST v14 behaviours, table-driven (platform template)", () => {
   let grammar: GrammarServer;
@@ -20,7 +27,7 @@ describe("PostgREST v14 behaviours, table-driven (platform template)", () => {
   let seen: { last: Statement | null };
 
   beforeAll(async () => {
-    grammar = await startGrammarServer(CONFORMANCE_FIXTURE);
+    grammar = await startGrammarServer(CONFORMANCE_FIXTURE, "/users?limit=0");
     ({ server, seen } = grammar);
   });
   afterAll(async () => {

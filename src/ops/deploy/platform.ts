@@ -1,10 +1,9 @@
 import type pg from "pg";
 import {
   applyDatabaseSettings,
-  lockPlatformHistory,
+  installPlatform,
   type PlatformFile,
   platformFiles,
-  runPlatformFiles,
 } from "../../platform/apply.js";
 import type { TargetKind } from "./types.js";
 
@@ -13,7 +12,9 @@ import type { TargetKind } from "./types.js";
  * and grants, the `extensions` schema, the `auth` and `storage` schemas (owned by
  * supabase_auth_admin / supabase_storage_admin; replacing `auth.uid()` or adding indexes there
  * would fail for the `postgres` role, or worse, change what Supabase's services rely on), and the
- * realtime publication with the pgrst_ddl_watch event trigger, and the `realtime` schema. The other files only create the
+ * realtime publication with the pgrst_ddl_watch event trigger, the `realtime` schema, and the
+ * `supabase_functions` schema of database webhooks (owned by supabase_functions_admin). The other
+ * files only create the
  * `groundwork` schema (tenancy kit, audit, mail outbox, rate limits), which the migrations need.
  */
 export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
@@ -26,6 +27,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "api",
   "auth_indexes",
   "realtime",
+  "webhooks",
 ]);
 
 export interface TargetPlatform {
@@ -71,18 +73,16 @@ async function installedPlatformFiles(
 }
 
 /**
- * Installs platform files inside the caller's open transaction (applyPlatformSchema commits its
- * own, which would leave a rehearsal or a failed push with the platform installed), recording each
- * in `groundwork.platform_migrations` as applyPlatformSchema does. On a database Groundwork manages
- * it also sets the database's search_path (extensions after public) and this session's, so the
- * migrations that follow see `extensions` as a fresh connection would.
+ * Installs the target's missing platform files inside the push's open transaction (see
+ * installPlatform). On a database Groundwork manages it also sets the database's search_path
+ * (extensions after public) and this session's, so the migrations that follow see `extensions`
+ * as a fresh connection would.
  */
 export async function installPlatformInTransaction(
   client: pg.ClientBase,
   target: TargetPlatform,
 ): Promise<string[]> {
-  await lockPlatformHistory(client);
-  const ran = await runPlatformFiles(client, target.install);
+  const ran = await installPlatform(client, target.install);
   // A Supabase project keeps its own database settings.
   if (target.kind !== "supabase") {
     await applyDatabaseSettings(client);

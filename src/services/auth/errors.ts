@@ -33,6 +33,13 @@ export const AUTH_ERRORS = {
   over_request_rate_limit: { status: 429, message: "Request rate limit reached" },
   over_email_send_rate_limit: { status: 429, message: "Email rate limit exceeded" },
   conflict: { status: 409, message: "Conflict" },
+  otp_disabled: { status: 422, message: "Signups not allowed for otp" },
+  email_address_invalid: { status: 400, message: "Email address is invalid" },
+  reauthentication_needed: { status: 400, message: "Password update requires reauthentication" },
+  reauthentication_not_valid: { status: 422, message: "Nonce has expired or is invalid" },
+  flow_state_not_found: { status: 404, message: "invalid flow state, no valid flow state found" },
+  flow_state_expired: { status: 422, message: "invalid flow state, flow state has expired" },
+  bad_code_verifier: { status: 400, message: "code challenge does not match previously saved code verifier" },
   unexpected_failure: {
     status: 500,
     message: "Unexpected failure, please check server logs for more information",

@@ -2,7 +2,7 @@ import type pg from "pg";
 
 /** One outgoing auth email. */
 export interface MailMessage {
-  readonly kind: "signup" | "recovery" | "email_change";
+  readonly kind: "signup" | "invite" | "recovery" | "magiclink" | "email_change" | "reauthentication";
   readonly userId: string;
   readonly to: string;
   readonly subject: string;

@@ -2,8 +2,9 @@ import type pg from "pg";
 import { quoteIdent } from "../../db/sql.js";
 import { rateLimitError } from "./errors.js";
 import { renderMail } from "./mail-templates.js";
-import type { MailMessage } from "./mailer.js";
+import { PKCE_PREFIX, type PkceChallenge } from "./pkce.js";
 import { newOtp, tokenHash } from "./secrets.js";
+import { insertFlowState } from "./sql/flow-state.js";
 import type { AuthRuntime, AuthUser } from "./types.js";
 
 /** Where a message's link leads: the API's external URL and the app's `redirect_to`. */
@@ -11,23 +12,62 @@ export interface LinkTarget {
   /** `http(s)://host/auth/v1`, from the request that caused the mail. */
   readonly externalUrl: string;
   readonly redirectTo: string;
+  /** The client's PKCE challenge: the link then leads to `redirect_to?code=…` instead of a session. */
+  readonly pkce?: PkceChallenge | null;
 }
 
-/** The user column holding each kind's token hash, its sent-at column, and `auth.one_time_tokens` type. */
+/**
+ * For each kind of message: the user column holding its token hash, the sent-at column, the
+ * `auth.one_time_tokens` type, the `type` of its link, and the authentication method its PKCE
+ * flow records (GoTrue's names).
+ */
 const COLUMNS = {
-  signup: { token: "confirmation_token", sentAt: "confirmation_sent_at", type: "confirmation_token" },
-  recovery: { token: "recovery_token", sentAt: "recovery_sent_at", type: "recovery_token" },
+  signup: {
+    token: "confirmation_token",
+    sentAt: "confirmation_sent_at",
+    type: "confirmation_token",
+    link: "signup",
+    method: "email/signup",
+  },
+  invite: {
+    token: "confirmation_token",
+    sentAt: "confirmation_sent_at",
+    type: "confirmation_token",
+    link: "invite",
+    method: "invite",
+  },
+  recovery: {
+    token: "recovery_token",
+    sentAt: "recovery_sent_at",
+    type: "recovery_token",
+    link: "recovery",
+    method: "recovery",
+  },
+  magiclink: {
+    token: "recovery_token",
+    sentAt: "recovery_sent_at",
+    type: "recovery_token",
+    link: "magiclink",
+    method: "magiclink",
+  },
   email_change_new: {
     token: "email_change_token_new",
     sentAt: "email_change_sent_at",
     type: "email_change_token_new",
+    link: "email_change",
+    method: "email_change",
   },
   email_change_current: {
     token: "email_change_token_current",
     sentAt: "email_change_sent_at",
     type: "email_change_token_current",
+    link: "email_change",
+    method: "email_change",
   },
 } as const;
+
+/** The kinds of message {@link sendTokenMail} sends. */
+export type TokenMailKind = keyof typeof COLUMNS;
 
 /**
  * Refuses a new message while the last one of the same kind is younger than
@@ -52,19 +92,27 @@ export async function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | nul
 
 /**
  * Issues a one-time code for `kind`, stores its hash on the user and in `auth.one_time_tokens`,
- * and hands the message to the mailer inside the same transaction.
+ * and hands the message to the mailer inside the same transaction. For a PKCE client the stored
+ * hash (and the link's token) carries the `pkce_` prefix and a flow state waits for the code
+ * exchange, as in GoTrue. Returns the link and code (`admin.generateLink` shows them).
  */
 export async function sendTokenMail(
   runtime: AuthRuntime,
   tx: pg.ClientBase,
   user: AuthUser,
-  kind: keyof typeof COLUMNS,
+  kind: TokenMailKind,
   address: string,
   target: LinkTarget,
-): Promise<void> {
+  options: {
+    /** False: return the link and code without sending (`admin.generateLink`). */
+    readonly deliver?: boolean;
+    /** False: the message belongs to a flow another message of the same change started. */
+    readonly newFlow?: boolean;
+  } = {},
+): Promise<{ readonly actionLink: string; readonly otp: string; readonly hashedToken: string }> {
   const columns = COLUMNS[kind];
   const otp = newOtp(runtime.config.auth.email.otpLength);
-  const hash = tokenHash(address, otp);
+  const hash = `${target.pkce ? PKCE_PREFIX : ""}${tokenHash(address, otp)}`;
   await tx.query(
     `with stamped as (
        update auth.users set ${quoteIdent(columns.token)} = $2, ${quoteIdent(columns.sentAt)} = now(), updated_at = now()
@@ -75,19 +123,32 @@ export async function sendTokenMail(
        set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`,
     [user.id, hash, columns.type, address],
   );
-  const type = kind === "signup" ? "signup" : kind === "recovery" ? "recovery" : "email_change";
+  if (target.pkce && options.newFlow !== false) {
+    await insertFlowState(tx, {
+      userId: user.id,
+      providerType: "email",
+      method: columns.method,
+      challengeMethod: target.pkce.method,
+      challenge: target.pkce.challenge,
+    });
+  }
   const link =
-    `${target.externalUrl}/verify?token=${encodeURIComponent(hash)}&type=${type}` +
+    `${target.externalUrl}/verify?token=${encodeURIComponent(hash)}&type=${columns.link}` +
     `&redirect_to=${encodeURIComponent(target.redirectTo)}`;
-  const mailKind: MailMessage["kind"] = type;
-  const content = renderMail(mailKind, {
-    confirmationUrl: link,
-    token: otp,
-    email: user.email ?? "",
-    newEmail: user.email_change ?? address,
-  });
-  await runtime.mailer.send(
-    { kind: mailKind, userId: user.id, to: address, ...content, actionLink: link, otp },
-    tx,
-  );
+  if (options.deliver !== false) {
+    const content = renderMail(columns.link, {
+      confirmationUrl: link,
+      token: otp,
+      tokenHash: hash,
+      siteUrl: runtime.config.auth.siteUrl,
+      redirectTo: target.redirectTo,
+      email: user.email ?? "",
+      newEmail: user.email_change ?? address,
+    });
+    await runtime.mailer.send(
+      { kind: columns.link, userId: user.id, to: address, ...content, actionLink: link, otp },
+      tx,
+    );
+  }
+  return { actionLink: link, otp, hashedToken: hash };
 }

@@ -72,17 +72,17 @@ export interface AuthUser extends UserRow {
   readonly identities: readonly IdentityRow[];
 }
 
-/** A row of `auth.sessions`. */
-export interface SessionRow {
-  readonly id: string;
-  readonly user_id: string;
-  readonly aal: string | null;
-  readonly not_after: Date | null;
-  readonly created_at: Date | null;
-}
-
 /** How the user proved who they are, as GoTrue names it (amr method and hook input). */
-export type AuthenticationMethod = "password" | "otp" | "token_refresh" | "anonymous" | "email_change";
+export type AuthenticationMethod =
+  | "password"
+  | "otp"
+  | "token_refresh"
+  | "anonymous"
+  | "email_change"
+  | "email/signup"
+  | "recovery"
+  | "magiclink"
+  | "invite";
 
 /**
  * Everything the auth service's routes and flows share, built once when the service is

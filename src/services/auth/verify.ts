@@ -2,9 +2,11 @@ import type pg from "pg";
 import type { TokenResponse } from "./access-token.js";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
+import { PKCE_PREFIX } from "./pkce.js";
 import { secretsEqual, tokenHash } from "./secrets.js";
 import { issueSession } from "./sessions.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
+import { issueAuthCode } from "./sql/flow-state.js";
 import { transaction } from "./sql/queryable.js";
 import { confirmEmail, findUserById } from "./sql/users.js";
 import {
@@ -17,7 +19,7 @@ import {
   TOKEN_COLUMNS,
   type VerificationType,
 } from "./sql/verification.js";
-import type { AuthRuntime, AuthUser, ClientInfo } from "./types.js";
+import type { AuthenticationMethod, AuthRuntime, AuthUser, ClientInfo } from "./types.js";
 import { isBanned, isConfirmed } from "./users.js";
 
 export interface VerifyInput {
@@ -36,11 +38,22 @@ export const SINGLE_CONFIRMATION_ACCEPTED =
 
 export type VerifyResult =
   | { readonly kind: "session"; readonly response: TokenResponse }
+  | { readonly kind: "code"; readonly code: string }
   | { readonly kind: "single_confirmation" };
+
+/** The authentication method each link type's PKCE flow was recorded under (GoTrue's names). */
+const FLOW_METHODS: Partial<Record<VerificationType, AuthenticationMethod>> = {
+  signup: "email/signup",
+  invite: "invite",
+  recovery: "recovery",
+  magiclink: "magiclink",
+  email_change: "email_change",
+};
 
 /**
  * `GET|POST /verify` (GoTrue's `Verify`): checks an emailed code or link hash, applies what it
- * confirms (sign-up, recovery, email change) and signs the user in.
+ * confirms (sign-up, recovery, email change) and signs the user in. A link of a PKCE flow
+ * (`GET` with a `pkce_` token) answers the flow's auth code instead, for the client to exchange.
  */
 export async function verifyEmailToken(
   runtime: AuthRuntime,
@@ -61,7 +74,7 @@ export async function verifyEmailToken(
   return transaction(runtime.db.admin, async (tx) => {
     const user = await findVerifiedUser(runtime, tx, verification, lookup, aud);
     if (verification === "email_change" && needsSecondConfirmation(runtime, user)) {
-      const column = secretsEqual(user.email_change_token_current ?? "", lookup.hash)
+      const column = tokenMatches(user.email_change_token_current ?? "", lookup.hash)
         ? "email_change_token_current"
         : "email_change_token_new";
       await confirmOneEmailChangeToken(tx, user.id, column);
@@ -69,6 +82,18 @@ export async function verifyEmailToken(
     }
     await apply(tx, verification, user, lookup.hash, client);
     await syncProviders(tx, user.id);
+    if (method === "GET" && lookup.hash.startsWith(PKCE_PREFIX)) {
+      const flowMethod = FLOW_METHODS[verification];
+      const code = flowMethod ? await issueAuthCode(tx, user.id, flowMethod) : null;
+      if (code === null) {
+        throw authError(
+          "flow_state_not_found",
+          "No associated flow state found. No valid flow state found for user.",
+          400,
+        );
+      }
+      return { kind: "code", code };
+    }
     const reloaded = await findUserById(tx, user.id);
     if (!reloaded) throw new Error("verified user vanished");
     return { kind: "session", response: await issueSession(runtime, tx, reloaded, "otp", client) };
@@ -130,7 +155,7 @@ async function findVerifiedUser(
   if (isBanned(user)) throw authError("user_banned", "User is banned", 403);
   const matched = TOKEN_COLUMNS[type].find((column) => {
     const stored = user[column];
-    return stored !== null && stored !== "" && secretsEqual(stored, lookup.hash);
+    return stored !== null && stored !== "" && tokenMatches(stored, lookup.hash);
   });
   if (!matched) throw invalid;
   const sentAt =
@@ -164,7 +189,9 @@ async function apply(
 ): Promise<void> {
   const actor = { id: user.id, name: user.email };
   const recovery =
-    type === "recovery" || type === "magiclink" || (type === "email" && user.recovery_token === hash);
+    type === "recovery" ||
+    type === "magiclink" ||
+    (type === "email" && tokenMatches(user.recovery_token ?? "", hash));
   if (type === "email_change") {
     await insertAudit(tx, auditPayload("user_modified", actor), client.ip);
     await applyEmailChange(tx, user.id);
@@ -178,4 +205,12 @@ async function apply(
   } else if (recovery) {
     await insertAudit(tx, auditPayload("login", actor), client.ip);
   }
+}
+
+/**
+ * GoTrue's `isOtpValid` comparison: the stored hash is the given one, or the given one with the
+ * PKCE prefix (a code typed from a PKCE flow's message), compared in constant time.
+ */
+function tokenMatches(stored: string, hash: string): boolean {
+  return secretsEqual(stored, hash) || secretsEqual(stored, `${PKCE_PREFIX}${hash}`);
 }

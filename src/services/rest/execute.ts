@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import { type RequestContext, withContext } from "../../db/context.js";
+import { type RequestContext, type TransactionOptions, withContext } from "../../db/context.js";
 import { pipelinedRead } from "../../db/pipelined-read.js";
+import { pipelinedWrite } from "../../db/pipelined-write.js";
 import { quoteIdent } from "../../db/sql.js";
 import { pgrst, type RestError } from "./errors.js";
+import type { PlanRequest } from "./media-types.js";
 import type { SchemaCache } from "./schema-cache/types.js";
 
 /** A generated statement: SQL text (the same for every request of one shape) and its values. */
@@ -34,11 +36,14 @@ export interface ExecuteOptions {
   readonly timezone: string | null;
   /** Roll back instead of committing (tx=rollback, db-tx-end=rollback). */
   readonly rollback: boolean;
+  /** Answer with the statement's EXPLAIN output instead (`application/vnd.pgrst.plan`). */
+  readonly explain?: PlanRequest;
   /** EXPLAIN this count query for `count=planned|estimated`. */
   readonly plannedCount?: Statement | null;
   /**
    * Checks the result inside the transaction; a RestError thrown here rolls the transaction
-   * back (PGRST116 single object, PGRST124 max-affected).
+   * back (PGRST116 single object, PGRST124 max-affected). Give it only when it can fail: a
+   * write with a check takes a second round trip.
    */
   readonly check?: (result: MainResult) => void;
 }
@@ -81,6 +86,8 @@ export async function execute(
     roleSettings: cache.roleSettings.get(options.context.role),
     settings: (options.timezone === null ? {} : { timezone: options.timezone }) as Record<string, string>,
   };
+  if (options.explain)
+    return { result: await explain(statement, options.explain, options, transaction), planned: null };
   const name = statementName(statement.text, cache.generation);
   if (
     options.readOnly &&
@@ -99,6 +106,21 @@ export async function execute(
     const result = toResult(row ?? []);
     options.check?.(result);
     return { result, planned: null };
+  }
+  if (!options.readOnly && name && !options.plannedCount && cache.dbConfig.preRequest === null) {
+    // Writes: settings, statement and the transaction's end under as few Syncs as allowed.
+    const check = options.check;
+    const row = await pipelinedWrite(
+      options.pool,
+      context,
+      { name, text: statement.text, values: statement.values as (string | null)[] },
+      {
+        ...transaction,
+        rollback: options.rollback,
+        check: check && ((raw) => check(toResult(raw ?? []))),
+      },
+    );
+    return { result: toResult(row ?? []), planned: null };
   }
   return withContext(
     options.pool,
@@ -132,6 +154,37 @@ export async function execute(
         control.rollback();
       }
       return { result, planned };
+    },
+    { readOnly: options.readOnly, ...transaction },
+  );
+}
+
+/**
+ * The main statement's plan, in the request's transaction (so `analyze` runs it as the caller,
+ * ending in COMMIT or ROLLBACK as the request would): PostgREST's body is the EXPLAIN rows, each
+ * followed by a newline.
+ */
+async function explain(
+  statement: Statement,
+  plan: PlanRequest,
+  options: ExecuteOptions,
+  transaction: Omit<TransactionOptions, "readOnly">,
+): Promise<MainResult> {
+  const flags = [`FORMAT ${plan.format.toUpperCase()}`, ...plan.options.map((o) => o.toUpperCase())];
+  return withContext(
+    options.pool,
+    options.context,
+    async (client, control) => {
+      const response = await client.query<unknown[]>({
+        text: `EXPLAIN (${flags.join(", ")}) ${statement.text}`,
+        values: statement.values as (string | null)[],
+        rowMode: "array",
+        // The plan as PostgreSQL prints it, not parsed.
+        types: { getTypeParser: () => (value: string) => value },
+      });
+      if (options.rollback) control.rollback();
+      const body = response.rows.map((row) => `${String(row[0])}\n`).join("");
+      return { total: null, pageTotal: 0, body, headers: [], status: null, extra: [] };
     },
     { readOnly: options.readOnly, ...transaction },
   );

@@ -72,3 +72,8 @@ export function countTotal(req: RestRequest, exact: number | null, planned: numb
   }
   return exact;
 }
+
+/** A plan response (`application/vnd.pgrst.plan`): 200 with the plan's own Content-Type only. */
+export function sendPlan(reply: FastifyReply, media: Negotiated, result: MainResult): FastifyReply {
+  return reply.status(200).header("content-type", media.contentType).send(result.body);
+}

@@ -123,6 +123,7 @@ describe("pushMigrations (ops)", () => {
       "0030_storage_current",
       "0031_storage_security",
       "0040_realtime",
+      "0050_webhooks",
     ]);
     expect(result.committed).toBe(true);
     expect(result.applied).toHaveLength(3);

@@ -33,8 +33,8 @@ async function createRoles(url: string): Promise<void> {
     for (const table of PUBLIC_TABLES) await client.query(`alter table public.${table} owner to owner`);
     for (const role of ["owner", "stranger"]) {
       await client.query(`
-        grant usage on schema auth, groundwork, storage, realtime, supabase_migrations, extensions to ${role};
-        grant select on all tables in schema auth, groundwork, storage, realtime, supabase_migrations, public to ${role};
+        grant usage on schema auth, groundwork, storage, realtime, supabase_functions, supabase_migrations, extensions to ${role};
+        grant select on all tables in schema auth, groundwork, storage, realtime, supabase_functions, supabase_migrations, public to ${role};
         grant select on all sequences in schema public to ${role};
         grant insert, update, delete on auth.users, auth.identities, groundwork.tenants, groundwork.memberships to ${role};`);
     }

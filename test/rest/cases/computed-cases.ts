@@ -74,3 +74,39 @@ export const COMPUTED_CASES: readonly Case[] = [
     json: { blurb: "Ça ", users: { username: "renée" } },
   },
 ];
+
+/** Upserts and `missing=default` as PostgREST writes them. */
+export const UPSERT_CASES: readonly Case[] = [
+  {
+    name: "upsert whose body holds only the conflict column updates and returns the row, 200",
+    method: "POST",
+    path: "/users?on_conflict=username&select=username,age",
+    headers: { prefer: "resolution=merge-duplicates, return=representation" },
+    body: `{"username":"山田"}`,
+    status: 200,
+    json: [{ username: "山田", age: 41 }],
+    sql: [`ON CONFLICT ("username") DO UPDATE SET "username" = EXCLUDED."username"`],
+  },
+  {
+    name: "upsert of only the conflict column inserts a new row, 201",
+    method: "POST",
+    path: "/users?on_conflict=username&select=username,status",
+    headers: { prefer: "resolution=merge-duplicates, return=representation" },
+    body: `{"username":"Ōsaka"}`,
+    status: 201,
+    json: [{ username: "Ōsaka", status: "ONLINE" }],
+  },
+  {
+    name: "missing=default evaluates the default for every row, even rows that give the column",
+    method: "POST",
+    path: "/counters?columns=id,label&select=id,label",
+    headers: { prefer: "missing=default, return=representation" },
+    body: `[{"id":100,"label":"donné"},{"label":"suivant"},{}]`,
+    status: 201,
+    json: [
+      { id: 100, label: "donné" },
+      { id: 2, label: "suivant" },
+      { id: 3, label: "n/a" },
+    ],
+  },
+];

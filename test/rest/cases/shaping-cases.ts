@@ -133,6 +133,19 @@ export const SHAPING_CASES: readonly Case[] = [
       hint: null,
     },
   },
+  {
+    name: "the plan media type without db-plan-enabled is PGRST107",
+    path: "/films",
+    headers: { accept: "application/vnd.pgrst.plan+json" },
+    status: 406,
+    json: {
+      code: "PGRST107",
+      message:
+        'None of these media types are available: application/vnd.pgrst.plan+json; for="application/json"',
+      details: null,
+      hint: null,
+    },
+  },
   // routing
   {
     name: "unknown table with a close name",

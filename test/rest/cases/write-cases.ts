@@ -103,7 +103,9 @@ export const INSERT_CASES: readonly WriteCase[] = [
       { name: "unnamed", qty: 9 },
     ],
     responseHeaders: { "preference-applied": "missing=default, return=representation" },
-    sql: ["CASE WHEN pgrst_elem ? $2 THEN pgrst_body.\"name\" ELSE 'unnamed'::text END"],
+    sql: [
+      `LATERAL (SELECT jsonb_build_object($2::text, 'unnamed'::text, $3::text, 1) || pgrst_given AS pgrst_elem) AS pgrst_defaults`,
+    ],
   },
   {
     name: "empty object inserts defaults",
@@ -161,7 +163,7 @@ export const INSERT_CASES: readonly WriteCase[] = [
     status: 200,
     json: [{ id: 3, name: "Somebody" }],
     responseHeaders: { "preference-applied": "resolution=merge-duplicates, return=representation" },
-    sql: [`ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name"`],
+    sql: [`ON CONFLICT ("id") DO UPDATE SET "id" = EXCLUDED."id", "name" = EXCLUDED."name"`],
   },
   {
     name: "upsert that inserts is 201",

@@ -1,4 +1,5 @@
 import { clientInfo, readParams, requestAudience, stringParam } from "../params.js";
+import { pkceChallenge } from "../pkce.js";
 import { enforce } from "../rate-limit.js";
 import { requestRecovery } from "../recover.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
@@ -17,6 +18,7 @@ export const recoverRoute: AuthRoute = (scope, runtime) => {
       {
         externalUrl: externalUrl(request),
         redirectTo: redirectTarget(request, runtime.config.auth),
+        pkce: pkceChallenge(params),
       },
     );
     return {};

@@ -1,5 +1,6 @@
 import { authError } from "../errors.js";
 import { clientInfo, objectParam, readParams, requestAudience, stringParam } from "../params.js";
+import { pkceChallenge } from "../pkce.js";
 import { enforce } from "../rate-limit.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
 import { signUpAnonymously, signUpWithEmail } from "../sign-up.js";
@@ -26,7 +27,11 @@ export const signupRoute: AuthRoute = (scope, runtime) => {
       runtime,
       { email, phone, password: stringParam(params, "password"), data, aud },
       clientInfo(request),
-      { externalUrl: externalUrl(request), redirectTo: redirectTarget(request, runtime.config.auth) },
+      {
+        externalUrl: externalUrl(request),
+        redirectTo: redirectTarget(request, runtime.config.auth),
+        pkce: pkceChallenge(params),
+      },
     );
   });
 };

@@ -1,13 +1,14 @@
 import { authError } from "../errors.js";
 import { countSignIn } from "../metrics.js";
 import { clientInfo, queryParam, readParams, requestAudience, stringParam } from "../params.js";
+import { exchangeAuthCode } from "../pkce.js";
 import { enforce } from "../rate-limit.js";
 import { refreshSession } from "../refresh-token.js";
 import { signInWithPassword } from "../sign-in.js";
 import type { AuthRoute } from "./route.js";
 
 /**
- * `POST /token?grant_type=password|refresh_token`. Password sign-ins count against
+ * `POST /token?grant_type=password|refresh_token|pkce`. Password sign-ins count against
  * `sign_in_sign_ups` per IP (and per email in the flow), refreshes against `token_refresh`.
  */
 export const tokenRoute: AuthRoute = (scope, runtime) => {
@@ -38,6 +39,18 @@ export const tokenRoute: AuthRoute = (scope, runtime) => {
           stringParam(params, "refresh_token"),
           clientInfo(request),
           (name, value) => reply.header(name, value),
+        );
+      });
+    }
+    if (grantType === "pkce") {
+      return countSignIn(runtime.metrics, grantType, async () => {
+        await enforce(runtime.limits.signIn, request.ip);
+        const params = readParams(request);
+        return exchangeAuthCode(
+          runtime,
+          stringParam(params, "auth_code"),
+          stringParam(params, "code_verifier"),
+          clientInfo(request),
         );
       });
     }

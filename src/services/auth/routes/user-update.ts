@@ -1,4 +1,5 @@
 import { clientInfo, objectParam, optionalStringParam, readParams, stringParam } from "../params.js";
+import { pkceChallenge } from "../pkce.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
 import { requireUser } from "../token-auth.js";
 import { updateUser } from "../user-update.js";
@@ -18,9 +19,14 @@ export const userUpdateRoute: AuthRoute = (scope, runtime) => {
         phone: stringParam(params, "phone"),
         data: objectParam(params, "data"),
         appMetadata: objectParam(params, "app_metadata"),
+        nonce: stringParam(params, "nonce"),
       },
       clientInfo(request),
-      { externalUrl: externalUrl(request), redirectTo: redirectTarget(request, runtime.config.auth) },
+      {
+        externalUrl: externalUrl(request),
+        redirectTo: redirectTarget(request, runtime.config.auth),
+        pkce: pkceChallenge(params),
+      },
     );
   });
 };

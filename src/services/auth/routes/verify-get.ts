@@ -1,6 +1,7 @@
 import { AuthError, authError } from "../errors.js";
 import { clientInfo, queryParam, requestAudience } from "../params.js";
-import { goEncodeValues } from "../query-string.js";
+import { PKCE_PREFIX } from "../pkce.js";
+import { goEncodeValues, queryValues } from "../query-string.js";
 import { enforce } from "../rate-limit.js";
 import { redirectTarget } from "../redirect.js";
 import { SINGLE_CONFIRMATION_ACCEPTED, verifyEmailToken } from "../verify.js";
@@ -17,8 +18,10 @@ const OAUTH_ERRORS: Readonly<Record<number, string>> = {
 
 /**
  * `GET /verify?token=<hash>&type=...&redirect_to=...`: the link in the email. Open route (no
- * apikey). Success and failure both redirect (303) to `redirect_to`, the session or the error in
- * the URL fragment, encoded as GoTrue encodes it (keys sorted, `+` for spaces).
+ * apikey). Success and failure both redirect (303) to `redirect_to`, encoded as GoTrue encodes
+ * it (keys sorted, `+` for spaces). The implicit flow carries the session or the error in the
+ * URL fragment; a PKCE flow (`pkce_` token) carries `?code=` in the query, and its messages and
+ * errors in the query as well as the fragment, as GoTrue's `prepPKCERedirectURL` does.
  */
 export const verifyGetRoute: AuthRoute = (scope, runtime) => {
   scope.get("/verify", async (request, reply) => {
@@ -28,7 +31,9 @@ export const verifyGetRoute: AuthRoute = (scope, runtime) => {
     if (type === "") throw authError("validation_failed", "Verify requires a verification type");
     if (token === "") throw authError("validation_failed", "Verify requires a token or a token hash");
     const redirectTo = redirectTarget(request, runtime.config.auth);
-    let fragment: Map<string, string[]>;
+    const pkce = token.startsWith(PKCE_PREFIX);
+    let query = new Map<string, string[]>();
+    let fragment = new Map<string, string[]>();
     try {
       const result = await verifyEmailToken(
         runtime,
@@ -38,7 +43,13 @@ export const verifyGetRoute: AuthRoute = (scope, runtime) => {
         clientInfo(request),
       );
       if (result.kind === "single_confirmation") {
-        fragment = new Map([["message", [SINGLE_CONFIRMATION_ACCEPTED]]]);
+        fragment = new Map([
+          ["message", [SINGLE_CONFIRMATION_ACCEPTED]],
+          ["sb", [""]],
+        ]);
+        if (pkce) query = new Map([["message", [SINGLE_CONFIRMATION_ACCEPTED]]]);
+      } else if (result.kind === "code") {
+        query = new Map([["code", [result.code]]]);
       } else {
         const session = result.response;
         fragment = new Map([
@@ -52,14 +63,31 @@ export const verifyGetRoute: AuthRoute = (scope, runtime) => {
       }
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      fragment = new Map([
+      const described = new Map([
         ["error_code", [error.code ?? "unknown"]],
         ["error_description", [error.message]],
       ]);
       const name = OAUTH_ERRORS[error.status];
-      if (name) fragment.set("error", [name]);
+      if (name) described.set("error", [name]);
+      fragment = new Map([...described, ["sb", [""]]]);
+      if (pkce) query = described;
     }
-    const base = redirectTo.split("#")[0] ?? redirectTo;
-    return reply.redirect(`${base}#${goEncodeValues(fragment)}`, 303);
+    return reply.redirect(withParams(redirectTo, query, fragment), 303);
   });
 };
+
+/** `base` with `query` merged into its own query string and `fragment` as its fragment. */
+function withParams(
+  base: string,
+  query: ReadonlyMap<string, string[]>,
+  fragment: ReadonlyMap<string, string[]>,
+): string {
+  const withoutFragment = base.split("#")[0] ?? base;
+  let url = withoutFragment;
+  if (query.size > 0) {
+    const merged = queryValues(withoutFragment);
+    for (const [key, values] of query) merged.set(key, values);
+    url = `${withoutFragment.split("?")[0]}?${goEncodeValues(merged)}`;
+  }
+  return fragment.size > 0 ? `${url}#${goEncodeValues(fragment)}` : url;
+}

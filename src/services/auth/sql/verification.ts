@@ -21,7 +21,10 @@ export async function lockUserByTokenHash(
   type: VerificationType,
   hash: string,
 ): Promise<AuthUser | null> {
-  const match = TOKEN_COLUMNS[type].map((column) => `u.${quoteIdent(column)} = $1`).join(" or ");
+  // A PKCE flow's hash is stored with the `pkce_` prefix; a token_hash may come without it.
+  const match = TOKEN_COLUMNS[type]
+    .map((column) => `u.${quoteIdent(column)} in ($1::text, 'pkce_' || $1::text)`)
+    .join(" or ");
   const { rows } = await sql.query(
     `select ${USER_SELECT} from auth.users u where ${match} limit 1 for update of u`,
     [hash],

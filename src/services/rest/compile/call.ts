@@ -33,7 +33,7 @@ export function compileCall(
   body: ArgumentBody,
 ): CompiledCall {
   const { routine, mode } = resolveRoutine(req.cache, req.schema, name, argNames, body);
-  const media = negotiate(req.raw.headers.accept);
+  const media = negotiate(req.raw.headers.accept, req.cache.dbConfig.planEnabled);
   const params = new Params();
   const { argsFrom, call } = callSql(routine, mode, argNames, params);
   const usesArgs = params.values.length > 0;

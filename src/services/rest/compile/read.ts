@@ -34,7 +34,7 @@ export function compileTableRead(
   shapeQuery: string,
   range: [number, number | null] | null,
 ): CompiledTableRead {
-  const media = negotiate(req.raw.headers.accept);
+  const media = negotiate(req.raw.headers.accept, req.cache.dbConfig.planEnabled);
   const query = withRange(parseQueryString(shapeQuery, { rpc: false }), range);
   const plan = buildReadPlan(req.cache, tableSource(relation), query);
   const read = compileRead(req, plan, query, media, "pgrst_source AS (%s)");

@@ -37,7 +37,7 @@ export function compileWrite(
   usesPayload = true,
 ): CompiledWrite {
   const returning: Returning = req.prefs.return ?? "minimal";
-  const media = negotiate(req.raw.headers.accept);
+  const media = negotiate(req.raw.headers.accept, req.cache.dbConfig.planEnabled);
   const params = new Params();
   if (usesPayload) params.add(null);
   const plan = buildReadPlan(req.cache, tableSource(relation), query);

@@ -4,7 +4,7 @@ import { pgrst } from "../errors.js";
 import { execute } from "../execute.js";
 import { preferenceApplied } from "../preferences.js";
 import { bindValues, canonicalQuery, queryShape } from "../request-shape.js";
-import { checkSingular, countTotal, readRange, sendBody } from "../response.js";
+import { checkSingular, countTotal, readRange, sendBody, sendPlan } from "../response.js";
 import { applyHeaders, executionFor, findRelation, type RestRequest } from "../rest-request.js";
 
 /** GET/HEAD on a table or view (reference §3-§5). */
@@ -29,8 +29,10 @@ export async function handleRead(req: RestRequest, name: string, reply: FastifyR
   const { result, planned } = await execute(statement, {
     ...executionFor(req, true),
     plannedCount,
+    explain: compiled.media.plan,
     check: (r) => checkSingular(compiled.media, r),
   });
+  if (compiled.media.plan) return sendPlan(reply, compiled.media, result);
   const total = countTotal(req, result.total, planned);
   const { status, contentRange } = readRange(compiled.offset, result.pageTotal, total);
   reply.header("content-range", contentRange);

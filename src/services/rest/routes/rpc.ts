@@ -6,7 +6,7 @@ import { execute } from "../execute.js";
 import { parseQueryString } from "../parse/query-string.js";
 import type { ArgumentBody } from "../plan/routine.js";
 import { preferenceApplied } from "../preferences.js";
-import { checkSingular, countTotal, readRange, sendBody } from "../response.js";
+import { checkSingular, countTotal, readRange, sendBody, sendPlan } from "../response.js";
 import { applyHeaders, executionFor, type RestRequest } from "../rest-request.js";
 
 /** `/rpc/fn` by GET/HEAD (query-string arguments, read-only) or POST (body) — reference §8. */
@@ -41,18 +41,24 @@ export async function handleRpc(req: RestRequest, name: string, reply: FastifyRe
     {
       ...executionFor(req, !isPost || compiled.routine.volatility !== "v"),
       plannedCount: compiled.planned,
-      check: (r) => {
-        checkSingular(compiled.media, r);
-        if (strictMax !== null && r.pageTotal > strictMax) {
-          throw pgrst(
-            "PGRST124",
-            "Query result exceeds max-affected preference constraint",
-            `The query affects ${r.pageTotal} rows`,
-          );
-        }
-      },
+      explain: compiled.media.plan,
+      // Only a check that can fail: a write with one takes a second round trip.
+      check:
+        compiled.media.type === "object" || strictMax !== null
+          ? (r) => {
+              checkSingular(compiled.media, r);
+              if (strictMax !== null && r.pageTotal > strictMax) {
+                throw pgrst(
+                  "PGRST124",
+                  "Query result exceeds max-affected preference constraint",
+                  `The query affects ${r.pageTotal} rows`,
+                );
+              }
+            }
+          : undefined,
     },
   );
+  if (compiled.media.plan) return sendPlan(reply, compiled.media, result);
   const applied = preferenceApplied(req.prefs, { count: true });
   if (applied) reply.header("preference-applied", applied);
   if (compiled.routine.returns.kind === "void") {

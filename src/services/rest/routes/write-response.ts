@@ -4,7 +4,7 @@ import { pgrst } from "../errors.js";
 import { execute } from "../execute.js";
 import { preferenceApplied } from "../preferences.js";
 import { bindValues } from "../request-shape.js";
-import { checkSingular, sendBody } from "../response.js";
+import { checkSingular, sendBody, sendPlan } from "../response.js";
 import { applyHeaders, executionFor, type RestRequest } from "../rest-request.js";
 
 /** Runs a compiled write and answers with PostgREST's status, headers and body (§5, §6). */
@@ -19,26 +19,29 @@ export async function runWrite(
   const values = bindValues(compiled.statement.values, compiled.slots, filterValues);
   if (compiled.usesPayload) values[0] = payload;
   const strictMax = req.prefs.handling === "strict" ? req.prefs.maxAffected : null;
+  const singleObject = compiled.returning === "representation" && compiled.media.type === "object";
+  const capped = strictMax !== null && (compiled.kind === "update" || compiled.kind === "delete");
   const { result } = await execute(
     { text: compiled.statement.text, values },
     {
       ...executionFor(req, false),
-      check: (r) => {
-        if (compiled.returning === "representation") checkSingular(compiled.media, r);
-        if (
-          strictMax !== null &&
-          (compiled.kind === "update" || compiled.kind === "delete") &&
-          r.pageTotal > strictMax
-        ) {
-          throw pgrst(
-            "PGRST124",
-            "Query result exceeds max-affected preference constraint",
-            `The query affects ${r.pageTotal} rows`,
-          );
-        }
-      },
+      explain: compiled.media.plan,
+      check:
+        singleObject || capped
+          ? (r) => {
+              if (singleObject) checkSingular(compiled.media, r);
+              if (capped && r.pageTotal > (strictMax as number)) {
+                throw pgrst(
+                  "PGRST124",
+                  "Query result exceeds max-affected preference constraint",
+                  `The query affects ${r.pageTotal} rows`,
+                );
+              }
+            }
+          : undefined,
     },
   );
+  if (compiled.media.plan) return sendPlan(reply, compiled.media, result);
   const affected = result.pageTotal;
   const inserted = Number(result.extra[0] ?? 0);
   const total = req.prefs.count === null ? "*" : String(affected);

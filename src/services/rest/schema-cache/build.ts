@@ -249,6 +249,7 @@ function readDbConfig(settings: Record<string, string>): InDatabaseConfig {
   const maxRows = Number(settings["pgrst.db_max_rows"]);
   return {
     aggregatesEnabled: /^(true|on|1|yes)$/i.test(settings["pgrst.db_aggregates_enabled"] ?? ""),
+    planEnabled: /^(true|on|1|yes)$/i.test(settings["pgrst.db_plan_enabled"] ?? ""),
     preRequest: nonEmpty(settings["pgrst.db_pre_request"]),
     txEnd: (TX_END as readonly string[]).includes(txEnd) ? (txEnd as InDatabaseConfig["txEnd"]) : "commit",
     maxRows: Number.isInteger(maxRows) && maxRows > 0 ? maxRows : null,

@@ -97,6 +97,8 @@ export interface Routine extends QualifiedName {
 /** Settings PostgREST reads from `ALTER ROLE authenticator SET pgrst.<key>`. */
 export interface InDatabaseConfig {
   readonly aggregatesEnabled: boolean;
+  /** `db-plan-enabled`: EXPLAIN output for `Accept: application/vnd.pgrst.plan`. */
+  readonly planEnabled: boolean;
   readonly preRequest: string | null;
   readonly txEnd: "commit" | "commit-allow-override" | "rollback" | "rollback-allow-override";
   readonly maxRows: number | null;

@@ -33,24 +33,31 @@ export function insertSql(spec: InsertSpec, params: Params): string {
     const definitions = spec.columns.map(
       (name) => `${quoteIdent(name)} ${relation.columns.get(name)?.type ?? "text"}`,
     );
-    const values = spec.columns.map((name) => {
-      const value = `pgrst_body.${quoteIdent(name)}`;
-      if (!spec.missingDefault) return value;
-      const fallback = relation.columns.get(name)?.default ?? "NULL";
-      return `CASE WHEN pgrst_elem ? ${params.add(name)} THEN ${value} ELSE ${fallback} END`;
-    });
+    const values = spec.columns.map((name) => `pgrst_body.${quoteIdent(name)}`);
+    let elements = `jsonb_array_elements(${json}::jsonb) AS pgrst_elem`;
+    if (spec.missingDefault) {
+      // As PostgREST: every row starts from the columns' defaults, evaluated per row (so a
+      // sequence advances even for rows that give the column), overlaid with the row's keys.
+      const defaults = spec.columns.flatMap((name) => {
+        const fallback = relation.columns.get(name)?.default;
+        return fallback ? [`${params.add(name)}::text`, fallback] : [];
+      });
+      elements =
+        `jsonb_array_elements(${json}::jsonb) AS pgrst_given, ` +
+        `LATERAL (SELECT jsonb_build_object(${defaults.join(", ")}) || pgrst_given AS pgrst_elem) AS pgrst_defaults`;
+    }
     sql =
       `INSERT INTO ${table}(${spec.columns.map(quoteIdent).join(", ")}) SELECT ${values.join(", ")} ` +
-      `FROM jsonb_array_elements(${json}::jsonb) AS pgrst_elem, ` +
+      `FROM ${elements}, ` +
       `LATERAL jsonb_to_record(pgrst_elem) AS pgrst_body(${definitions.join(", ")})`;
   }
   if (spec.onConflict) {
     const columns = spec.onConflict.columns;
     const clause =
       columns.length > 0 ? ` ON CONFLICT (${columns.map(quoteIdent).join(", ")})` : " ON CONFLICT";
-    const updates = spec.columns
-      .filter((c) => !spec.onConflict?.columns.includes(c))
-      .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+    // Every given column, the conflict columns too, as PostgREST writes it: a body of only the
+    // conflict columns still updates (and returns) the existing row.
+    const updates = spec.columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
     sql +=
       spec.onConflict.action === "nothing" || updates.length === 0
         ? `${clause} DO NOTHING`

@@ -38,7 +38,7 @@ export function selectSql(
   for (const embed of node.embeds) {
     joins.push(lateralSql(node, embed, params, options));
     if (!embed.visible) continue;
-    for (const sql of embedColumns(embed)) {
+    for (const sql of embedColumns(embed, aggregated)) {
       columns.push(sql);
       groupable.push(columns.length);
     }
@@ -100,10 +100,17 @@ function itemSql(
   }
 }
 
-/** The column(s) an embed adds to its parent's select list. */
-function embedColumns(embed: EmbedNode): string[] {
+/**
+ * The column(s) an embed adds to its parent's select list. Beside aggregates, a to-one spread
+ * names each of its columns, so that each is one GROUP BY position (as PostgREST groups them).
+ */
+function embedColumns(embed: EmbedNode, aggregated: boolean): string[] {
   const lateral = quoteIdent(embed.lateral);
-  if (embed.spread && embed.toOne) return [`${lateral}.*`];
+  if (embed.spread && embed.toOne) {
+    const own = embed.node.embeds.some((child) => child.visible && child.spread);
+    if (!aggregated || own) return [`${lateral}.*`];
+    return spreadNames(embed).map((name) => `${lateral}.${quoteIdent(name)}`);
+  }
   if (embed.spread) {
     return spreadNames(embed).map(
       (name) => `COALESCE(${lateral}.${quoteIdent(name)}, '[]') AS ${quoteIdent(name)}`,
