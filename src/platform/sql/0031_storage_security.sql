@@ -22,13 +22,19 @@ create index if not exists groundwork_quarantine_bucket_idx on storage.groundwor
 alter table storage.groundwork_quarantine enable row level security;
 revoke all on storage.groundwork_quarantine from anon, authenticated, service_role;
 
--- File events join the row changes in the audit log.
-alter type groundwork.audit_operation add value if not exists 'UPLOAD';
-alter type groundwork.audit_operation add value if not exists 'DOWNLOAD';
-alter type groundwork.audit_operation add value if not exists 'MOVE';
-alter type groundwork.audit_operation add value if not exists 'COPY';
-alter type groundwork.audit_operation add value if not exists 'REMOVE';
-alter type groundwork.audit_operation add value if not exists 'QUARANTINE';
+-- File events join the row changes in the audit log (0020; absent where only Supabase's
+-- storage schema is installed, e.g. a Supabase project this file is skipped on).
+do $$
+declare
+  event text;
+begin
+  if to_regtype('groundwork.audit_operation') is not null then
+    foreach event in array array['UPLOAD', 'DOWNLOAD', 'MOVE', 'COPY', 'REMOVE', 'QUARANTINE'] loop
+      execute format('alter type groundwork.audit_operation add value if not exists %L', event);
+    end loop;
+  end if;
+end
+$$;
 
 -- Records one file event: `actor` is who asked, as the API server established it (sub, role,
 -- tenant_id, request_id, ip, user_agent, claims); `detail` is what happened (version, size,
