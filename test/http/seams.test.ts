@@ -178,3 +178,25 @@ describe("GET /metrics", () => {
     );
   });
 });
+
+describe("a service whose start fails", () => {
+  it("fails the server's start, and what did start is stopped", async () => {
+    const stopped: string[] = [];
+    const good: Service = { name: "good", start: () => ({ stop: () => void stopped.push("good") }) };
+    const bad: Service = {
+      name: "bad",
+      start: async () => {
+        throw new Error("worker could not start: ümlaut");
+      },
+    };
+    const extra = connectDatabase({ adminUrl: database.adminUrl, apiUrl: database.apiUrl, poolSize: 1 });
+    try {
+      await expect(
+        buildServer({ config, db: extra, logLevel: "silent", services: [good, bad] }),
+      ).rejects.toThrow("worker could not start: ümlaut");
+      expect(stopped).toEqual(["good"]);
+    } finally {
+      await extra.close();
+    }
+  });
+});
