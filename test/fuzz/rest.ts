@@ -40,9 +40,9 @@ function request(
 }
 
 const ROUTES: readonly FuzzRoute[] = [
-  // The root (OpenAPI) answers 404 PGRST126 while `openapi-mode` is disabled, as in the example project.
-  { method: "GET", route: "/rest/v1", example: (c) => request("GET", "/rest/v1", c), exampleStatus: 404 },
-  { method: "GET", route: "/rest/v1/", example: (c) => request("GET", "/rest/v1/", c), exampleStatus: 404 },
+  // The root: the OpenAPI description.
+  { method: "GET", route: "/rest/v1", example: (c) => request("GET", "/rest/v1", c) },
+  { method: "GET", route: "/rest/v1/", example: (c) => request("GET", "/rest/v1/", c) },
   {
     method: "GET",
     route: "/rest/v1/*",
