@@ -125,6 +125,17 @@ describe("database webhooks", () => {
     ]);
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(3);
+    const status = await runCli([
+      "jobs",
+      "status",
+      "--json",
+      "--db-url",
+      server.database.adminUrl,
+      "--workdir",
+      EXAMPLE_PROJECT,
+    ]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ deadLetters: 3, cron: null, queues: null });
 
     receiver.answer("/dead", { status: 200 });
     receiver.received.length = 0;
