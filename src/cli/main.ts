@@ -38,6 +38,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./commands/db.js")).dbCommand,
     summary: "reset | lint | backup | restore | push",
   },
+  functions: {
+    load: async () => (await import("./commands/functions.js")).functionsCommand,
+    summary: "new | serve: create edge functions, serve them with their logs",
+  },
   guard: {
     load: async () => (await import("./commands/guard.js")).guardCommand,
     summary: "check the repository: protected paths, JSON, secrets, migrations",
