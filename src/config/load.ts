@@ -7,6 +7,7 @@ import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { readJobs } from "./jobs-section.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { readKeys } from "./keys-section.js";
+import { readMail } from "./mail-section.js";
 import { readMetrics } from "./metrics-section.js";
 import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
@@ -117,6 +118,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
+    mail: readMail(supabase, dir, env),
     jobs: readJobs(groundwork.section("jobs"), env),
     lint: readLint(groundwork.section("lint")),
     guard: readGuard(groundwork.section("guard")),
@@ -206,6 +208,7 @@ function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReade
       maxFrequency: durationSeconds(email, "max_frequency", 1),
       otpExpiry: email.integer("otp_expiry", 3600, { min: 1, max: 86400 }),
       otpLength: email.integer("otp_length", 6, { min: 6, max: 10 }),
+      securePasswordChange: email.boolean("secure_password_change", false),
     },
     rateLimit: {
       signInSignUps: rateLimit.integer("sign_in_sign_ups", 30, { min: 1 }),

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -41,10 +40,4 @@ export function postgresBinaries(): PostgresBinaries {
     extensionDir: path.join(binDir, "..", "share", "postgresql", "extension"),
   };
   return cached;
-}
-
-/** The server version of the bundled binaries, e.g. "17.10". */
-export function bundledPostgresVersion(): string {
-  const output = execFileSync(postgresBinaries().postgres, ["--version"], { encoding: "utf8" });
-  return /(\d+(?:\.\d+)?)/.exec(output)?.[1] ?? output.trim();
 }

@@ -18,6 +18,8 @@ export interface TransactionSettings {
   readonly readOnly?: boolean;
   /** Default: the database's (read committed). */
   readonly isolation?: Isolation;
+  /** End with ROLLBACK even when the function succeeds: a rehearsal (dry runs) or a probe. */
+  readonly rollback?: boolean;
 }
 
 /**
@@ -45,8 +47,8 @@ export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) =
 }
 
 /**
- * Runs `fn` in one transaction: BEGIN (with the settings), `fn`, COMMIT; ROLLBACK when `fn` throws,
- * and the error is rethrown. Given a pool, it takes a connection for the transaction and gives it
+ * Runs `fn` in one transaction: BEGIN (with the settings), `fn`, COMMIT (ROLLBACK with
+ * `rollback: true`); ROLLBACK when `fn` throws, and the error is rethrown. Given a pool, it takes a connection for the transaction and gives it
  * back (destroyed if the ROLLBACK failed); given a client, it uses that client, which must not be
  * inside a transaction already. A {@link CommitThenThrow} thrown by `fn` commits, then rethrows
  * the error it carries.
@@ -94,7 +96,7 @@ async function transaction<T, C extends pg.ClientBase>(
     }
     throw error;
   }
-  await client.query("commit");
+  await client.query(settings.rollback ? "rollback" : "commit");
   return result;
 }
 

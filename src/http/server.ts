@@ -116,8 +116,12 @@ async function assemble(
   for (const service of services) {
     if (service.register) await app.register(asPlugin(service, depsOf(service)), { prefix: service.prefix });
   }
-  const started = await Promise.all(services.map((service) => service.start?.(depsOf(service))));
-  for (const work of started) if (work) running.push(work);
+  // Started together; what did start is stopped on close even when another start failed.
+  const started = await Promise.allSettled(services.map(async (service) => service.start?.(depsOf(service))));
+  for (const outcome of started)
+    if (outcome.status === "fulfilled" && outcome.value) running.push(outcome.value);
+  const failed = started.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /**

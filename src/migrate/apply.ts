@@ -1,5 +1,6 @@
 import path from "node:path";
 import type pg from "pg";
+import { withTransaction } from "../db/transaction.js";
 import type { MigrationFile } from "./files.js";
 import { ensureHistoryTable, readHistory, recordMigration } from "./history.js";
 import { type MigrationStatus, planMigrations } from "./plan.js";
@@ -156,19 +157,24 @@ export async function applyMigrationFile(
   file: MigrationFile,
   statements: readonly Statement[],
 ): Promise<void> {
-  const inTransaction = !NO_TRANSACTION_MARKER.test(file.sql);
-  if (inTransaction) await client.query("begin");
-  try {
-    await runMigrationStatements(client, file, statements, (done) =>
-      inTransaction
-        ? "The migration was rolled back: the database is as it was before it."
-        : `This file runs without a transaction: its first ${done} statement(s) stay applied, and it is not recorded as applied.`,
+  if (NO_TRANSACTION_MARKER.test(file.sql)) {
+    await runMigrationStatements(
+      client,
+      file,
+      statements,
+      (done) =>
+        `This file runs without a transaction: its first ${done} statement(s) stay applied, and it is not recorded as applied.`,
     );
-    if (inTransaction) await client.query("commit");
-  } catch (error) {
-    if (inTransaction) await client.query("rollback").catch(() => {});
-    throw error;
+    return;
   }
+  await withTransaction(client, {}, (tx) =>
+    runMigrationStatements(
+      tx,
+      file,
+      statements,
+      () => "The migration was rolled back: the database is as it was before it.",
+    ),
+  );
 }
 
 /**

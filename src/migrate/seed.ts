@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
+import { withTransaction } from "../db/transaction.js";
 import { loadParser, SqlSyntaxError, splitStatements } from "./split.js";
 import { isPostgresError, SqlFileError } from "./sql-file-error.js";
 
@@ -17,16 +18,9 @@ export async function runSeedFiles(
   const files = seedPaths.filter((file) => existsSync(file));
   if (files.length === 0) return [];
   await loadParser();
-  await client.query("begin");
-  try {
-    for (const file of files) {
-      await runSeedFile(client, file, path.relative(projectDir, file));
-    }
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  }
+  await withTransaction(client, {}, async (tx) => {
+    for (const file of files) await runSeedFile(tx, file, path.relative(projectDir, file));
+  });
   return files;
 }
 

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { quoteIdent } from "../db/sql.js";
+import { withTransaction } from "../db/transaction.js";
 
 /** One numbered platform SQL file. */
 export interface PlatformFile {
@@ -42,30 +43,33 @@ export function platformFiles(): PlatformFile[] {
  * file is written to be re-runnable. Returns the names of the files it ran.
  */
 export async function applyPlatformSchema(client: pg.ClientBase): Promise<string[]> {
-  await client.query("begin");
-  let ran: string[];
-  try {
-    const installed = await lockPlatformHistory(client);
-    ran = await runPlatformFiles(
-      client,
-      platformFiles().filter((file) => installed.get(file.version) !== file.checksum),
-    );
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback");
-    throw error;
-  }
+  const ran = await withTransaction(client, {}, (tx) => installPlatform(tx));
   await applyDatabaseSettings(client);
   return ran;
 }
 
 /**
- * Inside the caller's open transaction: takes the platform lock (so two installers never run at
- * once), creates the platform history table if missing and returns what it records, version ->
- * checksum. For callers that install the platform as part of a larger transaction (deploy,
- * restore), so a rollback leaves no trace of it.
+ * Installs the platform inside the caller's open transaction, so that a rollback leaves no trace
+ * of it (deploy's rehearsals and failed pushes, restores): takes the platform lock (two installers
+ * never run at once), runs `files` (default: every file that is new or changed since it was
+ * installed) and records each in `groundwork.platform_migrations`. Returns the names it ran.
  */
-export async function lockPlatformHistory(client: pg.ClientBase): Promise<Map<number, string>> {
+export async function installPlatform(
+  client: pg.ClientBase,
+  files?: readonly PlatformFile[],
+): Promise<string[]> {
+  const installed = await lockPlatformHistory(client);
+  return runPlatformFiles(
+    client,
+    files ?? platformFiles().filter((file) => installed.get(file.version) !== file.checksum),
+  );
+}
+
+/**
+ * Takes the platform lock, creates the platform history table if missing and returns what it
+ * records, version -> checksum.
+ */
+async function lockPlatformHistory(client: pg.ClientBase): Promise<Map<number, string>> {
   await client.query("select pg_advisory_xact_lock($1)", [PLATFORM_LOCK_KEY]);
   await client.query(`
     create schema if not exists groundwork;
@@ -81,14 +85,8 @@ export async function lockPlatformHistory(client: pg.ClientBase): Promise<Map<nu
   return new Map(rows.map((row) => [row.version, row.checksum]));
 }
 
-/**
- * Runs platform files in the caller's open transaction (after {@link lockPlatformHistory}),
- * recording each in the history. Returns their names.
- */
-export async function runPlatformFiles(
-  client: pg.ClientBase,
-  files: readonly PlatformFile[],
-): Promise<string[]> {
+/** Runs platform files after {@link lockPlatformHistory}, recording each in the history. Returns their names. */
+async function runPlatformFiles(client: pg.ClientBase, files: readonly PlatformFile[]): Promise<string[]> {
   const ran: string[] = [];
   for (const file of files) {
     try {

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { type Queryable, withTransaction } from "../db/transaction.js";
 
 /** Serialises retention runs across server processes on one database ("gw" + "au"). */
 export const RETENTION_LOCK_KEY = 0x67_77_61_75;
@@ -14,11 +15,6 @@ export async function purgeAuditLog(client: Queryable, retentionDays: number): P
     [retentionDays],
   );
   return Number(rows[0]?.deleted ?? 0);
-}
-
-/** Anything that runs one parameterized query: a pool, a client, a test database. */
-export interface Queryable {
-  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 /** The outcome of one scheduled run: entries deleted, skipped (another process holds the lock), or failed. */
@@ -80,24 +76,13 @@ export function startAuditRetention(
 }
 
 async function runOnce(pool: pg.Pool, days: number): Promise<RetentionRun> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
+  // Skipped runs commit an empty transaction: the lock is released either way.
+  return withTransaction(pool, {}, async (client): Promise<RetentionRun> => {
     const { rows } = await client.query<{ locked: boolean }>(
       "select pg_try_advisory_xact_lock($1) as locked",
       [RETENTION_LOCK_KEY],
     );
-    if (!rows[0]?.locked) {
-      await client.query("rollback");
-      return { skipped: true };
-    }
-    const deleted = await purgeAuditLog(client, days);
-    await client.query("commit");
-    return { deleted };
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    if (!rows[0]?.locked) return { skipped: true };
+    return { deleted: await purgeAuditLog(client, days) };
+  });
 }

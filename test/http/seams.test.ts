@@ -123,7 +123,8 @@ describe("the shared LISTEN connection", () => {
         `select query from pg_stat_activity where datname = current_database() and query ilike 'listen %'`,
       );
       expect(rows).toHaveLength(1);
-      expect(rows[0]?.query).toMatch(/listen pgrst|listen groundwork_scope/);
+      // Its last statement LISTENs to whichever channel was subscribed last (pgrst, groundwork_scope, realtime's).
+      expect(rows[0]?.query).toMatch(/^listen [a-z_]+/);
     } finally {
       await client.end();
     }
@@ -175,5 +176,27 @@ describe("GET /metrics", () => {
     expect(text).toMatch(
       /^groundwork_auth_sign_ins_total\{grant_type="password",outcome="invalid_credentials"\} [1-9]/m,
     );
+  });
+});
+
+describe("a service whose start fails", () => {
+  it("fails the server's start, and what did start is stopped", async () => {
+    const stopped: string[] = [];
+    const good: Service = { name: "good", start: () => ({ stop: () => void stopped.push("good") }) };
+    const bad: Service = {
+      name: "bad",
+      start: async () => {
+        throw new Error("worker could not start: ümlaut");
+      },
+    };
+    const extra = connectDatabase({ adminUrl: database.adminUrl, apiUrl: database.apiUrl, poolSize: 1 });
+    try {
+      await expect(
+        buildServer({ config, db: extra, logLevel: "silent", services: [good, bad] }),
+      ).rejects.toThrow("worker could not start: ümlaut");
+      expect(stopped).toEqual(["good"]);
+    } finally {
+      await extra.close();
+    }
   });
 });

@@ -2,9 +2,7 @@ import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../harness/server.js";
 import { GRAMMAR_FIXTURE } from "./fixtures.js";
-import { rest } from "./helpers.js";
-
-const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+import { rest, untilServed } from "./helpers.js";
 
 // In-database config (ALTER ROLE authenticator SET pgrst.*), role settings, execution-model
 // settings, the schema-cache reload and PostgREST's JWT errors.
@@ -41,7 +39,7 @@ describe("configuration, execution model and credentials", () => {
       alter role authenticator in database ${db} set pgrst.db_max_rows = '3';
       alter role service_role in database ${db} set work_mem = '5MB';
       notify pgrst, 'reload schema';`);
-    await settle();
+    await untilServed(server, "/rpc/settings");
   });
   afterAll(async () => {
     await server.close();
@@ -129,7 +127,7 @@ describe("configuration, execution model and credentials", () => {
     await server.database.query(
       "create table public.late_table (id int primary key); insert into late_table values (1)",
     );
-    await settle();
+    await untilServed(server, "/late_table");
     const after = await rest(server, "/late_table", { token: server.serviceRoleKey });
     expect(after.json).toEqual([{ id: 1 }]);
   });
@@ -141,7 +139,7 @@ describe("configuration, execution model and credentials", () => {
     );
     expect(killed.rows).toEqual([{ ok: true }]);
     await server.database.query("create table public.after_drop (id int primary key)");
-    await new Promise((resolve) => setTimeout(resolve, 1800));
+    await untilServed(server, "/after_drop");
     const response = await rest(server, "/after_drop", { token: server.serviceRoleKey });
     expect(response.status).toBe(200);
     const listening = await server.database.query(

@@ -3,7 +3,7 @@ import { RestError } from "../../src/services/rest/errors.js";
 import { parseQueryString } from "../../src/services/rest/parse/query-string.js";
 import { startTestServer, type TestServer } from "../harness/server.js";
 import { GRAMMAR_FIXTURE } from "./fixtures.js";
-import { rest } from "./helpers.js";
+import { rest, untilServed } from "./helpers.js";
 
 /** A small deterministic PRNG (mulberry32) so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -82,7 +82,7 @@ describe("fuzzing the query-string parser and the server", () => {
       server = await startTestServer({ template: "platform" });
       await server.database.query(GRAMMAR_FIXTURE);
       await server.database.query("notify pgrst, 'reload schema'");
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await untilServed(server, "/films?limit=0");
     });
     afterAll(async () => {
       await server.close();

@@ -81,12 +81,37 @@ export interface GrammarServer {
   close(): Promise<void>;
 }
 
-/** Starts the server the table-driven suites share, with `fixture` loaded (the grammar's by default). */
-export async function startGrammarServer(fixture = GRAMMAR_FIXTURE): Promise<GrammarServer> {
+/**
+ * Waits until the schema cache serves `path` (after `notify pgrst`): a fixed pause is too short
+ * on a loaded machine. Gives up after 15 s.
+ */
+export async function untilServed(
+  server: TestServer,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await rest(server, path, { token: server.serviceRoleKey, headers });
+    const code = (response.json as { code?: string } | undefined)?.code;
+    if (code !== "PGRST205" && code !== "PGRST202" && code !== "PGRST106") return;
+    if (Date.now() > deadline) throw new Error(`the schema cache never served ${path}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Starts the server the table-driven suites share, with `fixture` loaded (the grammar's by
+ * default), once the schema cache serves `probe`.
+ */
+export async function startGrammarServer(
+  fixture = GRAMMAR_FIXTURE,
+  probe = "/films?limit=0",
+): Promise<GrammarServer> {
   const server = await startTestServer({ template: "platform" });
   await server.database.query(fixture);
   await server.database.query("notify pgrst, 'reload schema'");
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await untilServed(server, probe);
   const seen: { last: Statement | null } = { last: null };
   const stop = observeStatements((statement) => {
     seen.last = statement;

@@ -26,6 +26,9 @@ begin
   if n > 100 then raise exception 'too large: %', n; end if;
   return n;
 end $$;
+do $$ begin
+  execute format('alter role authenticator in database %I set pgrst.db_tx_end = %L', current_database(), 'commit-allow-override');
+end $$;
 `;
 
 describe("pipelined writes keep the transaction's guarantees", () => {
@@ -35,12 +38,8 @@ describe("pipelined writes keep the transaction's guarantees", () => {
     Number((await server.database.query<{ n: string }>(`select count(*) as n from ${sql}`)).rows[0]?.n);
 
   beforeAll(async () => {
-    grammar = await startGrammarServer(FIXTURE);
+    grammar = await startGrammarServer(FIXTURE, "/ledger?limit=0");
     server = grammar.server;
-    await server.database.query(
-      `alter role authenticator in database ${server.database.name} set pgrst.db_tx_end = 'commit-allow-override'; notify pgrst, 'reload schema';`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 500));
   });
   afterAll(async () => {
     await grammar.close();

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../harness/server.js";
-import { rest } from "./helpers.js";
+import { rest, untilServed } from "./helpers.js";
 
 // Two exposed schemas: the first is the default, the other is chosen with Accept-Profile (reads)
 // and Content-Profile (writes), as supabase-js `.schema()` does.
@@ -30,7 +30,7 @@ describe("schema profiles", () => {
       create function inventory.whoami() returns text language sql stable as $$ select current_schema() $$;
       grant execute on function inventory.whoami() to anon, authenticated, service_role;
       notify pgrst, 'reload schema';`);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await untilServed(server, "/things", { "accept-profile": "inventory" });
   });
   afterAll(async () => {
     await server.close();

@@ -1,7 +1,7 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../harness/server.js";
-import { ACME, GLOBEX, userToken } from "./helpers.js";
+import { ACME, GLOBEX, untilServed, userToken } from "./helpers.js";
 
 // supabase-js against the example CRM: RLS makes anon, each tenant's users and service_role
 // see different rows, and every feature group of the grammar goes through the real client.
@@ -26,7 +26,7 @@ describe("supabase-js on the example project", () => {
     service = server.client(server.serviceRoleKey);
     acme = server.client(await userToken(server, "admin@test.local"));
     globex = server.client(await userToken(server, "globex.admin@test.local"));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilServed(server, "/rpc/contact_count");
   });
   afterAll(async () => {
     await server.close();

@@ -7,14 +7,14 @@ import type { Database } from "../../db/pool.js";
  */
 export function registerHealthRoutes(app: FastifyInstance, db: Database): void {
   app.get("/health", async () => ({ status: "ok" }));
-  app.get("/ready", async (_request, reply) => {
+  app.get("/ready", async (request, reply) => {
     try {
       await db.api.query("select 1");
       return { status: "ready" };
     } catch (error) {
-      return reply
-        .code(503)
-        .send({ status: "unavailable", message: `database: ${(error as Error).message}` });
+      // The database's own message (host names, role names) is for the log, not for whoever asks.
+      request.log.warn({ err: error }, "not ready: the database does not answer");
+      return reply.code(503).send({ status: "unavailable", message: "the database does not answer" });
     }
   });
 }

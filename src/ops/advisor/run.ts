@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Config } from "../../config/index.js";
+import { withTransaction } from "../../db/transaction.js";
 import { queryCatalog } from "./catalog.js";
 import { matchesExclusion } from "./exclusions.js";
 import { LINTS } from "./lints/index.js";
@@ -47,12 +48,9 @@ export async function runLints(url: string, config: Config, options: LintOptions
   const client = new pg.Client({ connectionString: url, application_name: "groundwork db lint" });
   await client.connect();
   try {
-    await client.query("begin read only");
-    try {
-      return await runLintsOnClient(client, config, options);
-    } finally {
-      await client.query("rollback");
-    }
+    return await withTransaction(client, { readOnly: true, rollback: true }, () =>
+      runLintsOnClient(client, config, options),
+    );
   } finally {
     await client.end();
   }

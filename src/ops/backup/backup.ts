@@ -4,6 +4,7 @@ import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { databaseName } from "../../db/database-url.js";
 import { quoteQualified } from "../../db/sql.js";
+import { withTransaction } from "../../db/transaction.js";
 import { readHistory } from "../../migrate/history.js";
 import { copyOutSql, type DataTable, listDataTables, tableKey } from "./checksums.js";
 import { type FileSink, openFileSink } from "./file-sink.js";
@@ -59,32 +60,38 @@ export async function backupDatabase(databaseUrl: string, options: BackupOptions
     mkdirSync(path.dirname(file), { recursive: true });
     out = openFileSink(file);
     await applyOutputSettings(client);
-    await client.query("begin isolation level repeatable read read only");
-    const tables = await listDataTables(client);
-    // Taken up front, as pg_dump does, so no table can be dropped or altered under the snapshot.
-    if (tables.length > 0) {
-      await client.query(
-        `lock table ${tables.map((t) => quoteQualified(t.schema, t.name)).join(", ")} in access share mode`,
-      );
-    }
-    const header: BackupHeader = {
-      kind: "header",
-      format: BACKUP_FORMAT,
-      formatVersion: BACKUP_FORMAT_VERSION,
-      createdAt: now.toISOString(),
-      database,
-      serverVersion: await serverVersion(client),
-      encoding: "UTF8",
-      tables: tables.map(({ schema, name }) => ({ schema, name })),
-    };
-    await out.write(`${JSON.stringify(header)}\n`);
-    for (const line of await readMigrations(client)) await out.write(`${JSON.stringify(line)}\n`);
-    const progress = new BackupProgress(await estimateRows(client, tables), options.onProgress);
-    const checksums: TableChecksum[] = [];
-    for (const table of tables) checksums.push(await writeTable(client, out, table, progress));
-    const manifest = await readManifest(client, header, checksums);
-    await out.write(`${JSON.stringify(manifest)}\n`);
-    await client.query("commit");
+    const sink = out;
+    const manifest = await withTransaction(
+      client,
+      { isolation: "repeatable read", readOnly: true },
+      async () => {
+        const tables = await listDataTables(client);
+        // Taken up front, as pg_dump does, so no table can be dropped or altered under the snapshot.
+        if (tables.length > 0) {
+          await client.query(
+            `lock table ${tables.map((t) => quoteQualified(t.schema, t.name)).join(", ")} in access share mode`,
+          );
+        }
+        const header: BackupHeader = {
+          kind: "header",
+          format: BACKUP_FORMAT,
+          formatVersion: BACKUP_FORMAT_VERSION,
+          createdAt: now.toISOString(),
+          database,
+          serverVersion: await serverVersion(client),
+          encoding: "UTF8",
+          tables: tables.map(({ schema, name }) => ({ schema, name })),
+        };
+        await sink.write(`${JSON.stringify(header)}\n`);
+        for (const line of await readMigrations(client)) await sink.write(`${JSON.stringify(line)}\n`);
+        const progress = new BackupProgress(await estimateRows(client, tables), options.onProgress);
+        const checksums: TableChecksum[] = [];
+        for (const table of tables) checksums.push(await writeTable(client, sink, table, progress));
+        const written = await readManifest(client, header, checksums);
+        await sink.write(`${JSON.stringify(written)}\n`);
+        return written;
+      },
+    );
     await out.commit();
     return { file, manifest };
   } catch (error) {

@@ -44,23 +44,6 @@ export function copyOutSql(table: { schema: string; name: string; columns: reado
   return `copy ${quoteQualified(table.schema, table.name)}${columns} to stdout`;
 }
 
-/**
- * Row count and content checksum of one table: its rows streamed with {@link copyOutSql} and hashed
- * in Node as they pass (see row-hash.ts: a sum of per-row hashes, so row order and physical layout
- * do not matter and the server sorts nothing). A backup hashes the very bytes it writes the same
- * way, and restore and verify call this, so all three agree. `columns` defaults to the table's
- * insertable columns.
- */
-export async function tableChecksum(
-  client: pg.ClientBase,
-  table: { schema: string; name: string; columns?: readonly string[] },
-): Promise<TableChecksum> {
-  return withOutputSettings(client, async () => {
-    const columns = table.columns ?? (await insertableColumns(client, table)) ?? [];
-    return hashTable(client, { schema: table.schema, name: table.name, columns });
-  });
-}
-
 /** Checksums of every data table, in name order. */
 export async function databaseChecksums(client: pg.ClientBase): Promise<TableChecksum[]> {
   return withOutputSettings(client, async () => {

@@ -1,11 +1,12 @@
 import pg from "pg";
+import { withTransaction } from "../../db/transaction.js";
 import { ensureHistoryTable } from "../../migrate/history.js";
-import { applyDatabaseSettings } from "../../platform/apply.js";
+import { applyDatabaseSettings, installPlatform } from "../../platform/apply.js";
 import { databaseChecksums, tableKey } from "./checksums.js";
 import { loadTable, MissingTableError, setSequences, startData } from "./load-data.js";
 import { applyOutputSettings } from "./output-settings.js";
 import { BackupFileError, type OpenedBackup, openBackup } from "./read-file.js";
-import { describeContents, dropSchemas, installPlatform } from "./target-schema.js";
+import { describeContents, dropSchemas } from "./target-schema.js";
 import type { BackupManifest, MigrationLine, ProgressListener, TableChecksum } from "./types.js";
 
 /** The target holds data and `--force` was not given; nothing has been changed. */
@@ -60,8 +61,7 @@ export async function restoreDatabase(
         `the target database is not empty (${contents.join(", ")}); pass --force to replace it`,
       );
     }
-    await client.query("begin");
-    try {
+    const restored = await withTransaction(client, {}, async () => {
       if (contents.length > 0) await dropSchemas(client);
       await applyOutputSettings(client);
       options.onStep?.("platform");
@@ -75,13 +75,10 @@ export async function restoreDatabase(
       const tables = await databaseChecksums(client);
       const mismatches = compareWithManifest(backup.manifest.tables, tables);
       if (mismatches.length > 0) throw new RestoreMismatchError(mismatches);
-      await client.query("commit");
-      await applyDatabaseSettings(client);
       return { manifest: backup.manifest, tables, rows };
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    }
+    });
+    await applyDatabaseSettings(client);
+    return restored;
   } finally {
     await backup.close();
     await client.end();

@@ -1,6 +1,5 @@
 import type pg from "pg";
 import { quoteIdent } from "../../db/sql.js";
-import { lockPlatformHistory, platformFiles, runPlatformFiles } from "../../platform/apply.js";
 
 /** What makes the target non-empty: its non-system schemas with their relation counts. */
 export async function describeContents(client: pg.ClientBase): Promise<string[]> {
@@ -23,14 +22,5 @@ export async function dropSchemas(client: pg.ClientBase): Promise<void> {
   for (const { schema } of rows) await client.query(`drop schema ${quoteIdent(schema)} cascade`);
   await client.query(
     "create schema public authorization pg_database_owner; grant usage on schema public to public",
-  );
-}
-
-/** The platform schema, installed inside the restore's transaction (applyPlatformSchema commits its own). */
-export async function installPlatform(client: pg.ClientBase): Promise<void> {
-  const installed = await lockPlatformHistory(client);
-  await runPlatformFiles(
-    client,
-    platformFiles().filter((file) => installed.get(file.version) !== file.checksum),
   );
 }

@@ -1,10 +1,9 @@
 import type pg from "pg";
 import {
   applyDatabaseSettings,
-  lockPlatformHistory,
+  installPlatform,
   type PlatformFile,
   platformFiles,
-  runPlatformFiles,
 } from "../../platform/apply.js";
 import type { TargetKind } from "./types.js";
 
@@ -24,6 +23,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "auth",
   "storage",
   "storage_current",
+  "storage_security",
   "api",
   "auth_indexes",
   "realtime",
@@ -73,18 +73,16 @@ async function installedPlatformFiles(
 }
 
 /**
- * Installs platform files inside the caller's open transaction (applyPlatformSchema commits its
- * own, which would leave a rehearsal or a failed push with the platform installed), recording each
- * in `groundwork.platform_migrations` as applyPlatformSchema does. On a database Groundwork manages
- * it also sets the database's search_path (extensions after public) and this session's, so the
- * migrations that follow see `extensions` as a fresh connection would.
+ * Installs the target's missing platform files inside the push's open transaction (see
+ * installPlatform). On a database Groundwork manages it also sets the database's search_path
+ * (extensions after public) and this session's, so the migrations that follow see `extensions`
+ * as a fresh connection would.
  */
 export async function installPlatformInTransaction(
   client: pg.ClientBase,
   target: TargetPlatform,
 ): Promise<string[]> {
-  await lockPlatformHistory(client);
-  const ran = await runPlatformFiles(client, target.install);
+  const ran = await installPlatform(client, target.install);
   // A Supabase project keeps its own database settings.
   if (target.kind !== "supabase") {
     await applyDatabaseSettings(client);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import pg from "pg";
 import type { Config } from "../../config/index.js";
+import { withTransaction } from "../../db/transaction.js";
 import { acquireMigrationLock, applyMigrationFile, releaseMigrationLock } from "../../migrate/apply.js";
 import { applyInOpenTransaction } from "../../migrate/apply-in-transaction.js";
 import { readMigrationDirectory } from "../../migrate/files.js";
@@ -97,8 +98,8 @@ async function carryOut(
   let platformInstalled: string[] = [];
   let applied: string[] = [];
   let validation: ValidationCheck[] = [];
-  await client.query("begin");
-  try {
+  const rehearsal = dryRun || !changes;
+  await withTransaction(client, { rollback: rehearsal }, async () => {
     if (platform.install.length > 0) {
       timer.start("platform");
       platformInstalled = await installPlatformInTransaction(client, platform);
@@ -126,19 +127,9 @@ async function carryOut(
     if (validation.some((check) => check.status === "failed")) {
       throw new PushValidationError(validation, dryRun);
     }
-    if (dryRun || !changes) {
-      timer.start("rollback");
-      await client.query("rollback");
-      timer.done("rollback");
-    } else {
-      timer.start("commit");
-      await client.query("commit");
-      timer.done("commit");
-    }
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  }
+    timer.start(rehearsal ? "rollback" : "commit");
+  });
+  timer.done(rehearsal ? "rollback" : "commit");
 
   const appliedWithoutTransaction: string[] = [];
   if (!dryRun && afterCommit.length > 0) {

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { TestUsersConfig } from "../../config/index.js";
+import { withTransaction } from "../../db/transaction.js";
 import { backupDatabase } from "../backup/backup.js";
 import { removeTestUsers } from "../test-users/remove.js";
 import { seedTestUsers } from "../test-users/seed.js";
@@ -57,18 +58,18 @@ export async function resetTestData(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query("begin");
-    options.onStep?.("truncate");
-    const truncated = await truncateSchema(client, "public");
-    options.onStep?.("users");
-    const removedUsers = await removeTestUsers(client, config.users);
-    options.onStep?.("seed");
-    const seeded = await seedTestUsers(client, config, { hashCost: options.hashCost, seed: options.seed });
-    await options.beforeCommit?.(client);
-    await client.query("commit");
-    return { backupFile: file, truncated, removedUsers, seeded, durationMs: Date.now() - started };
+    const done = await withTransaction(client, {}, async () => {
+      options.onStep?.("truncate");
+      const truncated = await truncateSchema(client, "public");
+      options.onStep?.("users");
+      const removedUsers = await removeTestUsers(client, config.users);
+      options.onStep?.("seed");
+      const seeded = await seedTestUsers(client, config, { hashCost: options.hashCost, seed: options.seed });
+      await options.beforeCommit?.(client);
+      return { truncated, removedUsers, seeded };
+    });
+    return { backupFile: file, ...done, durationMs: Date.now() - started };
   } catch (error) {
-    await client.query("rollback").catch(() => {});
     throw new ResetFailedError((error as Error).message, file);
   } finally {
     await client.end();

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Config } from "../../config/index.js";
 import type { RequestContext } from "../../db/context.js";
-import { parseHookUri, runAccessTokenHook } from "../../services/auth/hook.js";
+import { parseHookUri, runAccessTokenHook } from "../../services/auth/index.js";
 import { type FixtureUser, hostileUserMetadata } from "./fixtures.js";
 
 /** The kit's hook, used when the project configures none (with a warning). */

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Config } from "../../config/index.js";
+import { withTransaction } from "../../db/transaction.js";
 import { type PlannedCell, planTableCells } from "./cells.js";
 import { anonClaims, cellContext, KIT_HOOK_URI, userClaims } from "./claims.js";
 import { hasTenancyKit, readDeclarations } from "./declarations.js";
@@ -43,13 +44,10 @@ export async function runRlsMatrix(url: string, options: RlsMatrixOptions): Prom
   const client = new pg.Client({ connectionString: url, application_name: "groundwork test rls" });
   await client.connect();
   try {
-    await client.query("begin");
-    try {
-      return await proveInSavepoint(client, options, started);
-    } finally {
-      // Whatever happened, nothing the run created survives it.
-      await client.query("rollback");
-    }
+    // Whatever happens, nothing the run creates survives it.
+    return await withTransaction(client, { rollback: true }, () =>
+      proveInSavepoint(client, options, started),
+    );
   } finally {
     await client.end();
   }

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { quoteQualified } from "../../db/sql.js";
+import { withTransaction } from "../../db/transaction.js";
 import { backupDatabase } from "../backup/backup.js";
 import type { ProgressListener } from "../backup/types.js";
 import { copyTables } from "./copy-tables.js";
@@ -75,33 +76,29 @@ async function copyInOneTransaction(
   target: pg.Client,
   options: SyncOptions,
 ): Promise<{ rows: number; replicaMode: boolean; finalPlan: SyncPlan }> {
-  await local.query("begin isolation level repeatable read read only");
-  await target.query("begin");
-  try {
-    // Planned again inside the transactions: what is copied is what was checked.
-    const plan = await planSync(local, target, options);
-    if (plan.problems.length > 0) throw new SyncRefusedError(plan.problems);
-    const replicaMode = await trySetReplicaMode(target);
-    const tables = replicaMode ? [...plan.tables] : await orderByForeignKeys(target, plan.tables);
-    if (!replicaMode) await setUserTriggers(target, tables, "disable");
-    await copyUsers(local, target);
-    if (tables.length > 0) {
-      await target.query(
-        `truncate ${tables.map((t) => quoteQualified(t.schema, t.name)).join(", ")} restart identity`,
-      );
-    }
-    const rows = await copyTables(local, target, tables, options.onProgress);
-    await copySequences(local, target);
-    if (replicaMode) await target.query("set local session_replication_role = origin");
-    else await setUserTriggers(target, tables, "enable");
-    await target.query("commit");
-    await local.query("commit");
-    return { rows, replicaMode, finalPlan: plan };
-  } catch (error) {
-    await target.query("rollback").catch(() => {});
-    await local.query("rollback").catch(() => {});
-    throw error;
-  }
+  // The local snapshot is only read: committing or rolling it back is the same, so the target's
+  // transaction, inside it, decides.
+  return withTransaction(local, { isolation: "repeatable read", readOnly: true }, () =>
+    withTransaction(target, {}, async () => {
+      // Planned again inside the transactions: what is copied is what was checked.
+      const plan = await planSync(local, target, options);
+      if (plan.problems.length > 0) throw new SyncRefusedError(plan.problems);
+      const replicaMode = await trySetReplicaMode(target);
+      const tables = replicaMode ? [...plan.tables] : await orderByForeignKeys(target, plan.tables);
+      if (!replicaMode) await setUserTriggers(target, tables, "disable");
+      await copyUsers(local, target);
+      if (tables.length > 0) {
+        await target.query(
+          `truncate ${tables.map((t) => quoteQualified(t.schema, t.name)).join(", ")} restart identity`,
+        );
+      }
+      const rows = await copyTables(local, target, tables, options.onProgress);
+      await copySequences(local, target);
+      if (replicaMode) await target.query("set local session_replication_role = origin");
+      else await setUserTriggers(target, tables, "enable");
+      return { rows, replicaMode, finalPlan: plan };
+    }),
+  );
 }
 
 /** Turns triggers and foreign-key checks off for this transaction, if the role may (a superuser). */

@@ -1,8 +1,12 @@
 import type pg from "pg";
 import type { TestUserConfig } from "../../config/index.js";
-import { hashPassword, verifyPassword } from "../../services/auth/password.js";
-import { updateUserColumns, upsertEmailIdentity } from "../../services/auth/sql/admin-users.js";
-import { insertUser } from "../../services/auth/sql/users.js";
+import {
+  hashPassword,
+  insertUser,
+  updateUserColumns,
+  upsertEmailIdentity,
+  verifyPassword,
+} from "../../services/auth/index.js";
 import type { SeededUser } from "./types.js";
 import { uuidV5 } from "./uuid-v5.js";
 

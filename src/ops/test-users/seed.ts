@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { TestUsersConfig } from "../../config/index.js";
+import { withTransaction } from "../../db/transaction.js";
 import { readDeclarations } from "../rls-matrix/declarations.js";
 import { generateData } from "../seed-data/generate.js";
 import { introspectTables } from "../seed-data/introspect.js";
@@ -94,13 +95,7 @@ export async function runUsersSeed(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query("begin");
-    const result = await seedTestUsers(client, config, options);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
+    return await withTransaction(client, {}, () => seedTestUsers(client, config, options));
   } finally {
     await client.end();
   }

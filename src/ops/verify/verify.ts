@@ -1,4 +1,5 @@
 import pg from "pg";
+import { withTransaction } from "../../db/transaction.js";
 import { databaseChecksums, tableKey } from "../backup/checksums.js";
 import type { TableChecksum } from "../backup/types.js";
 
@@ -78,10 +79,9 @@ async function snapshotChecksums(url: string): Promise<TableChecksum[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query("begin isolation level repeatable read read only");
-    const checksums = await databaseChecksums(client);
-    await client.query("commit");
-    return checksums;
+    return await withTransaction(client, { isolation: "repeatable read", readOnly: true }, () =>
+      databaseChecksums(client),
+    );
   } finally {
     await client.end();
   }

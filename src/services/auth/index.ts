@@ -5,15 +5,20 @@ import { parseHookUri } from "./hook.js";
 import { outboxMailer } from "./mailer.js";
 import { authMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limit.js";
+import { adminGenerateLinkRoute } from "./routes/admin-generate-link.js";
 import { adminUserDeleteRoute } from "./routes/admin-user-delete.js";
 import { adminUserGetRoute } from "./routes/admin-user-get.js";
 import { adminUserUpdateRoute } from "./routes/admin-user-update.js";
 import { adminUsersCreateRoute } from "./routes/admin-users-create.js";
 import { adminUsersListRoute } from "./routes/admin-users-list.js";
 import { healthRoute } from "./routes/health.js";
+import { inviteRoute } from "./routes/invite.js";
 import { jwksRoute } from "./routes/jwks.js";
 import { logoutRoute } from "./routes/logout.js";
+import { otpRoute } from "./routes/otp.js";
+import { reauthenticateRoute } from "./routes/reauthenticate.js";
 import { recoverRoute } from "./routes/recover.js";
+import { resendRoute } from "./routes/resend.js";
 import type { AuthRoute } from "./routes/route.js";
 import { settingsRoute } from "./routes/settings.js";
 import { signupRoute } from "./routes/signup.js";
@@ -36,6 +41,9 @@ const ROUTES: readonly AuthRoute[] = [
   userUpdateRoute,
   logoutRoute,
   recoverRoute,
+  otpRoute,
+  resendRoute,
+  reauthenticateRoute,
   verifyGetRoute,
   verifyPostRoute,
   adminUsersListRoute,
@@ -43,6 +51,8 @@ const ROUTES: readonly AuthRoute[] = [
   adminUserGetRoute,
   adminUserUpdateRoute,
   adminUserDeleteRoute,
+  inviteRoute,
+  adminGenerateLinkRoute,
 ];
 
 /** Request bodies above 1 MB are refused (reference/auth.md §1). */
@@ -101,3 +111,11 @@ function fromFastify(error: unknown): unknown {
   }
   return error;
 }
+
+// What the operations commands use of auth (users seed and reset create users as the admin API
+// does; test rls signs claims as the token endpoint does, with the project's hook). Nothing outside
+// this folder imports its other files.
+export { parseHookUri, runAccessTokenHook } from "./hook.js";
+export { hashPassword, verifyPassword } from "./password.js";
+export { updateUserColumns, upsertEmailIdentity } from "./sql/admin-users.js";
+export { insertUser } from "./sql/users.js";

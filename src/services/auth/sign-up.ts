@@ -93,11 +93,12 @@ export async function signUpWithEmail(
   }
 }
 
-async function createUser(
+/** A new unconfirmed email user with its email identity, reloaded as triggers left it. */
+export async function createUser(
   tx: pg.ClientBase,
   email: string,
   encryptedPassword: string,
-  input: SignUpInput,
+  input: Pick<SignUpInput, "data" | "aud">,
 ): Promise<AuthUser> {
   const id = randomUUID();
   await insertUser(tx, {
@@ -117,7 +118,8 @@ async function createUser(
   return reload(tx, id);
 }
 
-async function reload(tx: pg.ClientBase, id: string): Promise<AuthUser> {
+/** The user as the transaction now sees it. */
+export async function reload(tx: pg.ClientBase, id: string): Promise<AuthUser> {
   const user = await findUserById(tx, id);
   if (!user) throw new Error(`user ${id} vanished inside its own transaction`);
   return user;

@@ -72,15 +72,6 @@ export interface AuthUser extends UserRow {
   readonly identities: readonly IdentityRow[];
 }
 
-/** A row of `auth.sessions`. */
-export interface SessionRow {
-  readonly id: string;
-  readonly user_id: string;
-  readonly aal: string | null;
-  readonly not_after: Date | null;
-  readonly created_at: Date | null;
-}
-
 /** How the user proved who they are, as GoTrue names it (amr method and hook input). */
 export type AuthenticationMethod =
   | "password"

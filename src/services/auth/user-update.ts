@@ -3,6 +3,7 @@ import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
 import { assertPasswordStrength, hashPassword, verifyPassword } from "./password.js";
+import { spendReauthenticationNonce } from "./reauthenticate.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
 import { isUniqueViolation, transaction } from "./sql/queryable.js";
 import { confirmEmail, emailTaken, findUserById, mergeMetadata, setPassword } from "./sql/users.js";
@@ -19,6 +20,8 @@ export interface UserUpdate {
   readonly phone: string;
   readonly data: Record<string, unknown> | null;
   readonly appMetadata: Record<string, unknown> | null;
+  /** The code `GET /reauthenticate` mailed (`updateUser({ password, nonce })`). */
+  readonly nonce: string;
 }
 
 /**
@@ -61,6 +64,9 @@ export async function updateUser(
   try {
     return await transaction(runtime.db.admin, async (tx) => {
       const actor = { id: user.id, name: user.email };
+      if (update.password !== null && config.auth.email.securePasswordChange) {
+        await requireRecentSessionOrNonce(runtime, tx, caller, update.nonce);
+      }
       if (encryptedPassword !== null) {
         await setPassword(tx, user.id, encryptedPassword, caller.sessionId);
         await insertAudit(tx, auditPayload("user_updated_password", actor), client.ip);
@@ -110,4 +116,25 @@ async function changeEmail(
       newFlow: false,
     });
   }
+}
+
+/**
+ * GoTrue's `UpdatePasswordRequireReauthentication`: a session started more than 24 hours ago (or
+ * a token without one) must present the mailed nonce, which is spent.
+ */
+async function requireRecentSessionOrNonce(
+  runtime: AuthRuntime,
+  tx: pg.ClientBase,
+  caller: TokenUser,
+  nonce: string,
+): Promise<void> {
+  if (caller.sessionId !== null) {
+    const { rows } = await tx.query<{ recent: boolean }>(
+      "select created_at > now() - interval '24 hours' as recent from auth.sessions where id = $1",
+      [caller.sessionId],
+    );
+    if (rows[0]?.recent) return;
+  }
+  if (nonce === "") throw authError("reauthentication_needed");
+  await spendReauthenticationNonce(runtime, tx, caller.user.id, nonce);
 }

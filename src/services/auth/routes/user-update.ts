@@ -19,6 +19,7 @@ export const userUpdateRoute: AuthRoute = (scope, runtime) => {
         phone: stringParam(params, "phone"),
         data: objectParam(params, "data"),
         appMetadata: objectParam(params, "app_metadata"),
+        nonce: stringParam(params, "nonce"),
       },
       clientInfo(request),
       {

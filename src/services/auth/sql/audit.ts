@@ -13,6 +13,8 @@ const LOG_TYPES = {
   user_confirmation_requested: "user",
   user_repeated_signup: "user",
   user_updated_password: "user",
+  user_reauthenticate_requested: "user",
+  user_invited: "team",
 } as const;
 
 export type AuditAction = keyof typeof LOG_TYPES;

@@ -1,0 +1,30 @@
+import { clientInfo, readParams, requestAudience, stringParam } from "../params.js";
+import { pkceChallenge } from "../pkce.js";
+import { enforce } from "../rate-limit.js";
+import { externalUrl, redirectTarget } from "../redirect.js";
+import { resend } from "../resend.js";
+import type { AuthRoute } from "./route.js";
+
+/** `POST /resend` (`auth.resend`): the sign-up or email change messages again; always `{}`. */
+export const resendRoute: AuthRoute = (scope, runtime) => {
+  scope.post("/resend", async (request) => {
+    await enforce(runtime.limits.recover, request.ip);
+    const params = readParams(request);
+    await resend(
+      runtime,
+      {
+        type: stringParam(params, "type"),
+        email: stringParam(params, "email"),
+        phone: stringParam(params, "phone"),
+        aud: requestAudience(request),
+      },
+      clientInfo(request),
+      {
+        externalUrl: externalUrl(request),
+        redirectTo: redirectTarget(request, runtime.config.auth),
+        pkce: pkceChallenge(params),
+      },
+    );
+    return {};
+  });
+};
