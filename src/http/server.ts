@@ -107,12 +107,14 @@ async function assemble(
   registerMetricsRoute(app, metrics, config.metrics);
 
   const services = options.services ?? SERVICES;
-  const depsOf = (service: Service): ServiceDeps => ({
-    config,
-    db,
-    ...shared,
-    log: app.log.child({ service: service.name }),
-  });
+  // One deps object per service, given to both register and start (a service may key state by it).
+  const deps = new Map<Service, ServiceDeps>(
+    services.map((service) => [
+      service,
+      { config, db, ...shared, log: app.log.child({ service: service.name }) },
+    ]),
+  );
+  const depsOf = (service: Service): ServiceDeps => deps.get(service) as ServiceDeps;
   for (const service of services) {
     if (service.register) await app.register(asPlugin(service, depsOf(service)), { prefix: service.prefix });
   }
