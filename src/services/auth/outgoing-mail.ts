@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { quoteIdent } from "../../db/sql.js";
 import { rateLimitError } from "./errors.js";
-import { renderMail } from "./mail-templates.js";
+import { renderMail, templateFor } from "./mail-templates.js";
 import { PKCE_PREFIX, type PkceChallenge } from "./pkce.js";
 import { newOtp, tokenHash } from "./secrets.js";
 import { insertFlowState } from "./sql/flow-state.js";
@@ -143,15 +143,19 @@ export async function sendTokenMail(
     `${target.externalUrl}/verify?token=${encodeURIComponent(hash)}&type=${columns.link}` +
     `&redirect_to=${encodeURIComponent(target.redirectTo)}`;
   if (options.deliver !== false) {
-    const content = renderMail(columns.link, {
-      confirmationUrl: link,
-      token: otp,
-      tokenHash: hash,
-      siteUrl: runtime.config.auth.siteUrl,
-      redirectTo: target.redirectTo,
-      email: user.email ?? "",
-      newEmail: user.email_change ?? address,
-    });
+    const content = renderMail(
+      columns.link,
+      {
+        confirmationUrl: link,
+        token: otp,
+        tokenHash: hash,
+        siteUrl: runtime.config.auth.siteUrl,
+        redirectTo: target.redirectTo,
+        email: user.email ?? "",
+        newEmail: user.email_change ?? address,
+      },
+      templateFor(runtime.config.mail.templates, columns.link),
+    );
     await runtime.mailer.send(
       { kind: columns.link, userId: user.id, to: address, ...content, actionLink: link, otp },
       tx,
