@@ -43,7 +43,7 @@ export function registerFunctionRoutes(
       return send(reply, RELAY_ERRORS.bootError);
     }
     try {
-      await relay(request, reply, worker, await worker.ready, {
+      await relay(request, reply, worker, {
         path,
         bodyLimit: config.edgeRuntime.bodyLimit,
         wallClockMs: config.edgeRuntime.wallClockMs,
