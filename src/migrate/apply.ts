@@ -118,13 +118,10 @@ export function parseMigration(file: MigrationFile): Statement[] {
       throw new SqlFileError({
         file: displayPath(file),
         fileText: file.sql,
+        // The failing line as the statement; the column counts its characters.
         statement: file.sql.split("\n")[error.line - 1] ?? "",
-        statementOffset: 0,
-        error: {
-          code: "42601",
-          message: error.message,
-          position: String(offsetOf(file.sql, error.line, error.column) + 1),
-        },
+        statementOffset: lineStart(file.sql, error.line),
+        error: { code: "42601", message: error.message, position: String(error.column) },
         outcome: "Nothing was applied: the file does not parse.",
       });
     }
@@ -222,7 +219,10 @@ export function displayPath(file: MigrationFile): string {
   return path.join("supabase", "migrations", file.fileName);
 }
 
-function offsetOf(text: string, line: number, column: number): number {
-  const lines = text.split("\n").slice(0, line - 1);
-  return lines.reduce((sum, l) => sum + l.length + 1, 0) + column - 1;
+/** The string index where 1-based `line` starts. */
+function lineStart(text: string, line: number): number {
+  return text
+    .split("\n")
+    .slice(0, line - 1)
+    .reduce((sum, l) => sum + l.length + 1, 0);
 }

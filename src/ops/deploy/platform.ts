@@ -23,6 +23,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "auth",
   "storage",
   "storage_current",
+  "storage_security",
   "api",
   "auth_indexes",
   "realtime",

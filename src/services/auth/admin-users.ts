@@ -115,7 +115,7 @@ export async function createUser(
       if (attributes.emailConfirm) await confirmEmail(tx, id);
       if (attributes.phoneConfirm) await updateUserColumns(tx, id, { phone_confirmed_at: true });
       const user = await findUserById(tx, id);
-      if (!user) throw new Error("created user vanished");
+      if (!user) throw authError("user_not_found"); // deleted by an admin meanwhile
       return userJson(user);
     });
   } catch (error) {
@@ -174,7 +174,7 @@ export async function updateUserAsAdmin(
         client.ip,
       );
       const updated = await findUserById(tx, user.id);
-      if (!updated) throw new Error("updated user vanished");
+      if (!updated) throw authError("user_not_found"); // deleted by an admin meanwhile
       return userJson(updated);
     });
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { actorOf, recordFileEvent } from "./audit.js";
 import { BlobNotFound, type ByteRange } from "./backend/backend.js";
 import { errors } from "./errors.js";
 import type { ObjectRow, StorageDeps } from "./types.js";
@@ -32,6 +33,8 @@ export interface SendOptions {
   readonly download?: string;
   /** HEAD: headers only. */
   readonly headOnly?: boolean;
+  /** How the caller reached the bytes, for the access log: `authenticated`, `public`, `signed`. */
+  readonly via: "authenticated" | "public" | "signed";
 }
 
 /**
@@ -43,7 +46,7 @@ export async function sendObject(
   request: FastifyRequest,
   reply: FastifyReply,
   row: ObjectRow,
-  options: SendOptions = {},
+  options: SendOptions,
 ): Promise<FastifyReply> {
   const metadata = row.metadata;
   const size = Number(metadata?.size ?? 0);
@@ -69,6 +72,14 @@ export async function sendObject(
     if (error instanceof BlobNotFound) throw errors.noSuchKey();
     throw error;
   }
+  await recordFileEvent(
+    deps,
+    "DOWNLOAD",
+    row.bucket_id,
+    row.name,
+    { version: row.version, via: options.via, range: range ? `${range.start}-${range.end}` : null },
+    actorOf(request),
+  );
   if (range) {
     reply
       .code(206)

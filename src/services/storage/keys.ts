@@ -3,12 +3,12 @@ import { errors } from "./errors.js";
 /** Longest object name accepted, in bytes of UTF-8 (S3's key limit). */
 export const MAX_KEY_BYTES = 1024;
 
-// Supabase Storage allows S3-safe characters only; Groundwork also lets letters and digits of
-// any script through (accents, CJK, emoji), which its backends store without escaping issues.
-// Control characters, backslashes and the characters S3 asks to avoid stay out.
+// Supabase Storage allows S3-safe ASCII only; Groundwork also lets printable text of any script
+// through (accents, CJK, symbols, emoji), which its backends store under hashed names. Refused:
+// control, unassigned and private-use characters, invisible format characters other than the
+// emoji joiner (bidi overrides spoof names), the backslash and the characters S3 asks to avoid.
 const BUCKET_NAME = /^[A-Za-z0-9_!.*'() &$=@;:+,?-]+$/u;
-const KEY_CHARACTERS =
-  /^(?:[\p{L}\p{M}\p{N}\p{Emoji_Presentation}\p{Extended_Pictographic}_/!.*'() &$=@;:+,?-]|\u200d|\ufe0f)+$/u;
+const REFUSED_IN_KEY = /[\p{Cc}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\\{}^%`[\]"<>~#|]|(?!\u200d)\p{Cf}/u;
 
 /** True for a bucket id Supabase accepts: 1–100 S3-safe characters. */
 export function isValidBucketName(name: string): boolean {
@@ -33,7 +33,7 @@ export function mustBeValidKey(key: unknown): asserts key is string {
 
 export function isValidKey(key: string): boolean {
   if (key.length === 0 || Buffer.byteLength(key) > MAX_KEY_BYTES) return false;
-  if (!KEY_CHARACTERS.test(key)) return false;
+  if (REFUSED_IN_KEY.test(key)) return false;
   return key.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
 }
 

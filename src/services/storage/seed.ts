@@ -7,6 +7,17 @@ import { findObject } from "./sql/objects.js";
 import type { StorageDeps } from "./types.js";
 import { bucketLimits, storeUpload } from "./upload.js";
 
+/** The seeding server, as the audit log records it. */
+const SEED_ACTOR = {
+  sub: null,
+  role: "service_role",
+  tenant_id: "00000000-0000-0000-0000-000000000000",
+  request_id: "seed",
+  ip: "",
+  user_agent: "groundwork seed",
+  claims: { role: "service_role" },
+} as const;
+
 /** Types of the text files a seed folder usually holds; others are read from their bytes. */
 const TEXT_TYPES: Record<string, string> = {
   ".txt": "text/plain",
@@ -56,6 +67,7 @@ export async function seedBuckets(deps: StorageDeps): Promise<number> {
             owner: null,
             mimeType,
             cacheControl: "max-age=3600",
+            actor: SEED_ACTOR,
             userMetadata: null,
             contentLength: size,
           },

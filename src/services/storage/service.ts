@@ -8,6 +8,8 @@ import { objectManageRoutes } from "./routes/object-manage.js";
 import { objectReadRoutes } from "./routes/object-read.js";
 import { objectSignRoutes } from "./routes/object-sign.js";
 import { objectUploadRoutes } from "./routes/object-upload.js";
+import { quarantineRoutes } from "./routes/quarantine.js";
+import { ClamdScanner } from "./scanner.js";
 import { seedBuckets } from "./seed.js";
 import type { StorageDeps } from "./types.js";
 
@@ -53,6 +55,7 @@ export const storageService: Service = {
     objectReadRoutes(scope, deps);
     objectManageRoutes(scope, deps);
     objectSignRoutes(scope, deps);
+    quarantineRoutes(scope, deps);
   },
 
   /**
@@ -104,6 +107,8 @@ function storageDeps({ config, db, log }: ServiceDeps): StorageDeps {
     db,
     backend,
     looseBlobs: new LooseBlobs(db.admin, backend, (message, error) => log.warn({ err: error }, message)),
+    // Connected per scan: nothing is opened at start, and clamd may start later than the server.
+    scanner: config.storage.server.clamd ? new ClamdScanner(config.storage.server.clamd) : null,
     signingSecret: config.storage.server.signingSecret ?? config.jwt.secret,
   };
 }

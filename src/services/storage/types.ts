@@ -16,6 +16,7 @@ import type { Config } from "../../config/index.js";
 import type { Database } from "../../db/pool.js";
 import type { StorageBackend } from "./backend/backend.js";
 import type { LooseBlobs } from "./loose-blobs.js";
+import type { ClamdScanner } from "./scanner.js";
 
 /** What every storage route and domain function gets. */
 export interface StorageDeps {
@@ -23,6 +24,8 @@ export interface StorageDeps {
   readonly db: Database;
   readonly backend: StorageBackend;
   readonly looseBlobs: LooseBlobs;
+  /** clamd, when `[storage.scan] clamd` names it; null otherwise. */
+  readonly scanner: ClamdScanner | null;
   /** Secret of signed URL tokens. */
   readonly signingSecret: string;
 }

@@ -50,6 +50,9 @@ function readMultipart(request: FastifyRequest): Promise<UploadBody> {
         return;
       }
       settled = true;
+      // Until the upload pipes it (after the permission probe), an error of a truncated form
+      // must not go unheard; the pipeline then sees the stream destroyed and fails the upload.
+      file.on("error", () => {});
       let userMetadata: Record<string, unknown> | null = null;
       try {
         userMetadata = parseMetadata(fields.metadata ?? fields.userMetadata);

@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { type Actor, recordFileEvent } from "./audit.js";
 import type { BlobKey } from "./backend/backend.js";
 import { mimeTypeAllowed } from "./bucket-rules.js";
 import { ByteLimit } from "./byte-limit.js";
 import { asPlatform } from "./caller.js";
 import { checkContentType } from "./content-type.js";
 import { errors, StorageError } from "./errors.js";
+import { scanUpload } from "./quarantine.js";
 import { findObject, lockKey, writeObjectRow } from "./sql/objects.js";
 import type { ObjectRow, StorageDeps } from "./types.js";
 
@@ -40,6 +42,8 @@ export interface UploadInput {
   readonly userMetadata: Record<string, unknown> | null;
   /** The announced length, when there is one (refused early when over the limit). */
   readonly contentLength: number | null;
+  /** Who uploads, for the audit log and the quarantine. */
+  readonly actor: Actor;
 }
 
 /** The largest object the bucket takes: its own limit, capped by `[storage] file_size_limit`. */
@@ -69,12 +73,24 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
   const limit = new ByteLimit(sizeLimit(deps, input.bucket));
   let row: ObjectRow;
   let replaced: BlobKey | null = null;
+  let quarantined = false;
   try {
     const written = await deps.backend.write(key, limitStream(body, limit));
+    if (input.contentLength !== null && written.size !== input.contentLength) {
+      throw errors.invalidRequest("The upload was interrupted before the whole body arrived");
+    }
     const security = deps.config.storage.server.buckets[input.bucket.id];
     if (input.bucket.allowed_mime_types && (security?.checkContent ?? true)) {
       await checkContentType(limit.head(), input.mimeType, input.bucket.allowed_mime_types);
     }
+    const scanStatus = await scanUpload(
+      deps,
+      key,
+      { size: written.size, mimetype: input.mimeType, actor: input.actor },
+      () => {
+        quarantined = true;
+      },
+    );
     const metadata = {
       eTag: written.eTag,
       size: written.size,
@@ -83,6 +99,7 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
       lastModified: new Date().toUTCString(),
       contentLength: written.size,
       httpStatusCode: 200,
+      ...(scanStatus ? { scanStatus } : {}),
     };
     row = await asPlatform(deps, async (client) => {
       // Concurrent uploads of one key take turns: the last to commit wins an upsert, the
@@ -99,10 +116,24 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
       if (!(await deps.looseBlobs.settle(client, [key]))) {
         throw new Error("the upload's bytes were swept while it was being written");
       }
+      await recordFileEvent(
+        deps,
+        "UPLOAD",
+        key.bucket,
+        key.name,
+        {
+          version: key.version,
+          size: written.size,
+          mimetype: input.mimeType,
+          replaced: existing?.version ?? null,
+        },
+        input.actor,
+        client,
+      );
       return saved;
     });
   } catch (error) {
-    await deps.looseBlobs.discard([key]);
+    if (!quarantined) await deps.looseBlobs.discard([key]);
     throw asUploadError(error);
   }
   if (replaced) await deps.looseBlobs.discard([replaced]);

@@ -121,6 +121,7 @@ describe("pushMigrations (ops)", () => {
       "0005_api",
       "0007_auth_indexes",
       "0030_storage_current",
+      "0031_storage_security",
       "0040_realtime",
       "0050_webhooks",
     ]);

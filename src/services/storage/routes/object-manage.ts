@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { actorOf, recordFileEvent, recordFileEvents } from "../audit.js";
 import { asCaller, asPlatform, callerSub } from "../caller.js";
 import { errors } from "../errors.js";
 import { mustBeValidBucketName, mustBeValidKey } from "../keys.js";
@@ -85,6 +86,13 @@ async function removeObjects(
   operation: typeof OPERATIONS.deleteObjects | typeof OPERATIONS.deleteObject,
 ) {
   const rows = await asCaller(deps, request, operation, (client) => deleteObjects(client, bucket, names));
+  await recordFileEvents(
+    deps,
+    "REMOVE",
+    bucket,
+    rows.map((row) => ({ name: row.name, detail: { version: row.version } })),
+    actorOf(request),
+  );
   await deps.looseBlobs.discard(
     rows.flatMap((row) => (row.version ? [{ bucket, name: row.name, version: row.version }] : [])),
   );
@@ -158,6 +166,15 @@ async function relocate(deps: StorageDeps, request: FastifyRequest, kind: "move"
               upsert,
             );
       if (!(await deps.looseBlobs.settle(client, [to]))) throw new Error("the copied bytes were swept");
+      await recordFileEvent(
+        deps,
+        kind === "move" ? "MOVE" : "COPY",
+        destinationBucket,
+        destinationKey,
+        { version: to.version, from: `${sourceBucket}/${sourceKey}`, replaced },
+        actorOf(request),
+        client,
+      );
       return row;
     });
   } catch (error) {

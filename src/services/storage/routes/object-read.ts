@@ -15,11 +15,19 @@ import { downloadOption, objectPath } from "./object-path.js";
 export function objectReadRoutes(scope: FastifyInstance, deps: StorageDeps): void {
   const authenticated = (headOnly: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
     const row = await callerObject(deps, request, OPERATIONS.getAuthenticated);
-    return sendObject(deps, request, reply, row, { download: downloadOption(request), headOnly });
+    return sendObject(deps, request, reply, row, {
+      download: downloadOption(request),
+      headOnly,
+      via: "authenticated",
+    });
   };
   const publicRead = (headOnly: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
     const row = await publicObject(deps, request);
-    return sendObject(deps, request, reply, row, { download: downloadOption(request), headOnly });
+    return sendObject(deps, request, reply, row, {
+      download: downloadOption(request),
+      headOnly,
+      via: "public",
+    });
   };
   for (const prefix of ["/object", "/object/authenticated"]) {
     scope.get(`${prefix}/:bucket/*`, { exposeHeadRoute: false }, authenticated(false));
@@ -46,7 +54,7 @@ export function objectReadRoutes(scope: FastifyInstance, deps: StorageDeps): voi
     );
     const row = await findObject(deps.db.admin, bucket, name);
     if (!row) throw errors.noSuchKey();
-    return sendObject(deps, request, reply, row, { download: downloadOption(request) });
+    return sendObject(deps, request, reply, row, { download: downloadOption(request), via: "signed" });
   });
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { actorOf } from "../audit.js";
 import { asCaller, callerSub } from "../caller.js";
 import { signToken, verifyToken } from "../signed-url.js";
 import { writeObjectRow } from "../sql/objects.js";
@@ -27,7 +28,7 @@ export function objectUploadRoutes(scope: FastifyInstance, deps: StorageDeps): v
     const upsert = upsertAlways || request.headers["x-upsert"] === "true";
     const owner = callerSub(request);
     const body = await readUploadBody(request);
-    const input: UploadInput = { bucket: limits, name, upsert, owner, ...body };
+    const input: UploadInput = { bucket: limits, name, upsert, owner, actor: actorOf(request), ...body };
     checkBeforeBytes(deps, input);
     await probe(deps, request, operation, limits, name, owner, upsert);
     const row = await storeUpload(deps, input, body.file);
@@ -67,6 +68,7 @@ export function objectUploadRoutes(scope: FastifyInstance, deps: StorageDeps): v
       name,
       upsert: grant.upsert === true,
       owner: grant.owner ?? null,
+      actor: { ...actorOf(request), sub: grant.owner ?? null },
       ...body,
     };
     checkBeforeBytes(deps, input);

@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/** The EICAR test file: every scanner reports it, and it harms nothing. */
+export const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+const CLAMD = "/usr/sbin/clamd";
+
+/** A clamd of the test's own on a temporary socket. */
+export interface TestClamd {
+  readonly socket: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts clamd (Debian's `clamav-daemon`, installed by .ci/run) with a signature database built
+ * here, offline: one MD5 signature for the EICAR test file (there is no network for freshclam).
+ * Resolves once its socket accepts connections.
+ */
+export async function startClamd(): Promise<TestClamd> {
+  if (!existsSync(CLAMD))
+    throw new Error(`${CLAMD} is missing: install Debian's clamav-daemon (see .ci/run)`);
+  const dir = await mkdtemp(path.join(tmpdir(), "gw-clamd-"));
+  const socket = path.join(dir, "clamd.sock");
+  await writeFile(
+    path.join(dir, "test.hdb"),
+    `${createHash("md5").update(EICAR).digest("hex")}:${EICAR.length}:Eicar-Test-Signature\n`,
+  );
+  await writeFile(
+    path.join(dir, "clamd.conf"),
+    [
+      `LocalSocket ${socket}`,
+      `DatabaseDirectory ${dir}`,
+      `TemporaryDirectory ${dir}`,
+      "Foreground yes",
+      "StreamMaxLength 200M",
+      "LogFile /dev/null",
+    ].join("\n"),
+  );
+  const child: ChildProcess = spawn(CLAMD, ["--config-file", path.join(dir, "clamd.conf")], {
+    stdio: "ignore",
+  });
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(socket)) {
+    if (child.exitCode !== null) throw new Error(`clamd exited with code ${child.exitCode}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error("clamd did not open its socket within 30 s");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    socket,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
