@@ -5,7 +5,7 @@ import { findFunction, verifiesJwt } from "./function-files.js";
 import type { FunctionMetrics } from "./function-metrics.js";
 import { relay } from "./relay.js";
 import { checkJwt } from "./verify-jwt.js";
-import { BootError } from "./worker.js";
+import { BootError, type FunctionWorker } from "./worker.js";
 import type { FunctionWorkers } from "./workers.js";
 
 /**
@@ -33,7 +33,7 @@ export function registerFunctionRoutes(
       const refused = await checkJwt(request.headers.authorization, request.headers.apikey, config.jwt);
       if (refused !== null) return send(reply, refused);
     }
-    let worker: Awaited<ReturnType<FunctionWorkers["acquire"]>>;
+    let worker: FunctionWorker;
     try {
       worker = await workers.acquire(files);
     } catch (error) {
