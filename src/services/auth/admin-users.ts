@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { parseGoDuration } from "./duration.js";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
-import { signOut } from "./sessions.js";
 import { assertPasswordStrength, hashPassword, isBcryptHash, MAX_PASSWORD_BYTES } from "./password.js";
+import { signOut } from "./sessions.js";
 import { DEFAULT_ROLE } from "./sign-up.js";
 import {
   type AdminColumns,
