@@ -9,6 +9,7 @@ import { objectReadRoutes } from "./routes/object-read.js";
 import { objectSignRoutes } from "./routes/object-sign.js";
 import { objectUploadRoutes } from "./routes/object-upload.js";
 import { quarantineRoutes } from "./routes/quarantine.js";
+import { renderRoutes } from "./routes/render.js";
 import { ClamdScanner } from "./scanner.js";
 import { seedBuckets } from "./seed.js";
 import type { StorageDeps } from "./types.js";
@@ -56,6 +57,7 @@ export const storageService: Service = {
     objectManageRoutes(scope, deps);
     objectSignRoutes(scope, deps);
     quarantineRoutes(scope, deps);
+    renderRoutes(scope, deps);
   },
 
   /**
