@@ -3,6 +3,7 @@ import type { Service, ServiceDeps } from "../service.js";
 import { createBackend } from "./backend/create.js";
 import { errors, StorageError, sendStorageError, toStorageError } from "./errors.js";
 import { LooseBlobs } from "./loose-blobs.js";
+import { UploadRateLimit } from "./rate-limit.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { objectManageRoutes } from "./routes/object-manage.js";
 import { objectReadRoutes } from "./routes/object-read.js";
@@ -111,6 +112,7 @@ function storageDeps({ config, db, log }: ServiceDeps): StorageDeps {
     looseBlobs: new LooseBlobs(db.admin, backend, (message, error) => log.warn({ err: error }, message)),
     // Connected per scan: nothing is opened at start, and clamd may start later than the server.
     scanner: config.storage.server.clamd ? new ClamdScanner(config.storage.server.clamd) : null,
+    uploadLimit: new UploadRateLimit(db.admin, config.storage.server.uploadsPerMinute),
     signingSecret: config.storage.server.signingSecret ?? config.jwt.secret,
   };
 }
