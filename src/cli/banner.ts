@@ -18,7 +18,13 @@ export function bannerGroups(config: Config, state: StackState): Group[] {
   const publishable = config.jwt.publishableKeys[0] ?? null;
   const secret = config.jwt.secretKeys[0] ?? null;
   return [
-    { title: "🔧 Development Tools", rows: [["Studio", state.studioUrl]] },
+    {
+      title: "🔧 Development Tools",
+      rows: [
+        ["Studio", state.studioUrl],
+        ["Mailpit", state.mailUrl ?? null],
+      ],
+    },
     {
       title: "🌐 APIs",
       rows: [

@@ -7,6 +7,7 @@ import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
 import { readJobs } from "./jobs-section.js";
 import { jwtKeysFor } from "./jwt-keys.js";
 import { readKeys } from "./keys-section.js";
+import { readMail } from "./mail-section.js";
 import { readMetrics } from "./metrics-section.js";
 import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
@@ -117,6 +118,7 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
     jwt: await jwtKeysFor(jwtSecret, readKeys(auth, groundwork.section("auth"), dir, env)),
     targets: readTargets(groundwork.section("targets")),
     audit: readAudit(groundwork.section("audit")),
+    mail: readMail(supabase, dir, env),
     jobs: readJobs(groundwork.section("jobs"), env),
     lint: readLint(groundwork.section("lint")),
     guard: readGuard(groundwork.section("guard")),

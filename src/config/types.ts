@@ -155,6 +155,38 @@ export interface JwtKeys {
   readonly isWellKnownApiKeys: boolean;
 }
 
+/** A production SMTP server (`[auth.email.smtp]`); the password is never printed or logged. */
+export interface SmtpConfig {
+  readonly host: string;
+  /** 465 connects with TLS; other ports upgrade with STARTTLS when the server offers it. */
+  readonly port: number;
+  readonly user: string;
+  readonly pass: string;
+  readonly adminEmail: string;
+  readonly senderName: string;
+}
+
+/** A message template (`[auth.email.template.NAME]`): a subject and the HTML read from `content_path`. */
+export interface MailTemplateConfig {
+  readonly subject: string | null;
+  readonly content: string | null;
+}
+
+/** Where auth mail goes (docs/mail.md). */
+export interface MailConfig {
+  /** `[inbucket] enabled` (or `[local_smtp]`): serve the local catcher while no SMTP is configured. */
+  readonly catcherEnabled: boolean;
+  /** `[inbucket] port`, 54324 as in the Supabase CLI; `GROUNDWORK_MAIL_PORT` overrides. */
+  readonly catcherPort: number;
+  /** The sender of every message. */
+  readonly adminEmail: string;
+  readonly senderName: string;
+  /** Null: messages stay in the local outbox (the catcher shows them). */
+  readonly smtp: SmtpConfig | null;
+  /** Templates by message kind (`signup`, `invite`, `recovery`, `magiclink`, `email_change`, `reauthentication`). */
+  readonly templates: Readonly<Record<string, MailTemplateConfig>>;
+}
+
 /** The audit log (`groundwork.toml` `[audit]`; docs/audit.md). */
 export interface AuditConfig {
   /**
@@ -250,6 +282,7 @@ export interface Config {
   readonly jwt: JwtKeys;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly audit: AuditConfig;
+  readonly mail: MailConfig;
   readonly jobs: JobsConfig;
   readonly lint: LintConfig;
   readonly guard: GuardConfig;

@@ -127,7 +127,7 @@ export function preparedSettingsStatement(
 }
 
 /** The settings a request runs with, as (name, value) pairs in the order they are made. */
-function contextSettings(ctx: RequestContext, options: TransactionOptions): [string, string][] {
+export function contextSettings(ctx: RequestContext, options: TransactionOptions = {}): [string, string][] {
   const settings: [string, string][] = [];
   if (options.searchPath) settings.push(["search_path", options.searchPath.map(quoteIdent).join(", ")]);
   for (const [name, value] of Object.entries(options.roleSettings ?? {})) settings.push([name, value]);

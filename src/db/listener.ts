@@ -147,6 +147,11 @@ export class Listener {
       reconnect();
       return;
     }
+    // Closed while connecting: close() could not end a connection that was not open yet.
+    if (this.#client !== client) {
+      await client.end().catch(() => {});
+      return;
+    }
     if (!(await this.#listenNew(client))) return;
     const first = this.#first;
     this.#first = false;

@@ -107,17 +107,23 @@ async function assemble(
   registerMetricsRoute(app, metrics, config.metrics);
 
   const services = options.services ?? SERVICES;
-  const depsOf = (service: Service): ServiceDeps => ({
-    config,
-    db,
-    ...shared,
-    log: app.log.child({ service: service.name }),
-  });
+  // One deps object per service, given to both register and start (a service may key state by it).
+  const deps = new Map<Service, ServiceDeps>(
+    services.map((service) => [
+      service,
+      { config, db, ...shared, log: app.log.child({ service: service.name }) },
+    ]),
+  );
+  const depsOf = (service: Service): ServiceDeps => deps.get(service) as ServiceDeps;
   for (const service of services) {
     if (service.register) await app.register(asPlugin(service, depsOf(service)), { prefix: service.prefix });
   }
-  const started = await Promise.all(services.map((service) => service.start?.(depsOf(service))));
-  for (const work of started) if (work) running.push(work);
+  // Started together; what did start is stopped on close even when another start failed.
+  const started = await Promise.allSettled(services.map(async (service) => service.start?.(depsOf(service))));
+  for (const outcome of started)
+    if (outcome.status === "fulfilled" && outcome.value) running.push(outcome.value);
+  const failed = started.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /**

@@ -41,7 +41,8 @@ export interface Running {
  *   service is registered; all services start concurrently, so start must not wait for the work
  *   itself. It returns what is running; the server calls its `stop()` when it closes. (The state
  *   lives in what `start` returns, not in the service object, since one service object serves
- *   every server of the process, e.g. in tests.)
+ *   every server of the process, e.g. in tests.) `register` and `start` receive the same `deps`
+ *   object, so state made in one can be found from the other (a `WeakMap` keyed by `deps`).
  */
 export interface Service {
   readonly name: string;

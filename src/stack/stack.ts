@@ -8,6 +8,7 @@ import { type EmbeddedCluster, startEmbeddedCluster } from "../db/cluster.js";
 import { withCredentials } from "../db/database-url.js";
 import { connectDatabase, type Database } from "../db/pool.js";
 import { quoteLiteral } from "../db/sql.js";
+import { startMailCatcher } from "../http/mail-server.js";
 import { buildServer, listen } from "../http/server.js";
 import { applyMigrations } from "../migrate/apply.js";
 import { readMigrationDirectory } from "../migrate/files.js";
@@ -23,6 +24,8 @@ export interface Stack {
   /** Superuser (or configured) URL of the database. */
   readonly dbUrl: string;
   readonly embedded: boolean;
+  /** The local mail catcher's URL, or null when it is off or SMTP is configured. */
+  readonly mailUrl: string | null;
   readonly app: FastifyInstance;
   readonly db: Database;
   /** Closes the server, then the pools, then stops the embedded cluster. Safe to call twice. */
@@ -58,7 +61,9 @@ export async function startStack(config: Config, options: StartOptions = {}): Pr
   let cluster: EmbeddedCluster | null = null;
   let db: Database | null = null;
   let app: FastifyInstance | null = null;
+  let mailApp: FastifyInstance | null = null;
   const cleanup = async () => {
+    await mailApp?.close();
     await app?.close();
     await db?.close();
     await cluster?.stop();
@@ -123,6 +128,21 @@ export async function startStack(config: Config, options: StartOptions = {}): Pr
       logDestination: options.logDestination,
     });
     const url = await listen(app, config);
+    // The local mail catcher (Mailpit's API) while messages stay in the outbox.
+    let mailUrl: string | null = null;
+    if (config.mail.catcherEnabled && config.mail.smtp === null) {
+      try {
+        const catcher = await startMailCatcher(config, db);
+        mailApp = catcher.app;
+        mailUrl = catcher.url;
+      } catch (error) {
+        // The API serves without it; messages stay readable in groundwork.mail_outbox.
+        if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
+        log(
+          `The mail catcher did not start: port ${config.mail.catcherPort} is in use. Choose another with [inbucket] port in supabase/config.toml (or GROUNDWORK_MAIL_PORT).`,
+        );
+      }
+    }
     const embedded = cluster !== null;
     if (options.writeStateFile) {
       writeState(config.stateDir, {
@@ -132,6 +152,7 @@ export async function startStack(config: Config, options: StartOptions = {}): Pr
         dbUrl: adminUrl,
         embedded,
         studioUrl: null,
+        mailUrl,
         notices,
       });
     }
@@ -141,6 +162,7 @@ export async function startStack(config: Config, options: StartOptions = {}): Pr
     return {
       apiUrl: url,
       dbUrl: adminUrl,
+      mailUrl,
       embedded,
       app: server,
       db: started,

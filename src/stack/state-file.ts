@@ -11,6 +11,8 @@ export interface StackState {
   /** True when the database is the embedded cluster (its URL holds only the local default password). */
   readonly embedded: boolean;
   readonly studioUrl: string | null;
+  /** The local mail catcher (Mailpit's API and a web page), when it runs. */
+  readonly mailUrl?: string | null;
   /** Messages of the start (recovered crash, pending migrations...), for `start --detach` to show. */
   readonly notices: readonly string[];
 }

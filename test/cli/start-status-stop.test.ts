@@ -12,7 +12,11 @@ let env: Record<string, string>;
 beforeAll(async () => {
   // A copy of the example project, as a newcomer would have it: Supabase CLI layout, unmodified.
   project = tempProject({ copyExample: true });
-  env = { GROUNDWORK_API_PORT: String(await freePort()), GROUNDWORK_DB_PORT: String(await freePort()) };
+  env = {
+    GROUNDWORK_API_PORT: String(await freePort()),
+    GROUNDWORK_DB_PORT: String(await freePort()),
+    GROUNDWORK_MAIL_PORT: String(await freePort()),
+  };
 });
 afterAll(async () => {
   await runCli(["stop", "--workdir", project.dir], env);
@@ -57,6 +61,9 @@ describe("groundwork start --detach / status / stop", () => {
     );
     expect(vars.PUBLISHABLE_KEY).toBe("sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH");
     expect(vars.SECRET_KEY).toBe("sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz");
+    expect(vars.MAILPIT_URL).toBe(`http://127.0.0.1:${env.GROUNDWORK_MAIL_PORT}`);
+    expect(vars.INBUCKET_URL).toBe(vars.MAILPIT_URL);
+    expect(await (await fetch(`${vars.MAILPIT_URL}/api/v1/messages`)).json()).toMatchObject({ messages: [] });
     expect(vars.DB_URL).toBe(`postgresql://postgres:postgres@127.0.0.1:${env.GROUNDWORK_DB_PORT}/postgres`);
 
     const health = await fetch(`${vars.API_URL}/health`);

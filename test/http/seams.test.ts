@@ -17,10 +17,12 @@ import { EXAMPLE_PROJECT } from "../harness/templates.js";
  * the caller the HTTP layer resolved, and nothing else. It must see what the data API sees.
  */
 const events: string[] = [];
+const registered = new WeakSet<ServiceDeps>();
 const probeService: Service = {
   name: "probe",
   prefix: "/probe/v1",
   register(scope, deps: ServiceDeps) {
+    registered.add(deps);
     const uploads = deps.metrics.counter("groundwork_probe_reads_total", "Probe reads", ["table"]);
     scope.get("/:table", async (request) => {
       const { table } = request.params as { table: string };
@@ -37,9 +39,10 @@ const probeService: Service = {
       });
     });
   },
-  start({ log }) {
-    events.push("started");
-    log.debug("probe started");
+  start(deps) {
+    // The same deps object as register got, so state can pass from one to the other.
+    events.push(registered.has(deps) ? "started" : "started with other deps");
+    deps.log.debug("probe started");
     return { stop: () => void events.push("stopped") };
   },
 };
@@ -176,5 +179,27 @@ describe("GET /metrics", () => {
     expect(text).toMatch(
       /^groundwork_auth_sign_ins_total\{grant_type="password",outcome="invalid_credentials"\} [1-9]/m,
     );
+  });
+});
+
+describe("a service whose start fails", () => {
+  it("fails the server's start, and what did start is stopped", async () => {
+    const stopped: string[] = [];
+    const good: Service = { name: "good", start: () => ({ stop: () => void stopped.push("good") }) };
+    const bad: Service = {
+      name: "bad",
+      start: async () => {
+        throw new Error("worker could not start: ümlaut");
+      },
+    };
+    const extra = connectDatabase({ adminUrl: database.adminUrl, apiUrl: database.apiUrl, poolSize: 1 });
+    try {
+      await expect(
+        buildServer({ config, db: extra, logLevel: "silent", services: [good, bad] }),
+      ).rejects.toThrow("worker could not start: ümlaut");
+      expect(stopped).toEqual(["good"]);
+    } finally {
+      await extra.close();
+    }
   });
 });

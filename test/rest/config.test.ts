@@ -139,7 +139,7 @@ describe("configuration, execution model and credentials", () => {
     );
     expect(killed.rows).toEqual([{ ok: true }]);
     await server.database.query("create table public.after_drop (id int primary key)");
-    await new Promise((resolve) => setTimeout(resolve, 1800));
+    await untilServed(server, "/after_drop");
     const response = await rest(server, "/after_drop", { token: server.serviceRoleKey });
     expect(response.status).toBe(200);
     const listening = await server.database.query(

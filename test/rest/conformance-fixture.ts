@@ -61,6 +61,15 @@ create function public.get_row(name_param text) returns public.users language sq
 
 create function public.has_low_number(public.tickets) returns boolean language sql stable as $$ select $1.number < 10 $$;
 create function public.blurb(public.messages) returns text language sql stable as $$ select substring($1.message, 1, 3) $$;
+create table public.secret_notes (id int primary key, body text);
+revoke all on public.secret_notes from anon;
+create function public.secret_count() returns bigint language sql stable as $$ select count(*) from public.secret_notes $$;
+revoke execute on function public.secret_count() from public, anon;
+comment on schema public is 'Groundwork test API
+Les données de test 📚';
+comment on table public.users is 'Utilisateurs';
+comment on column public.users.age is 'Âge en années';
+
 do $$ begin
   execute format('alter role authenticator in database %I set pgrst.db_aggregates_enabled = %L', current_database(), 'true');
   execute format('alter role authenticator in database %I set pgrst.db_plan_enabled = %L', current_database(), 'true');

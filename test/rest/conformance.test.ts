@@ -52,4 +52,59 @@ describe("PostgREST v14 behaviours, table-driven (platform template)", () => {
       if (c.after) expect((await server.database.query(c.after.query)).rows).toEqual(c.after.rows);
     });
   }
+
+  it("GET / is PostgREST's OpenAPI 2.0 description of the schema", async () => {
+    const response = await rest(server, "/", { token: server.serviceRoleKey });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/openapi+json; charset=utf-8");
+    const spec = response.json as {
+      swagger: string;
+      info: { title: string; description: string };
+      paths: Record<string, Record<string, { parameters?: unknown[] }>>;
+      definitions: Record<
+        string,
+        { required: string[]; properties: Record<string, Record<string, unknown>> }
+      >;
+    };
+    expect(spec.swagger).toBe("2.0");
+    expect(spec.info).toMatchObject({ title: "Groundwork test API", description: "Les données de test 📚" });
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(["/", "/users", "/messages", "/rpc/get_status"]),
+    );
+    expect(Object.keys(spec.paths["/users"] ?? {}).sort()).toEqual(["delete", "get", "patch", "post"]);
+    // A stable function is callable by GET and POST, a volatile one by POST only.
+    expect(Object.keys(spec.paths["/rpc/get_status"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(spec.paths["/rpc/over"] ?? {}).sort()).toEqual(["post"]);
+    expect(spec.definitions.users?.required).toEqual(["username"]);
+    expect(spec.definitions.users?.properties.username).toMatchObject({
+      type: "string",
+      format: "text",
+      description: "Note:\nThis is a Primary Key.<pk/>",
+    });
+    expect(spec.definitions.users?.properties.age).toMatchObject({
+      type: "integer",
+      format: "int32",
+      description: "Âge en années",
+    });
+    expect(spec.definitions.messages?.properties.username?.description).toBe(
+      "Note:\nThis is a Foreign Key to `users.username`.<fk table='users' column='username'/>",
+    );
+    expect(spec.definitions.secret_notes).toBeDefined();
+  });
+
+  it("GET / lists only what the caller's role may use", async () => {
+    const response = await rest(server, "/");
+    expect(response.status).toBe(200);
+    const spec = response.json as { paths: Record<string, unknown>; definitions: Record<string, unknown> };
+    expect(spec.paths["/users"]).toBeDefined();
+    expect(spec.paths["/secret_notes"]).toBeUndefined();
+    expect(spec.definitions.secret_notes).toBeUndefined();
+    expect(spec.paths["/rpc/secret_count"]).toBeUndefined();
+  });
+
+  it("GET / with an unacceptable media type is PGRST107", async () => {
+    const response = await rest(server, "/", { headers: { accept: "text/csv" } });
+    expect(response.status).toBe(406);
+    expect((response.json as { code: string }).code).toBe("PGRST107");
+  });
 });

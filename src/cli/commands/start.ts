@@ -79,6 +79,7 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
     embedded: stack.embedded,
     startedAt: "",
     studioUrl: null,
+    mailUrl: stack.mailUrl,
     notices: [],
   });
   note(`Ready in ${Date.now() - started} ms. Press Ctrl-C to stop.`);

@@ -187,5 +187,10 @@ export function statusVariables(config: Config, state: StackState): Record<strin
     SERVICE_ROLE_KEY: config.jwt.serviceRoleKey,
   };
   if (state.studioUrl) variables.STUDIO_URL = state.studioUrl;
+  if (state.mailUrl) {
+    // The Supabase CLI prints both: INBUCKET_URL (deprecated) and MAILPIT_URL.
+    variables.INBUCKET_URL = state.mailUrl;
+    variables.MAILPIT_URL = state.mailUrl;
+  }
   return variables;
 }

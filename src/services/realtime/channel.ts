@@ -69,8 +69,15 @@ export class Channel implements HubMember, ChangeSubscriber {
     this.socket.send(new OutgoingMessage({ joinRef: this.joinRef, ref, topic: this.topic, event, payload }));
   }
 
-  deliverChange(ids: readonly number[], data: Readonly<Record<string, unknown>>): void {
-    this.push("postgres_changes", { ids, data });
+  deliverChange(ids: readonly number[], data: string): void {
+    this.socket.send(
+      OutgoingMessage.withRawPayload(
+        this.joinRef,
+        this.topic,
+        "postgres_changes",
+        `{"ids":${JSON.stringify(ids)},"data":${data}}`,
+      ),
+    );
   }
 
   /** A client broadcast: to the topic's other members (and itself with `self`), here and elsewhere. */

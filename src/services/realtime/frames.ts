@@ -6,16 +6,19 @@ import {
   type Vsn,
 } from "./protocol/serializer.js";
 
-/** A frame ready to send: text (JSON) or binary. */
-export type Frame = string | Buffer;
+/** A frame ready to send: UTF-8 JSON text (encoded once, sent as a text frame) or a binary frame. */
+export interface Frame {
+  readonly data: Buffer;
+  readonly binary: boolean;
+}
 
 /**
  * One server message encoded at most once per serializer, however many sockets receive it: a
  * broadcast to 1,000 sockets is stringified twice at most, not 1,000 times.
  */
 export class OutgoingMessage {
-  #v1: string | undefined;
-  #v2: Frame | undefined;
+  #v1: Frame | undefined;
+  #v2: Frame | null | undefined;
 
   constructor(
     private readonly message: Message,
@@ -27,21 +30,46 @@ export class OutgoingMessage {
     },
   ) {}
 
+  /**
+   * A server push whose payload is JSON text already (a change payload serialized once for every
+   * channel that receives it).
+   */
+  static withRawPayload(
+    joinRef: string | null,
+    topic: string,
+    event: string,
+    payloadJson: string,
+  ): OutgoingMessage {
+    const message = new OutgoingMessage({ joinRef, ref: null, topic, event, payload: null });
+    const head = [JSON.stringify(joinRef), "null", JSON.stringify(topic), JSON.stringify(event)];
+    message.#v2 = text(`[${head.join(",")},${payloadJson}]`);
+    message.#v1 = text(
+      `{"topic":${head[2]},"event":${head[3]},"payload":${payloadJson},"ref":null,"join_ref":${head[0]}}`,
+    );
+    return message;
+  }
+
   frame(vsn: Vsn): Frame | null {
     if (vsn === "1.0.0") {
       if (this.broadcast?.body.kind === "binary") return null;
-      this.#v1 ??= encodeText(this.message, vsn);
+      this.#v1 ??= text(encodeText(this.message, vsn));
       return this.#v1;
     }
     if (this.#v2 === undefined) {
       const broadcast = this.broadcast;
-      this.#v2 =
-        broadcast?.body.kind === "binary"
-          ? (encodeUserBroadcast(this.message.topic, broadcast.event, broadcast.meta, broadcast.body) ?? "")
-          : encodeText(this.message, vsn);
+      if (broadcast?.body.kind === "binary") {
+        const data = encodeUserBroadcast(this.message.topic, broadcast.event, broadcast.meta, broadcast.body);
+        this.#v2 = data === null ? null : { data, binary: true };
+      } else {
+        this.#v2 = text(encodeText(this.message, vsn));
+      }
     }
-    return this.#v2 === "" ? null : this.#v2;
+    return this.#v2;
   }
+}
+
+function text(json: string): Frame {
+  return { data: Buffer.from(json, "utf8"), binary: false };
 }
 
 /** The `{type: "broadcast", event, payload, meta?}` message realtime-js expects on a channel topic. */

@@ -81,7 +81,7 @@ export class RealtimeSocket {
       this.close(CLOSE_SLOW, "Client is too slow: messages were not read");
       return;
     }
-    this.ws.send(frame);
+    this.ws.send(frame.data, { binary: frame.binary });
     this.runtime.metrics.messageOut();
   }
 

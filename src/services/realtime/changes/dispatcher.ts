@@ -13,8 +13,8 @@ export interface ChangeSubscriber {
   /** The channel's current caller (replaced when the client sends a new access token). */
   readonly context: RequestContext;
   readonly bindings: readonly ChangeBinding[];
-  /** Sends a `postgres_changes` message with the ids of the channel's matching bindings. */
-  deliverChange(ids: readonly number[], data: Readonly<Record<string, unknown>>): void;
+  /** Sends a `postgres_changes` message with the ids of the channel's matching bindings; `data` is JSON text. */
+  deliverChange(ids: readonly number[], data: string): void;
 }
 
 /** A row inserted into realtime.messages: a broadcast from the database. */
@@ -25,6 +25,13 @@ export interface DatabaseBroadcast {
   readonly id: string | null;
   readonly payload: string | null;
   readonly binaryPayload: string | null;
+}
+
+/** What a role gets for one change: errors, the columns it may read, the payload once made. */
+interface Outcome {
+  readonly errors: string[] | null;
+  readonly readable: ReadonlySet<string>;
+  payload: string | null;
 }
 
 export interface DispatcherOptions {
@@ -94,34 +101,57 @@ export class ChangeDispatcher {
       const key = JSON.stringify([subscriber.context.role, subscriber.context.claims]);
       let group = groups.get(key);
       if (!group) {
-        group = { context: subscriber.context, members: [] };
+        group = { context: visibilityContext(subscriber.context), members: [] };
         groups.set(key, group);
       }
       group.members.push([subscriber, ids]);
     }
 
+    // What each role may read, looked up once per role (the claims groups of one role share it).
+    const roles = [...new Set([...groups.values()].map((group) => group.context.role))];
+    const accessByRole = new Map(
+      await Promise.all(
+        roles.map(async (role) => [role, await this.options.catalog.access(role, table)] as const),
+      ),
+    );
     const toCheck: ClaimsGroup[] = [];
-    const outcome = new Map<string, { errors: string[] | null; readable: ReadonlySet<string> }>();
+    const outcome = new Map<string, Outcome>();
+    const outcomes = new Map<string, Outcome>();
     for (const [key, group] of groups) {
-      const access = await this.options.catalog.access(group.context.role, table);
-      if (table.keyColumns.length === 0) {
-        outcome.set(key, { errors: ["Error 400: Bad Request, no primary key"], readable: access.readable });
-      } else if (!table.keyColumns.every((column) => access.readable.has(column.name))) {
-        outcome.set(key, { errors: ["Error 401: Unauthorized"], readable: new Set() });
-      } else {
-        outcome.set(key, { errors: null, readable: access.readable });
-        // A deleted row cannot be looked up: Supabase delivers DELETEs unchecked, primary key only.
-        if (change.type !== "DELETE" && table.rowSecurity && !access.bypassesRls)
-          toCheck.push({ key, context: group.context });
+      const role = group.context.role;
+      const access = accessByRole.get(role);
+      if (!access) continue;
+      let result = outcomes.get(role);
+      if (!result) {
+        if (table.keyColumns.length === 0) {
+          result = {
+            errors: ["Error 400: Bad Request, no primary key"],
+            readable: access.readable,
+            payload: null,
+          };
+        } else if (!table.keyColumns.every((column) => access.readable.has(column.name))) {
+          result = { errors: ["Error 401: Unauthorized"], readable: new Set(), payload: null };
+        } else {
+          result = { errors: null, readable: access.readable, payload: null };
+        }
+        outcomes.set(role, result);
       }
+      outcome.set(key, result);
+      // A deleted row cannot be looked up: Supabase delivers DELETEs unchecked, primary key only.
+      const checkable = result.errors === null && change.type !== "DELETE";
+      if (checkable && table.rowSecurity && !access.bypassesRls)
+        toCheck.push({ key, context: group.context });
     }
     const hidden = await this.#hiddenGroups(table, change, toCheck);
 
     for (const [key, group] of groups) {
       const result = outcome.get(key);
       if (!result || hidden.has(key)) continue;
-      const data = this.#payload(change, table, commitTimestamp, result.readable, result.errors);
-      for (const [subscriber, ids] of group.members) subscriber.deliverChange(ids, data);
+      // One payload per role, serialized once; each channel's frame only adds its ids and topic.
+      result.payload ??= JSON.stringify(
+        this.#payload(change, table, commitTimestamp, result.readable, result.errors),
+      );
+      for (const [subscriber, ids] of group.members) subscriber.deliverChange(ids, result.payload);
       this.options.metrics.changesDelivered(group.members.length);
     }
   }
@@ -215,6 +245,15 @@ export class ChangeDispatcher {
     if (recordBytes(data) > LIMITS.maxRecordBytes) return tooLarge(data);
     return data;
   }
+}
+
+/**
+ * The caller as a visibility check sees it: role and claims (and, through withContext's rules,
+ * the tenant scope), without the socket's own headers and request id — as Supabase's check sets
+ * only the role and `request.jwt.claims`. Subscribers with equal claims then share one check.
+ */
+function visibilityContext(context: RequestContext): RequestContext {
+  return { ...context, headers: {}, cookies: {}, method: "GET", path: "/", requestId: "realtime" };
 }
 
 function pickKeys(

@@ -1,21 +1,25 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { pgrst } from "../errors.js";
 import { type RestDeps, restRequest } from "../rest-request.js";
+import { handleOpenApi } from "./openapi.js";
 import { handleOptions } from "./options.js";
 import { handleRead } from "./read.js";
 import { handleRpc } from "./rpc.js";
 import { handleDelete, handleInsert, handlePut, handleUpdate } from "./write.js";
 
 /**
- * The route table of `/rest/v1` (reference §1): `/<relation>` and `/rpc/<function>`, each method
- * to its handler; anything deeper is PGRST125, an unsupported method PGRST117 (PGRST101 on RPC).
+ * The route table of `/rest/v1` (reference §1): `/` (the OpenAPI description), `/<relation>` and
+ * `/rpc/<function>`, each method to its handler; anything deeper is PGRST125, an unsupported method PGRST117 (PGRST101 on RPC).
  */
 export function dispatch(deps: RestDeps) {
   return async function restRoute(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = (request.params as { "*"?: string })["*"] ?? "";
     const segments = path.split("/").map((segment) => safeDecode(segment));
     if (segments.length === 1 && segments[0] === "") {
-      throw pgrst("PGRST126", "Root endpoint metadata is disabled");
+      const root = restRequest(request, deps);
+      if (request.method === "GET" || request.method === "HEAD") return handleOpenApi(root, reply);
+      if (request.method === "OPTIONS") return reply.code(200).header("allow", "OPTIONS,GET,HEAD").send();
+      throw pgrst("PGRST117", `Unsupported HTTP method: ${request.method}`);
     }
     if (segments.some((segment) => segment === "") || segments.length > 2) {
       throw pgrst("PGRST125", "Invalid path specified in request URL");
