@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { http, newUser, type StorageTestServer, startStorageServer } from "./helpers.js";
 
@@ -14,7 +15,12 @@ describe("hostile input", () => {
     await server.database.query("insert into storage.buckets (id, name) values ('box', 'box')");
   });
   afterAll(async () => {
+    const t = Date.now();
+    const timer = setInterval(() => console.error("DEBUG still closing", Date.now() - t, (server.app.server as any).connections?.size, process.getActiveResourcesInfo().join(",")), 5000);
+    await server.app.close();
+    console.error("DEBUG app closed", Date.now() - t);
     await server.close();
+    clearInterval(timer);
   });
 
   /** A POST whose path goes out byte for byte as written. */
@@ -123,24 +129,30 @@ describe("hostile input", () => {
   });
 
   it("does not take more bytes than announced", async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const request = httpRequest(new URL(`${server.url}/storage/v1/object/box/longer.txt`), {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "text/plain", "content-length": 5 },
+    const url = new URL(server.url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error("no answer within 10 s"));
+      }, 10_000);
+      socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+      socket.on("close", () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks).toString());
       });
-      request.on("response", (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-        // The extra bytes wait on the connection as the start of a second request: hang up.
-        request.destroy();
-      });
-      request.on("error", reject);
-      request.end("0123456789");
+      socket.on("error", () => {});
+      socket.write(
+        "POST /storage/v1/object/box/longer.txt HTTP/1.1\r\n" +
+          `Host: ${url.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: text/plain\r\n` +
+          "Content-Length: 5\r\nConnection: close\r\n\r\n0123456789",
+      );
+      socket.end();
     });
-    // Node reads the extra bytes as a second, malformed request and may close the connection
-    // (400) before the upload answers; either way what is stored is the announced bytes or nothing.
-    expect(status).toBeLessThan(500);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Node takes the extra bytes for a second, malformed request; whatever the answer, it is not
+    // a 5xx, and what is stored is the announced bytes or nothing.
+    expect(reply).toMatch(/^HTTP\/1\.1 [234]\d\d /);
     const stored = await server.client(token).storage.from("box").download("longer.txt");
     if (stored.data) expect(await stored.data.text()).toBe("01234");
     else expect(stored.error).not.toBeNull();
