@@ -46,6 +46,9 @@ export const storageService: Service = {
       if (!(error instanceof StorageError) && storageError.status >= 500) {
         request.log.error({ err: error }, "storage request failed");
       }
+      // An upload refused before its body was read leaves the rest of the body on the
+      // connection: close it rather than keep it alive half-read.
+      if (streamsBody(request) && !request.raw.complete) reply.header("connection", "close");
       return sendStorageError(reply, storageError);
     });
     scope.setNotFoundHandler((request, reply) =>
