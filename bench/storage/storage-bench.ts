@@ -70,25 +70,40 @@ try {
   );
   const rows: string[][] = [["plain stream copy (baseline)", mbps(copy.ms), "100%", "-"]];
   for (const bucket of ["plain", "uploads"]) {
+    // node:http on both ends: it streams with backpressure (a web stream body may buffer the
+    // whole file in this process, which would blur the RSS figure).
     const up = await timed(async () => {
-      const response = await fetch(`${url}/storage/v1/object/${bucket}/big.bin`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${service}`,
-          "content-type": "application/octet-stream",
-          "x-upsert": "true",
-        },
-        body: Readable.toWeb(createReadStream(source)) as ReadableStream,
-        duplex: "half",
-      } as RequestInit);
-      if (response.status !== 200) throw new Error(`upload: ${response.status} ${await response.text()}`);
-    });
-    const down = await timed(async () => {
-      const response = await fetch(`${url}/storage/v1/object/${bucket}/big.bin`, {
-        headers: { authorization: `Bearer ${service}` },
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${url}/storage/v1/object/${bucket}/big.bin`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${service}`,
+            "content-type": "application/octet-stream",
+            "x-upsert": "true",
+          },
+        });
+        request.on("response", (response) => {
+          response.resume();
+          response.on("end", () => resolve(response.statusCode ?? 0));
+        });
+        request.on("error", reject);
+        pipeline(createReadStream(source), request).catch(reject);
       });
-      await pipeline(Readable.fromWeb(response.body as never), createWriteStream(path.join(dir, "down.bin")));
+      if (status !== 200) throw new Error(`upload: ${status}`);
     });
+    const down = await timed(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const request = httpRequest(`${url}/storage/v1/object/${bucket}/big.bin`, {
+            headers: { authorization: `Bearer ${service}` },
+          });
+          request.on("response", (response) => {
+            pipeline(response, createWriteStream(path.join(dir, "down.bin"))).then(resolve, reject);
+          });
+          request.on("error", reject);
+          request.end();
+        }),
+    );
     const label = bucket === "uploads" ? "with ClamAV scan" : "no scan";
     rows.push([`API upload, ${label}`, mbps(up.ms), pct(copy.ms, up.ms), `${up.rssGrowthMb.toFixed(0)} MB`]);
     rows.push([

@@ -158,9 +158,23 @@ export function contextSettings(ctx: RequestContext, options: TransactionOptions
   }
   for (const [name, value] of Object.entries(options.settings ?? {})) settings.push([name, value]);
   for (const [, value] of settings) {
-    if (value.includes("\u0000")) throw new Error("a setting value contains a NUL character");
+    if (value.includes("\u0000")) throw new NulSettingError();
   }
   return settings;
+}
+
+/**
+ * A claim or header that would become a setting holds a NUL character, which PostgreSQL cannot
+ * store in text. It carries the SQLSTATE and wording PostgreSQL itself gives such a value, so each
+ * service renders it as the client error it is (the data API: 400, as PostgREST answers class 22).
+ */
+export class NulSettingError extends Error {
+  readonly code = "22021";
+  readonly severity = "ERROR";
+  constructor() {
+    super('invalid byte sequence for encoding "UTF8": 0x00');
+    this.name = "NulSettingError";
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

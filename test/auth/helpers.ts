@@ -16,6 +16,12 @@ export interface AuthProjectOptions {
   readonly hook?: TomlTable;
   /** groundwork.toml `[api] trusted_proxies`: whose X-Forwarded-For the server believes. */
   readonly trustedProxies?: readonly string[];
+  /** More TOML appended to supabase/config.toml (e.g. `[auth.email.smtp]`). */
+  readonly extraToml?: string;
+  /** Files to write into the project folder before the server starts (path -> content). */
+  readonly files?: Readonly<Record<string, string>>;
+  /** Extra environment for config loading (`env(NAME)` values). */
+  readonly env?: Record<string, string>;
 }
 
 const DEFAULT_AUTH: TomlTable = {
@@ -59,13 +65,18 @@ export async function startAuthServer(
     table("auth.rate_limit", { ...DEFAULT_RATE_LIMIT, ...options.rateLimit }),
     table("auth.email", { ...DEFAULT_EMAIL, ...options.email }),
     options.hook ? table("auth.hook.custom_access_token", options.hook) : "",
+    options.extraToml ?? "",
   ];
+  for (const [file, content] of Object.entries(options.files ?? {})) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), content);
+  }
   writeFileSync(path.join(dir, "supabase", "config.toml"), sections.join("\n\n"));
   const proxies = options.trustedProxies
     ? `[api]\ntrusted_proxies = ${JSON.stringify(options.trustedProxies)}\n\n`
     : "";
   writeFileSync(path.join(dir, "groundwork.toml"), `${proxies}[auth]\npassword_hash_cost = 4\n`);
-  const server = await startTestServer({ projectDir: dir });
+  const server = await startTestServer({ projectDir: dir, ...(options.env ? { env: options.env } : {}) });
   return {
     ...server,
     dir,

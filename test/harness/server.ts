@@ -29,6 +29,8 @@ export interface TestServerOptions {
   readonly projectDir?: string;
   /** Extra environment for config loading (e.g. GROUNDWORK_JWT_SECRET). */
   readonly env?: Record<string, string>;
+  /** Server log level; default silent (the fuzz test shows errors behind a 5xx). */
+  readonly logLevel?: Config["logLevel"];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -40,7 +42,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   });
   const db = connectDatabase({ adminUrl: database.adminUrl, apiUrl: database.apiUrl, poolSize: 5 });
-  const app = await buildServer({ config, db, logLevel: "silent" });
+  const app = await buildServer({ config, db, logLevel: options.logLevel ?? "silent" });
   const url = await listen(app, config);
   return {
     url,

@@ -125,6 +125,17 @@ describe("database webhooks", () => {
     ]);
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(3);
+    const status = await runCli([
+      "jobs",
+      "status",
+      "--json",
+      "--db-url",
+      server.database.adminUrl,
+      "--workdir",
+      EXAMPLE_PROJECT,
+    ]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ deadLetters: 3, cron: null, queues: null });
 
     receiver.answer("/dead", { status: 200 });
     receiver.received.length = 0;
@@ -157,6 +168,36 @@ describe("database webhooks", () => {
       EXAMPLE_PROJECT,
     ]);
     expect(bad.code).toBe(2);
+  });
+
+  it("a receiver that is down gets everything once it is back, within the retry policy", async () => {
+    const down = await startReceiver();
+    const url = down.url;
+    await down.close();
+    await sql(
+      "insert into groundwork.http_policies (url_prefix, max_attempts, backoff_base_ms, backoff_max_ms) values ($1, 20, 100, 400)",
+      [url],
+    );
+    await sql("select net.http_post($1, jsonb_build_object('n', i)) from generate_series(1, 30) as i", [
+      `${url}/back`,
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const [waiting] = await sql<{ n: number; tried: number }>(
+      "select count(*)::int as n, min(attempts)::int as tried from net.http_request_queue where url = $1",
+      [`${url}/back`],
+    );
+    expect(waiting?.n).toBe(30);
+    expect(waiting?.tried).toBeGreaterThan(1);
+    const back = await startReceiver(Number(new URL(url).port));
+    try {
+      const received = await back.waitFor(30, "/back", 10_000);
+      expect(new Set(received.map((r) => JSON.parse(r.body).n)).size).toBe(30);
+      expect(await sql("select 1 from groundwork.http_dead_letters where url like $1", [`${url}%`])).toEqual(
+        [],
+      );
+    } finally {
+      await back.close();
+    }
   });
 
   it("rate-limits per destination and per user with token buckets", async () => {

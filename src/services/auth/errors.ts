@@ -92,6 +92,15 @@ export function weakPasswordError(message: string, reasons: readonly string[]): 
   return new AuthError(422, "weak_password", message, { weakPasswordReasons: reasons });
 }
 
+/**
+ * A row written for a user (session, one-time token, identity) whose user an admin deleted
+ * while the request was on its way: the user is gone, which is the client's 404, not a fault.
+ */
+function userDeletedMeanwhile(error: unknown): boolean {
+  const pg = error as { code?: unknown; constraint?: unknown } | null;
+  return pg?.code === "23503" && typeof pg.constraint === "string" && pg.constraint.endsWith("_user_id_fkey");
+}
+
 /** 429 with `Retry-After`. */
 export function rateLimitError(
   code: "over_request_rate_limit" | "over_email_send_rate_limit",
@@ -129,7 +138,9 @@ export function sendAuthError(error: unknown, request: FastifyRequest, reply: Fa
   const known =
     error instanceof AuthError
       ? error
-      : new AuthError(500, "unexpected_failure", AUTH_ERRORS.unexpected_failure.message);
+      : userDeletedMeanwhile(error)
+        ? authError("user_not_found")
+        : new AuthError(500, "unexpected_failure", AUTH_ERRORS.unexpected_failure.message);
   if (known.status >= 500) {
     if (clientAborted(request, error)) request.log.debug({ err: error }, "client went away");
     else request.log.error({ err: error }, "auth request failed");

@@ -27,6 +27,7 @@ import { userGetRoute } from "./routes/user-get.js";
 import { userUpdateRoute } from "./routes/user-update.js";
 import { verifyGetRoute } from "./routes/verify-get.js";
 import { verifyPostRoute } from "./routes/verify-post.js";
+import { smtpMailer } from "./smtp-mailer.js";
 import { gotrueTokenError } from "./token-errors.js";
 import type { AuthRuntime } from "./types.js";
 
@@ -75,7 +76,7 @@ export const authService: Service = {
       db,
       limits: createRateLimits(config.auth, db.admin, (bucket) => metrics.rateLimited.inc({ bucket })),
       metrics,
-      mailer: outboxMailer(),
+      mailer: config.mail.smtp ? smtpMailer({ ...config.mail, smtp: config.mail.smtp }) : outboxMailer(),
       hook: hookUri ? parseHookUri(hookUri) : null,
       autoconfirm: !config.auth.email.enableConfirmations,
     };

@@ -40,7 +40,7 @@ export async function inviteUser(
       ),
       client.ip,
     );
-    await assertCanSend(runtime, null);
+    await assertCanSend(runtime, tx, null);
     await sendTokenMail(runtime, tx, await reload(tx, user.id), "invite", email, target);
     return userJson(await reload(tx, user.id));
   });

@@ -51,6 +51,19 @@ export const DEFAULT_TEMPLATES: Readonly<Record<MailMessage["kind"], MailTemplat
 };
 
 /**
+ * The template of `kind`: the project's `[auth.email.template.*]` subject and content where set,
+ * GoTrue's default for the rest.
+ */
+export function templateFor(
+  configured: Readonly<Record<string, { readonly subject: string | null; readonly content: string | null }>>,
+  kind: MailMessage["kind"],
+): MailTemplate {
+  const fallback = DEFAULT_TEMPLATES[kind];
+  const project = configured[kind];
+  return { subject: project?.subject ?? fallback.subject, content: project?.content ?? fallback.content };
+}
+
+/**
  * Renders a message from its template (the project's `[auth.email.template.KIND]` when given,
  * else GoTrue's default): `{{ .Variable }}` placeholders filled HTML-escaped in the body, as Go's
  * html/template does, and plain in the subject; a text part from the same values.

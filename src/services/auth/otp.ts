@@ -52,7 +52,7 @@ export async function requestOtp(
         auditPayload("user_confirmation_requested", actor, { provider: "email" }),
         client.ip,
       );
-      await assertCanSend(runtime, user.confirmation_sent_at);
+      await assertCanSend(runtime, tx, user.confirmation_sent_at);
       await sendTokenMail(runtime, tx, user, "signup", email, target);
       return;
     }
@@ -62,7 +62,7 @@ export async function requestOtp(
       user = await reload(tx, user.id);
     }
     await insertAudit(tx, auditPayload("user_recovery_requested", actor), client.ip);
-    await assertCanSend(runtime, user.recovery_sent_at);
+    await assertCanSend(runtime, tx, user.recovery_sent_at);
     await sendTokenMail(runtime, tx, user, "magiclink", email, target);
   });
 }

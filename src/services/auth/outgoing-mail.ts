@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { quoteIdent } from "../../db/sql.js";
 import { rateLimitError } from "./errors.js";
-import { renderMail } from "./mail-templates.js";
+import { renderMail, templateFor } from "./mail-templates.js";
 import { PKCE_PREFIX, type PkceChallenge } from "./pkce.js";
 import { newOtp, tokenHash } from "./secrets.js";
 import { insertFlowState } from "./sql/flow-state.js";
@@ -72,9 +72,14 @@ export type TokenMailKind = keyof typeof COLUMNS;
 /**
  * Refuses a new message while the last one of the same kind is younger than
  * `[auth.email] max_frequency`, then takes one from the process-wide `email_sent` budget.
- * Both answer 429 `over_email_send_rate_limit`, with GoTrue's messages.
+ * Both answer 429 `over_email_send_rate_limit`, with GoTrue's messages. `tx` is the caller's
+ * open transaction.
  */
-export async function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | null): Promise<void> {
+export async function assertCanSend(
+  runtime: AuthRuntime,
+  tx: pg.ClientBase,
+  lastSentAt: Date | null,
+): Promise<void> {
   const waitMs = lastSentAt
     ? lastSentAt.getTime() + runtime.config.auth.email.maxFrequency * 1000 - Date.now()
     : 0;
@@ -86,7 +91,9 @@ export async function assertCanSend(runtime: AuthRuntime, lastSentAt: Date | nul
       `For security purposes, you can only request this after ${seconds} seconds.`,
     );
   }
-  const wait = await runtime.limits.emailSent.take("email");
+  // On the transaction's own connection: every caller holds one, and a second from the pool
+  // could wait forever once concurrent requests hold them all.
+  const wait = await runtime.limits.emailSent.take("email", tx);
   if (wait !== null) throw rateLimitError("over_email_send_rate_limit", wait);
 }
 
@@ -136,15 +143,19 @@ export async function sendTokenMail(
     `${target.externalUrl}/verify?token=${encodeURIComponent(hash)}&type=${columns.link}` +
     `&redirect_to=${encodeURIComponent(target.redirectTo)}`;
   if (options.deliver !== false) {
-    const content = renderMail(columns.link, {
-      confirmationUrl: link,
-      token: otp,
-      tokenHash: hash,
-      siteUrl: runtime.config.auth.siteUrl,
-      redirectTo: target.redirectTo,
-      email: user.email ?? "",
-      newEmail: user.email_change ?? address,
-    });
+    const content = renderMail(
+      columns.link,
+      {
+        confirmationUrl: link,
+        token: otp,
+        tokenHash: hash,
+        siteUrl: runtime.config.auth.siteUrl,
+        redirectTo: target.redirectTo,
+        email: user.email ?? "",
+        newEmail: user.email_change ?? address,
+      },
+      templateFor(runtime.config.mail.templates, columns.link),
+    );
     await runtime.mailer.send(
       { kind: columns.link, userId: user.id, to: address, ...content, actionLink: link, otp },
       tx,

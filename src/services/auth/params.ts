@@ -26,7 +26,25 @@ export function readParams(request: FastifyRequest): Params {
       `Could not parse request body as JSON: json: cannot unmarshal ${jsonKind(value)} into Go value`,
     );
   }
+  if (holdsNul(value)) throw nulError("the request body");
   return value as Params;
+}
+
+/**
+ * PostgreSQL stores no NUL character in text or jsonb, so a field holding one could only fail
+ * later, inside a statement; it is refused up front as invalid input instead.
+ */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).some(([key, item]) => key.includes("\u0000") || holdsNul(item));
+  }
+  return false;
+}
+
+function nulError(where: string) {
+  return authError("validation_failed", `Invalid input: ${where} contains a NUL character (\\u0000)`);
 }
 
 /** A body that may be empty (DELETE /admin/users/{id}): empty reads as `{}`. */
@@ -85,7 +103,9 @@ function jsonKind(value: unknown): string {
 export function queryParam(request: FastifyRequest, name: string): string {
   const query = request.query as Record<string, string | string[] | undefined> | undefined;
   const value = query?.[name];
-  return (Array.isArray(value) ? value[0] : value) ?? "";
+  const text = (Array.isArray(value) ? value[0] : value) ?? "";
+  if (text.includes("\u0000")) throw nulError(`the query parameter ${name}`);
+  return text;
 }
 
 /** The audience requested with `X-JWT-AUD`, else `authenticated` (GoTrue's `requestAud`). */

@@ -9,8 +9,12 @@ import { rateLimitError } from "./errors.js";
 export interface RateLimiter {
   readonly limit: number;
   readonly periodSeconds: number;
-  /** Takes one request for `key`; resolves to the seconds to wait when none is left, else null. */
-  take(key: string): Promise<number | null>;
+  /**
+   * Takes one request for `key`; resolves to the seconds to wait when none is left, else null.
+   * Inside a transaction, pass its client: taking from the pool there could wait for a connection
+   * that requests like this one hold.
+   */
+  take(key: string, client?: pg.ClientBase): Promise<number | null>;
 }
 
 /**
@@ -46,9 +50,9 @@ export class PostgresRateLimiter implements RateLimiter {
     private readonly onRefused?: (bucket: string) => void,
   ) {}
 
-  async take(key: string): Promise<number | null> {
+  async take(key: string, client?: pg.ClientBase): Promise<number | null> {
     const perSecond = this.limit / this.periodSeconds;
-    const { rows } = await this.pool.query<{ tokens: number; allowed: boolean }>(TAKE_SQL, [
+    const { rows } = await (client ?? this.pool).query<{ tokens: number; allowed: boolean }>(TAKE_SQL, [
       this.bucket,
       key,
       this.limit,

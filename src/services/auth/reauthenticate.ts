@@ -1,5 +1,5 @@
 import { authError } from "./errors.js";
-import { renderMail } from "./mail-templates.js";
+import { renderMail, templateFor } from "./mail-templates.js";
 import { assertCanSend } from "./outgoing-mail.js";
 import { newOtp, secretsEqual, tokenHash } from "./secrets.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
@@ -32,7 +32,7 @@ export async function sendReauthentication(
       auditPayload("user_reauthenticate_requested", { id: user.id, name: email }),
       client.ip,
     );
-    await assertCanSend(runtime, user.reauthentication_sent_at);
+    await assertCanSend(runtime, tx, user.reauthentication_sent_at);
     const otp = newOtp(runtime.config.auth.email.otpLength);
     const hash = tokenHash(email, otp);
     await tx.query(
@@ -45,14 +45,18 @@ export async function sendReauthentication(
          set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`,
       [user.id, hash, email],
     );
-    const content = renderMail("reauthentication", {
-      confirmationUrl: "",
-      token: otp,
-      tokenHash: hash,
-      siteUrl: runtime.config.auth.siteUrl,
-      redirectTo: "",
-      email,
-    });
+    const content = renderMail(
+      "reauthentication",
+      {
+        confirmationUrl: "",
+        token: otp,
+        tokenHash: hash,
+        siteUrl: runtime.config.auth.siteUrl,
+        redirectTo: "",
+        email,
+      },
+      templateFor(runtime.config.mail.templates, "reauthentication"),
+    );
     await runtime.mailer.send(
       { kind: "reauthentication", userId: user.id, to: email, ...content, actionLink: "", otp },
       tx,

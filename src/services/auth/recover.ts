@@ -30,7 +30,7 @@ export async function requestRecovery(
       auditPayload("user_recovery_requested", { id: user.id, name: user.email }),
       client.ip,
     );
-    await assertCanSend(runtime, user.recovery_sent_at);
+    await assertCanSend(runtime, tx, user.recovery_sent_at);
     await sendTokenMail(runtime, tx, user, "recovery", email, target);
   });
 }

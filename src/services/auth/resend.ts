@@ -47,11 +47,11 @@ export async function resend(
     const actor = { id: user.id, name: user.email };
     if (input.type === "signup") {
       await insertAudit(tx, auditPayload("user_confirmation_requested", actor), client.ip);
-      await assertCanSend(runtime, user.confirmation_sent_at);
+      await assertCanSend(runtime, tx, user.confirmation_sent_at);
       await sendTokenMail(runtime, tx, user, "signup", email, target);
       return;
     }
-    await assertCanSend(runtime, user.email_change_sent_at);
+    await assertCanSend(runtime, tx, user.email_change_sent_at);
     await sendTokenMail(runtime, tx, user, "email_change_new", user.email_change ?? "", target);
     if (runtime.config.auth.email.doubleConfirmChanges) {
       await sendTokenMail(runtime, tx, user, "email_change_current", email, target, { newFlow: false });

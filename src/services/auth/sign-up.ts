@@ -82,7 +82,7 @@ export async function signUpWithEmail(
         auditPayload("user_confirmation_requested", actor(user), { provider: "email" }),
         client.ip,
       );
-      await assertCanSend(runtime, user.confirmation_sent_at);
+      await assertCanSend(runtime, tx, user.confirmation_sent_at);
       await sendTokenMail(runtime, tx, user, "signup", email, target);
       return userJson(await reload(tx, user.id));
     });
@@ -121,7 +121,7 @@ export async function createUser(
 /** The user as the transaction now sees it. */
 export async function reload(tx: pg.ClientBase, id: string): Promise<AuthUser> {
   const user = await findUserById(tx, id);
-  if (!user) throw new Error(`user ${id} vanished inside its own transaction`);
+  if (!user) throw authError("user_not_found"); // deleted by an admin meanwhile
   return user;
 }
 

@@ -77,7 +77,8 @@ export async function updateUser(
       if (changingEmail) await changeEmail(runtime, tx, user, email, target);
       await insertAudit(tx, auditPayload("user_modified", actor), client.ip);
       const updated = await findUserById(tx, user.id);
-      if (!updated) throw new Error("updated user vanished");
+      // Deleted by an admin while this request was on its way: as if it had been gone before.
+      if (!updated) throw authError("user_not_found", "User from sub claim in JWT does not exist", 403);
       return userJson(updated);
     });
   } catch (error) {
@@ -108,7 +109,7 @@ async function changeEmail(
     await syncProviders(tx, user.id);
     return;
   }
-  await assertCanSend(runtime, user.email_change_sent_at);
+  await assertCanSend(runtime, tx, user.email_change_sent_at);
   const pending: AuthUser = { ...user, email_change: email };
   await sendTokenMail(runtime, tx, pending, "email_change_new", email, target);
   if (runtime.config.auth.email.doubleConfirmChanges && (user.email ?? "") !== "") {

@@ -95,7 +95,7 @@ export async function verifyEmailToken(
       return { kind: "code", code };
     }
     const reloaded = await findUserById(tx, user.id);
-    if (!reloaded) throw new Error("verified user vanished");
+    if (!reloaded) throw authError("user_not_found"); // deleted by an admin meanwhile
     return { kind: "session", response: await issueSession(runtime, tx, reloaded, "otp", client) };
   });
 }

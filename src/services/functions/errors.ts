@@ -6,6 +6,8 @@
 export const RELAY_ERRORS = {
   /** No such function, or one disabled in config.toml. Plain text, as the CLI answers. */
   notFound: { status: 404, body: "Function not found" },
+  /** TRACE, CONNECT and TRACK, which Deno's Request refuses to carry (the Fetch standard forbids them). */
+  methodNotAllowed: { status: 405, body: { code: "METHOD_NOT_ALLOWED", message: "Method not allowed" } },
   missingAuthorization: { status: 401, body: { msg: "Error: Missing authorization header" } },
   notBearer: { status: 401, body: { msg: "Error: Auth header is not 'Bearer {token}'" } },
   invalidJwt: { status: 401, body: { msg: "Invalid JWT" } },

@@ -5,7 +5,7 @@ import { findFunction, verifiesJwt } from "./function-files.js";
 import type { FunctionMetrics } from "./function-metrics.js";
 import { relay } from "./relay.js";
 import { checkJwt } from "./verify-jwt.js";
-import { BootError } from "./worker.js";
+import { BootError, type FunctionWorker } from "./worker.js";
 import type { FunctionWorkers } from "./workers.js";
 
 /**
@@ -28,11 +28,12 @@ export function registerFunctionRoutes(
     const name = path.split(/[/?#]/)[1] ?? "";
     const files = findFunction(config, name);
     if (files === null) return send(reply, RELAY_ERRORS.notFound);
+    if (FORBIDDEN_METHODS.has(request.method)) return send(reply, RELAY_ERRORS.methodNotAllowed);
     if (request.method !== "OPTIONS" && verifiesJwt(config, files)) {
       const refused = await checkJwt(request.headers.authorization, request.headers.apikey, config.jwt);
       if (refused !== null) return send(reply, refused);
     }
-    let worker: Awaited<ReturnType<FunctionWorkers["acquire"]>>;
+    let worker: FunctionWorker;
     try {
       worker = await workers.acquire(files);
     } catch (error) {
@@ -42,7 +43,7 @@ export function registerFunctionRoutes(
       return send(reply, RELAY_ERRORS.bootError);
     }
     try {
-      await relay(request, reply, worker, await worker.ready, {
+      await relay(request, reply, worker, {
         path,
         bodyLimit: config.edgeRuntime.bodyLimit,
         wallClockMs: config.edgeRuntime.wallClockMs,
@@ -60,6 +61,9 @@ export function registerFunctionRoutes(
   scope.all("/", handler);
   scope.all("/*", handler);
 }
+
+/** Methods a function cannot receive: Deno's `new Request` throws for them. */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 /** `/functions/v1/hello/a?b=1` -> `/hello/a?b=1`. */
 function functionPath(url: string): string {

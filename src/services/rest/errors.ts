@@ -217,13 +217,22 @@ function isStringRecord(value: unknown): boolean {
 }
 
 /** Turns anything thrown while serving a request into PostgREST's error response. */
-export function toRestError(error: unknown, authenticated: boolean): RestError {
+export function toRestError(error: unknown, authenticated: boolean, contentType?: string): RestError {
   if (error instanceof RestError) return error;
   if (error instanceof JwtError) return postgrestTokenError(error);
   if (isPgError(error)) return fromPgError(error, authenticated);
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "57P03") {
     return pgrst("PGRST000", "Database connection error. Retrying the connection.", String(code));
+  }
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+    // A Content-Type header that does not parse as a media type (`garbage`, `a/b/c`, `;`).
+    return new RestError(415, {
+      code: "PGRST107",
+      message: `Content-Type not acceptable: ${contentType ?? ""}`,
+      details: null,
+      hint: null,
+    });
   }
   if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return new RestError(413, {

@@ -46,7 +46,7 @@ export const restService: Service = {
         request.log.debug({ err: error }, "client went away");
         return reply.code(400).send();
       }
-      const rest = toRestError(error, authenticated(request));
+      const rest = toRestError(error, authenticated(request), request.headers["content-type"]);
       if (!(error instanceof RestError) && rest.status >= 500)
         request.log.error({ err: error }, "rest request failed");
       return sendError(reply, rest);

@@ -151,7 +151,8 @@ begin
   if delay is null or delay < 0 then
     raise exception 'delay must be zero or more seconds (got %)', delay using errcode = '22023';
   end if;
-  return query select * from pgmq.send(queue_name, msg, clock_timestamp() + make_interval(secs => delay));
+  return query execute format('insert into pgmq.%I (vt, message) values (clock_timestamp() + make_interval(secs => $1), $2) returning msg_id',
+    pgmq._queue_table(queue_name, 'q')) using delay, msg;
 end
 $$;
 

@@ -6,6 +6,7 @@ import { requireAdmin } from "../token-auth.js";
 import type { AuthRoute } from "./route.js";
 
 const DEFAULT_PER_PAGE = 50;
+const MAX_UINT64 = 2n ** 64n - 1n;
 
 /**
  * `GET /admin/users?page=&per_page=`: `{users, aud}` with `X-Total-Count` and the `Link` header in
@@ -18,6 +19,9 @@ export const adminUsersListRoute: AuthRoute = (scope, runtime) => {
     await requireAdmin(runtime, request);
     const page = pageNumber(queryParam(request, "page"), 1, "page");
     const perPage = pageNumber(queryParam(request, "per_page"), DEFAULT_PER_PAGE, "per_page");
+    if (!Number.isSafeInteger((page - 1) * perPage)) {
+      throw authError("validation_failed", "Bad Pagination Parameters: page is out of range");
+    }
     const aud = requestAudience(request);
     const { users, total } = await listUsers(runtime, aud, page, perPage, queryParam(request, "filter"));
     const path = (request.url.split("?")[0] ?? "").replace(/^\/auth\/v1/, "");
@@ -45,7 +49,17 @@ function pageNumber(text: string, fallback: number, name: string): number {
       `Bad Pagination Parameters: strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`,
     );
   }
+  if (BigInt(text) > MAX_UINT64) {
+    throw authError(
+      "validation_failed",
+      `Bad Pagination Parameters: strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`,
+    );
+  }
   const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    // GoTrue takes any uint64; a page past 2^53 can hold no user, and its offset fits no bigint.
+    throw authError("validation_failed", `Bad Pagination Parameters: ${name} is out of range`);
+  }
   if (name === "per_page" && value === 0) {
     throw authError("validation_failed", "Bad Pagination Parameters: per_page must be greater than 0");
   }

@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { FastifyBaseLogger } from "fastify";
 import type pg from "pg";
 import type { Listener, Subscription } from "../../../db/listener.js";
 import type { Metrics } from "../../../metrics/index.js";
 import {
   claimRequests,
+  type FinishedRequest,
   finishRequests,
   pruneResponses,
   releaseRequests,
@@ -59,7 +61,15 @@ export class DeliveryWorker {
   readonly #options: Required<DeliveryOptions>;
   readonly #stop = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #perOrigin = new Map<string, number>();
+  /** Per origin: sends under way, and the groups waiting for one of its slots. */
+  readonly #origins = new Map<string, { sending: number; waiting: (() => void)[] }>();
+  #wakePending = false;
+  readonly #finishing: {
+    items: readonly FinishedRequest[];
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  #flushing: Promise<void> | null = null;
   #subscription: Subscription | null = null;
   readonly #outcomes;
   readonly #seconds;
@@ -73,11 +83,13 @@ export class DeliveryWorker {
   constructor(options: DeliveryOptions) {
     this.#options = {
       ...options,
-      maxInFlight: options.maxInFlight ?? 64,
-      maxPerOrigin: options.maxPerOrigin ?? 16,
+      maxInFlight: options.maxInFlight ?? 128,
+      maxPerOrigin: options.maxPerOrigin ?? 32,
       pollMs: options.pollMs ?? 1000,
       leaseMarginMs: options.leaseMarginMs ?? 30_000,
     };
+    // Every send listens for the stop; there are as many as maxInFlight at once.
+    setMaxListeners(0, this.#stop.signal);
     this.#outcomes = options.metrics.counter(
       "groundwork_jobs_http_requests_total",
       "Requests queued through pg_net, by what an attempt came to",
@@ -122,6 +134,7 @@ export class DeliveryWorker {
       const free = this.#options.maxInFlight - this.#inFlight.size;
       if (free <= 0) {
         await Promise.race([...this.#inFlight, this.#sleep(this.#options.pollMs)]);
+        this.#wake = null;
         continue;
       }
       let claimed: ClaimedRequest[] = [];
@@ -212,7 +225,7 @@ export class DeliveryWorker {
     const first = requests[0];
     if (!first) return;
     const origin = originOf(first.url);
-    if ((this.#perOrigin.get(origin) ?? 0) >= this.#options.maxPerOrigin) {
+    if (!(await this.#acquireOrigin(origin))) {
       const delay = 100 + Math.random() * 200;
       await releaseRequests(pool, workerId, ids, delay);
       this.#wakeAfter(delay);
@@ -224,8 +237,12 @@ export class DeliveryWorker {
       requests.map((request) => request.body),
     );
     if (buckets.length > 0) {
-      const waitSeconds = await takeTokens(pool, buckets);
+      const waitSeconds = await takeTokens(pool, buckets).catch((error: unknown) => {
+        this.#releaseOrigin(origin);
+        throw error;
+      });
       if (waitSeconds > 0) {
+        this.#releaseOrigin(origin);
         const delay = waitSeconds * 1000 + Math.random() * 100;
         await releaseRequests(pool, workerId, ids, delay);
         this.#wakeAfter(delay);
@@ -233,7 +250,6 @@ export class DeliveryWorker {
         return;
       }
     }
-    this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
     let outcome: Awaited<ReturnType<typeof sendRequest>>;
     const sendStarted = performance.now();
     try {
@@ -246,7 +262,7 @@ export class DeliveryWorker {
         stop: this.#stop.signal,
       });
     } finally {
-      this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 1) - 1);
+      this.#releaseOrigin(origin);
       this.#seconds.observe((performance.now() - sendStarted) / 1000);
     }
     if (this.#stop.signal.aborted && outcome.status === null) {
@@ -264,9 +280,37 @@ export class DeliveryWorker {
       return;
     }
     const deadLetter = !delivered && policy !== SINGLE_SHOT;
-    await finishRequests(pool, workerId, ids, outcome, deadLetter);
+    await this.#finish(ids.map((id) => ({ id, outcome, deadLetter })));
     const result = delivered ? "delivered" : deadLetter ? "dead_letter" : "failed";
     this.#outcomes.inc({ outcome: result }, ids.length);
+  }
+
+  /**
+   * Records outcomes in batches: what finishes while a batch is being written goes into the next
+   * one, so a busy worker writes one statement per round trip instead of one per request.
+   */
+  #finish(items: readonly FinishedRequest[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#finishing.push({ items, resolve, reject });
+      if (!this.#flushing) this.#flushing = this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#finishing.length > 0) {
+      const batch = this.#finishing.splice(0, 500);
+      try {
+        await finishRequests(
+          this.#options.pool,
+          this.#options.workerId,
+          batch.flatMap((entry) => entry.items),
+        );
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.#flushing = null;
   }
 
   #headers(policy: HttpPolicy, requests: readonly ClaimedRequest[]): Record<string, string> {
@@ -281,19 +325,51 @@ export class DeliveryWorker {
     return headers;
   }
 
+  /**
+   * Takes one of an origin's send slots, waiting for one when all are taken and few groups wait
+   * already; false when too many wait (the caller hands the requests back for later), so an origin
+   * that hangs holds at most twice its slots of this process's in-flight places.
+   */
+  async #acquireOrigin(origin: string): Promise<boolean> {
+    let state = this.#origins.get(origin);
+    if (!state) {
+      state = { sending: 0, waiting: [] };
+      this.#origins.set(origin, state);
+    }
+    if (state.sending < this.#options.maxPerOrigin) {
+      state.sending++;
+      return true;
+    }
+    if (state.waiting.length >= this.#options.maxPerOrigin) return false;
+    const slots = state;
+    await new Promise<void>((resolve) => slots.waiting.push(resolve));
+    return true;
+  }
+
+  /** Hands the slot to the next waiting group, or frees it. */
+  #releaseOrigin(origin: string): void {
+    const state = this.#origins.get(origin);
+    if (!state) return;
+    const next = state.waiting.shift();
+    if (next) next();
+    else if (--state.sending === 0) this.#origins.delete(origin);
+  }
+
+  /** Waits `ms`, or less when woken; the loop is the only sleeper. */
   #sleep(ms: number): Promise<void> {
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.#wake === done) this.#wake = null;
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       timer.unref();
-      const wake = this.#wake;
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = () => {
-        wake?.();
-        done();
-      };
+      this.#wake = done;
     });
   }
 
@@ -305,7 +381,9 @@ export class DeliveryWorker {
   #wakeUp(): void {
     const wake = this.#wake;
     this.#wake = null;
-    wake?.();
+    // Nobody asleep: the loop is claiming right now and must look once more before it sleeps.
+    if (wake) wake();
+    else this.#wakePending = true;
   }
 }
 

@@ -1,0 +1,26 @@
+import { authFuzz } from "./auth.js";
+import { functionsFuzz } from "./functions.js";
+import { httpFuzz } from "./http.js";
+import { jobsFuzz } from "./jobs.js";
+import { realtimeFuzz } from "./realtime.js";
+import { restFuzz } from "./rest.js";
+import type { FuzzService } from "./types.js";
+
+/**
+ * Every service's part of the fuzz test, one line each. A service with routes added to
+ * src/http/services.ts adds its file here (the test fails for a service or a route without one).
+ */
+export const FUZZ_SERVICES: readonly FuzzService[] = [
+  httpFuzz,
+  authFuzz,
+  restFuzz,
+  realtimeFuzz,
+  functionsFuzz,
+  jobsFuzz,
+];
+
+/**
+ * Routed services that landed before this harness and have no file here yet: their routes are
+ * left out of the coverage check until their file is added (then remove the name).
+ */
+export const NOT_YET_FUZZED: readonly string[] = ["storage"];
