@@ -58,6 +58,7 @@ describe("db backup / db restore against a second cluster", () => {
       "20250101000000",
       "20250101000100",
       "20250101000300",
+      "20250101000400",
     ]);
     const users = manifest.tables.find(
       (t: { schema: string; name: string }) => t.schema === "auth" && t.name === "users",

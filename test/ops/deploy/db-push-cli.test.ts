@@ -9,7 +9,7 @@ import { type RemoteCluster, startRemoteCluster } from "../../harness/remote-clu
 import { runSql, snapshotTarget } from "./target-snapshot.js";
 
 const PASSWORD = "Deploy-Pw-93f1";
-const EXAMPLE_VERSIONS = ["20250101000000", "20250101000100", "20250101000300"];
+const EXAMPLE_VERSIONS = ["20250101000000", "20250101000100", "20250101000300", "20250101000400"];
 
 describe("groundwork db push against a second cluster", () => {
   let remote: RemoteCluster;

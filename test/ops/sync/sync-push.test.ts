@@ -108,7 +108,7 @@ describe("groundwork sync push", () => {
       const result = await sync(args);
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).toMatch(
-        /lacks 1 migration\(s\) the local database has \(20250101000300\): run groundwork db push --target behind first/,
+        /lacks 2 migration\(s\) the local database has \(20250101000300, 20250101000400\): run groundwork db push --target behind first/,
       );
     }
     expect(await checksumsOf(behindUrl)).toEqual(before);
