@@ -127,7 +127,7 @@ describe("groundwork sync push", () => {
     const bare = await sync(["--db-url", withDatabase(remote.url, "bare"), "--force"]);
     expect(bare.code).toBe(1);
     expect(bare.stderr).toMatch(
-      /lacks 3 migration\(s\).*run groundwork db push --db-url postgresql:\/\/postgres:\*\*\*\*@/,
+      /lacks 4 migration\(s\).*run groundwork db push --db-url postgresql:\/\/postgres:\*\*\*\*@/,
     );
     expect(bare.stderr).toMatch(/no auth\.users table/);
     expect(bare.stdout + bare.stderr).not.toMatch(PASSWORD_IN_URL);
