@@ -228,6 +228,16 @@ export interface GuardConfig {
   readonly jsonSchemas: readonly JsonSchemaMapping[];
   /** Globs of files every check skips (`ignore`), e.g. test fixtures holding fake keys. */
   readonly ignore: readonly string[];
+  /** Secrets not reported (`[guard.allowlist]`), besides lines marked `groundwork:allow`. */
+  readonly allowlist: GuardAllowlist;
+}
+
+/** `[guard.allowlist]`, as gitleaks' `[allowlist]`: known fakes the secrets check does not report. */
+export interface GuardAllowlist {
+  /** Globs of files whose secrets are fixtures (`paths`). */
+  readonly paths: readonly string[];
+  /** Regular expressions; a secret whose matched text matches one is not reported (`regexes`). */
+  readonly regexes: readonly string[];
 }
 
 /** One role test user (`groundwork.toml` `[test_users.users.KEY]`; docs/cli/users-seed.md). */
