@@ -11,6 +11,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   rest: { file: "rest/rest-bench.ts", what: "data API vs the raw driver: PK GET, 100-row list, insert" },
   audit: { file: "audit/audit-bench.ts", what: "inserts through the data API, audit on vs off" },
   auth: { file: "auth/sign-in-refresh.ts", what: "sign-in and refresh" },
+  credentials: {
+    file: "auth/credentials-bench.ts",
+    what: "API keys and tokens (HS256, ES256) resolved per second vs the bare signature check",
+  },
   "rls-overhead": { file: "tenancy/rls-overhead.ts", what: "RLS on vs off on a protected table" },
   "policy-cost": { file: "tenancy/policy-cost.ts", what: "the policies' cost inside PostgreSQL" },
   "test-rls": { file: "tenancy/test-rls-time.ts", what: "test rls wall time on the example matrix" },

@@ -59,7 +59,7 @@ async function waitDelivered(ids: number[], timeoutMs: number): Promise<void> {
 }
 
 /** Inserts at RATE/s for SECONDS, each its own transaction; returns the ids. */
-async function steady(): Promise<{ ids: number[]; elapsed: number }> {
+async function steady(): Promise<{ ids: number[]; elapsed: number; committedPerSecond: number }> {
   const before = new Set(committed.keys());
   const start = performance.now();
   const pending: Promise<void>[] = [];
@@ -73,7 +73,12 @@ async function steady(): Promise<{ ids: number[]; elapsed: number }> {
   const ids = [...committed.keys()].filter((id) => !before.has(id));
   await waitDelivered(ids, 30_000);
   const last = Math.max(...ids.map((id) => received.get(id) ?? 0));
-  return { ids, elapsed: (last - start) / 1000 };
+  const lastCommit = Math.max(...ids.map((id) => committed.get(id) ?? 0));
+  return {
+    ids,
+    elapsed: (last - start) / 1000,
+    committedPerSecond: ids.length / ((lastCommit - start) / 1000),
+  };
 }
 
 function report(name: string, ids: number[], elapsed: number): void {
@@ -90,6 +95,7 @@ try {
   console.log(`Webhook delivery: ${RATE} inserts/s for ${SECONDS} s per phase, one API process delivering`);
   const single = await steady();
   report("pg_net-style single shot", single.ids, single.elapsed);
+  console.log(`  (inserts committed at ${single.committedPerSecond.toFixed(0)}/s)`);
 
   await admin.query(
     "insert into groundwork.http_policies (url_prefix, max_attempts, backoff_base_ms) values ($1, 3, 100)",
@@ -99,6 +105,7 @@ try {
   failFirst = true;
   const retried = await steady();
   report("retried (1st attempt 503)", retried.ids, retried.elapsed);
+  console.log(`  (inserts committed at ${retried.committedPerSecond.toFixed(0)}/s)`);
   failFirst = false;
   await admin.query("delete from groundwork.http_policies");
   await new Promise((r) => setTimeout(r, 300));

@@ -8,7 +8,7 @@
  * Side by side, in the same run, a third process runs the raw driver doing the same transaction
  * (BEGIN + the same set_config + the same statement + COMMIT) at the same concurrency.
  *
- *   npx tsx bench/rest/rest-bench.ts [seconds]
+ *   [BENCH_ONLY=ac] npx tsx bench/rest/rest-bench.ts [seconds]
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
@@ -110,7 +110,9 @@ try {
   const probeClient = await db.admin.connect();
   const postmaster = await postmasterPid(probeClient);
   probeClient.release();
-  for (const scenario of scenarios) {
+  // BENCH_ONLY=ac runs only scenarios (a) and (c), e.g. to alternate builds in short rounds.
+  const only = process.env.BENCH_ONLY;
+  for (const scenario of scenarios.filter((s) => !only || only.includes(s.name.charAt(1)))) {
     const headers: Record<string, string> = {
       apikey: config.jwt.anonKey,
       authorization: `Bearer ${token}`,

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type pg from "pg";
+import { useProjectSearchPath } from "../db/search-path.js";
 import { withTransaction } from "../db/transaction.js";
 import type { MigrationFile } from "./files.js";
 import { ensureHistoryTable, readHistory, recordMigration } from "./history.js";
@@ -118,13 +119,10 @@ export function parseMigration(file: MigrationFile): Statement[] {
       throw new SqlFileError({
         file: displayPath(file),
         fileText: file.sql,
+        // The failing line as the statement; the column counts its characters.
         statement: file.sql.split("\n")[error.line - 1] ?? "",
-        statementOffset: 0,
-        error: {
-          code: "42601",
-          message: error.message,
-          position: String(offsetOf(file.sql, error.line, error.column) + 1),
-        },
+        statementOffset: lineStart(file.sql, error.line),
+        error: { code: "42601", message: error.message, position: String(error.column) },
         outcome: "Nothing was applied: the file does not parse.",
       });
     }
@@ -190,6 +188,8 @@ export async function runMigrationStatements(
 ): Promise<void> {
   // BEGIN/COMMIT written in the file are dropped: the file already runs in a transaction.
   const body = statements.filter((s) => s.transactionControl === null);
+  // Each file starts from the project's search_path, whatever the connection or an earlier file set.
+  await useProjectSearchPath(client);
   let done = 0;
   try {
     for (const statement of body) {
@@ -222,7 +222,10 @@ export function displayPath(file: MigrationFile): string {
   return path.join("supabase", "migrations", file.fileName);
 }
 
-function offsetOf(text: string, line: number, column: number): number {
-  const lines = text.split("\n").slice(0, line - 1);
-  return lines.reduce((sum, l) => sum + l.length + 1, 0) + column - 1;
+/** The string index where 1-based `line` starts. */
+function lineStart(text: string, line: number): number {
+  return text
+    .split("\n")
+    .slice(0, line - 1)
+    .reduce((sum, l) => sum + l.length + 1, 0);
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
+import { useProjectSearchPath } from "../db/search-path.js";
 import { withTransaction } from "../db/transaction.js";
 import { loadParser, SqlSyntaxError, splitStatements } from "./split.js";
 import { isPostgresError, SqlFileError } from "./sql-file-error.js";
@@ -18,6 +19,7 @@ export async function runSeedFiles(
   const files = seedPaths.filter((file) => existsSync(file));
   if (files.length === 0) return [];
   await loadParser();
+  await useProjectSearchPath(client);
   await withTransaction(client, {}, async (tx) => {
     for (const file of files) await runSeedFile(tx, file, path.relative(projectDir, file));
   });

@@ -1,10 +1,11 @@
 import type * as LibPgQuery from "libpg-query";
+import { codePointIndex, Utf8Offsets } from "./text-offsets.js";
 
 /** One top-level statement of a SQL file, located in the file for error messages. */
 export interface Statement {
   /** The statement text, without leading whitespace and comments or the trailing `;`. */
   readonly sql: string;
-  /** Offset of {@link sql} in the file, in characters. */
+  /** Offset of {@link sql} in the file, as a string index (UTF-16 code units). */
   readonly offset: number;
   /** 1-based line of the statement's first character. */
   readonly line: number;
@@ -58,16 +59,23 @@ export function splitStatements(sql: string): Statement[] {
     if (!parser) throw new Error("splitStatements: call loadParser() first");
     parsed = parser.parseSync(sql) as { stmts?: RawStatement[] };
   } catch (error) {
+    // The parser's cursor counts code points from 0.
     const cursor = Number(
       (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0,
     );
-    const { line, column } = lineAndColumn(sql, cursor);
+    const { line, column } = lineAndColumn(sql, codePointIndex(sql, cursor));
     throw new SqlSyntaxError((error as Error).message, line, column);
   }
   const statements: Statement[] = [];
+  // Locations and lengths are UTF-8 byte counts; a length of 0 means "to the end of the text".
+  const offsets = new Utf8Offsets(sql);
   for (const raw of parsed.stmts ?? []) {
-    const start = raw.stmt_location ?? 0;
-    const end = raw.stmt_len === undefined || raw.stmt_len === 0 ? sql.length : start + raw.stmt_len;
+    const startByte = raw.stmt_location ?? 0;
+    const start = offsets.indexOf(startByte);
+    const end =
+      raw.stmt_len === undefined || raw.stmt_len === 0
+        ? sql.length
+        : offsets.indexOf(startByte + raw.stmt_len);
     const text = sql.slice(start, end);
     const lead = leadingTrivia(text);
     const body = text.slice(lead).replace(/;\s*$/, "").trimEnd();
@@ -110,11 +118,14 @@ function leadingTrivia(text: string): number {
   }
 }
 
-/** 1-based line and column of a character offset. */
+/**
+ * 1-based line and column of a string index. The column counts characters (code points), as
+ * editors and PostgreSQL do, so an emoji earlier on the line counts once.
+ */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, Math.max(0, offset));
   const line = before.split("\n").length;
-  const column = offset - (before.lastIndexOf("\n") + 1) + 1;
+  const column = [...before.slice(before.lastIndexOf("\n") + 1)].length + 1;
   return { line, column };
 }
 

@@ -1,4 +1,5 @@
 import { lineAndColumn } from "./split.js";
+import { codePointIndex } from "./text-offsets.js";
 
 /** Fields of a PostgreSQL error that matter in a report. */
 interface PgErrorFields {
@@ -40,8 +41,12 @@ export class SqlFileError extends Error {
     outcome: string;
   }) {
     const { error } = options;
+    // PostgreSQL's position is 1-based and counts characters (code points) of the statement sent.
     const position = error.position ? Number(error.position) - 1 : null;
-    const at = lineAndColumn(options.fileText, options.statementOffset + (position ?? 0));
+    const at = lineAndColumn(
+      options.fileText,
+      options.statementOffset + codePointIndex(options.statement, position ?? 0),
+    );
     const code = error.code ?? null;
     const hint = (code ? HINTS[code] : undefined) ?? error.hint ?? null;
     const lines = [

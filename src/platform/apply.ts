@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
+import { PROJECT_SEARCH_PATH } from "../db/search-path.js";
 import { quoteIdent } from "../db/sql.js";
 import { withTransaction } from "../db/transaction.js";
 
@@ -130,7 +131,5 @@ export async function applyDatabaseSettings(client: pg.ClientBase): Promise<void
   );
   const row = rows[0];
   if (!row?.owner) return;
-  await client.query(
-    `alter database ${quoteIdent(row.database)} set search_path = "$user", public, extensions`,
-  );
+  await client.query(`alter database ${quoteIdent(row.database)} set search_path = ${PROJECT_SEARCH_PATH}`);
 }

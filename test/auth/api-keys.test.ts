@@ -80,7 +80,7 @@ describe("opaque API keys (the Supabase CLI's fixed local pair)", () => {
   });
 
   it("refuses an sb_ key that is not the project's, in each protocol's shape", async () => {
-    const wrong = "sb_secret_AAAAAAAAAAAAAAAAAAAAAA_aaaaaaaa";
+    const wrong = `sb_secret_${"A".repeat(22)}_aaaaaaaa`;
     const rest = await fetch(`${server.url}/rest/v1/contacts`, { headers: { apikey: wrong } });
     expect(rest.status).toBe(401);
     expect(await rest.json()).toMatchObject({ code: "PGRST301", message: "Invalid API key" });

@@ -1,5 +1,5 @@
 import type { WebSocketLikeConstructor } from "@supabase/realtime-js";
-import { createServerClient } from "@supabase/ssr";
+import { createBrowserClient, createServerClient } from "@supabase/ssr";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ws from "ws";
@@ -153,6 +153,61 @@ describe("PKCE (flowType: 'pkce')", () => {
     expect(signIn.error).toBeNull();
   });
 
+  it("magic link: signInWithOtp's link leads to a code; the token_hash of the message verifies server-side", async () => {
+    const email = uniqueEmail("magic-pkce");
+    await api(server, "POST", "/admin/users", {
+      token: server.serviceRoleKey,
+      body: { email, password: "pw-123456", email_confirm: true },
+    });
+    const client = pkceClient(server);
+    expect(
+      (await client.auth.signInWithOtp({ email, options: { emailRedirectTo: CALLBACK } })).error,
+    ).toBeNull();
+    const mail = await latestMail(server, email);
+    expect(mail?.kind).toBe("magiclink");
+    const landed = await follow(mail?.action_link as string);
+    const { data, error } = await client.auth.exchangeCodeForSession(
+      landed.searchParams.get("code") as string,
+    );
+    expect(error).toBeNull();
+    expect(data.session?.user.email).toBe(email);
+
+    // @supabase/ssr's server-side pattern: the template links to the app with {{ .TokenHash }},
+    // and the app's route calls verifyOtp({ token_hash, type }).
+    await server.database.query(
+      "update auth.users set recovery_sent_at = now() - interval '1 hour' where email = $1",
+      [email],
+    );
+    await pkceClient(server).auth.signInWithOtp({ email, options: { emailRedirectTo: CALLBACK } });
+    const second = await latestMail(server, email);
+    const tokenHash = new URL(second?.action_link as string).searchParams.get("token") as string;
+    expect(tokenHash.startsWith("pkce_")).toBe(true);
+    const verified = await pkceClient(server).auth.verifyOtp({ token_hash: tokenHash, type: "magiclink" });
+    expect(verified.error).toBeNull();
+    expect(verified.data.session?.user.email).toBe(email);
+  });
+
+  it("email change: after both links, the second leads to a code for the new address's session", async () => {
+    const email = uniqueEmail("change-pkce");
+    await api(server, "POST", "/admin/users", {
+      token: server.serviceRoleKey,
+      body: { email, password: "pw-123456", email_confirm: true },
+    });
+    const client = pkceClient(server);
+    await client.auth.signInWithPassword({ email, password: "pw-123456" });
+    const newEmail = uniqueEmail("changed-pkce");
+    expect(
+      (await client.auth.updateUser({ email: newEmail }, { emailRedirectTo: CALLBACK })).error,
+    ).toBeNull();
+    const first = await follow((await latestMail(server, newEmail))?.action_link as string);
+    expect(first.searchParams.get("message")).toContain("Confirmation link accepted");
+    const second = await follow((await latestMail(server, email))?.action_link as string);
+    const code = second.searchParams.get("code") as string;
+    const { data, error } = await client.auth.exchangeCodeForSession(code);
+    expect(error).toBeNull();
+    expect(data.user?.email).toBe(newEmail);
+  });
+
   it("an error on a PKCE link comes back in the query and the fragment", async () => {
     const email = uniqueEmail("used");
     await api(server, "POST", `/signup?redirect_to=${encodeURIComponent(CALLBACK)}`, {
@@ -170,7 +225,7 @@ describe("PKCE (flowType: 'pkce')", () => {
     expect(new URLSearchParams(second.hash.slice(1)).get("error_code")).toBe("otp_expired");
   });
 
-  it("works with @supabase/ssr's server client: verifier in a cookie, code exchanged on the callback", async () => {
+  it("works with @supabase/ssr's server and browser clients: verifier in a cookie, code exchanged on the callback", async () => {
     const jar = new Map<string, string>();
     const cookies = {
       getAll: () => [...jar].map(([name, value]) => ({ name, value })),
@@ -204,5 +259,27 @@ describe("PKCE (flowType: 'pkce')", () => {
     expect(data.user?.email).toBe(email);
     const { data: user } = await ssr().auth.getUser();
     expect(user.user?.email).toBe(email);
+
+    // The browser client starts the flow (verifier in the shared cookies), the server route finishes it.
+    jar.clear();
+    const browser = createBrowserClient(server.url, WELL_KNOWN_PUBLISHABLE_KEY, {
+      cookies,
+      isSingleton: false,
+      realtime: { transport: ws as unknown as WebSocketLikeConstructor },
+    });
+    const other = uniqueEmail("browser");
+    expect(
+      (
+        await browser.auth.signUp({
+          email: other,
+          password: "ssr-pass-1",
+          options: { emailRedirectTo: CALLBACK },
+        })
+      ).error,
+    ).toBeNull();
+    const callback = await follow((await latestMail(server, other))?.action_link as string);
+    const finished = await ssr().auth.exchangeCodeForSession(callback.searchParams.get("code") as string);
+    expect(finished.error).toBeNull();
+    expect(finished.data.user?.email).toBe(other);
   });
 });

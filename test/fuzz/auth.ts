@@ -246,6 +246,54 @@ const authFields: Mutation = (request, random) => {
   };
 };
 
+/** PKCE and link parameters: challenges, codes and verifiers, link types, redirect tricks. */
+const pkceAndLinks: Mutation = (request, random) => {
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(request.body ?? "{}") as Record<string, unknown>;
+  } catch {}
+  const field = random.pick([
+    "code_challenge",
+    "code_challenge_method",
+    "auth_code",
+    "code_verifier",
+    "type",
+    "redirect_to",
+    "new_email",
+    "create_user",
+  ]);
+  const value = random.pick<unknown>([
+    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    "x".repeat(129),
+    "s256",
+    "S256",
+    "plain",
+    "md5",
+    "00000000-0000-4000-8000-000000000000",
+    "pkce_\u0000",
+    "email_change_current",
+    "email_change_new",
+    "phone_change",
+    "//evil.example",
+    "https://app.example.com\\@evil.example",
+    "javascript:alert(1)",
+    "http://2130706433/",
+    "myapp://callback",
+    true,
+    "Zoë.東京@example.com",
+  ]);
+  const path = random.chance(0.2)
+    ? `${request.path.split("?")[0]}?redirect_to=${encodeURIComponent(String(value))}`
+    : request.path;
+  try {
+    const merged = { ...(typeof body === "object" && body ? body : {}), [field]: value };
+    return { ...request, path, body: JSON.stringify(merged) };
+  } catch {
+    // A body another mutation nested too deeply to serialise again: change only the path.
+    return { ...request, path };
+  }
+};
+
 /** Query parameters the endpoints read: grant types, pages, verify tokens (NUL included). */
 const authQuery: Mutation = (request, random) => {
   const [path] = request.path.split("?");
@@ -301,7 +349,7 @@ async function signIn(
 }
 
 /** GoTrue's error bodies: `{code, message}` (API version 2024-01-01), legacy `{code, error_code, msg}`, or OAuth's. */
-function gotrueShape(_status: number, body: string): string | null {
+export function gotrueShape(_status: number, body: string): string | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -319,7 +367,7 @@ export const authFuzz: FuzzService = {
   name: "auth",
   prefix: "/auth/v1",
   routes: ROUTES,
-  mutations: [nulInField, authFields, authQuery],
+  mutations: [nulInField, authFields, authQuery, pkceAndLinks],
   async setup(server) {
     await createUser(server, FUZZ_EMAIL);
     const target = (await createUser(server, "fuzz.target@example.com")).id;

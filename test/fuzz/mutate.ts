@@ -1,5 +1,5 @@
 import type { Random } from "./random.js";
-import { oddTokens } from "./tokens.js";
+import { oddTokens, opaqueKeys } from "./tokens.js";
 import type { FuzzRequest, Mutation } from "./types.js";
 
 /**
@@ -286,6 +286,7 @@ export const GENERIC_MUTATIONS: readonly [Mutation, number][] = [
   [mutatePath, 1],
   [mutateMethod, 1],
   [oddTokens, 2],
+  [opaqueKeys, 1],
 ];
 
 /** Applies one to three mutations, picked among the generic ones and the service's own. */

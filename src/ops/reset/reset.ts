@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { TestUsersConfig } from "../../config/index.js";
+import { useProjectSearchPath } from "../../db/search-path.js";
 import { withTransaction } from "../../db/transaction.js";
 import { backupDatabase } from "../backup/backup.js";
 import { removeTestUsers } from "../test-users/remove.js";
@@ -58,6 +59,8 @@ export async function resetTestData(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    // Triggers fired by the seed may call extension functions unqualified, as the project's own do.
+    await useProjectSearchPath(client);
     const done = await withTransaction(client, {}, async () => {
       options.onStep?.("truncate");
       const truncated = await truncateSchema(client, "public");

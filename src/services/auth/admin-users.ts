@@ -3,6 +3,7 @@ import { parseGoDuration } from "./duration.js";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { assertPasswordStrength, hashPassword, isBcryptHash, MAX_PASSWORD_BYTES } from "./password.js";
+import { signOut } from "./sessions.js";
 import { DEFAULT_ROLE } from "./sign-up.js";
 import {
   type AdminColumns,
@@ -159,6 +160,9 @@ export async function updateUserAsAdmin(
       if (attributes.emailConfirm) await confirmEmail(tx, user.id);
       // An admin password change ends every session of the user (GoTrue's UpdatePassword(nil)).
       if (encryptedPassword !== null) await setPassword(tx, user.id, encryptedPassword, null);
+      // A ban ends every session at once, as a global sign-out does: the user's access tokens
+      // stop working on /auth/v1 (session_not_found) and their refresh tokens fail.
+      if (banSeconds !== null && banSeconds > 0) await signOut(tx, user.id, null, "global");
       if (attributes.appMetadata !== null)
         await mergeMetadata(tx, user.id, "raw_app_meta_data", attributes.appMetadata);
       if (attributes.userMetadata !== null) {

@@ -1,6 +1,6 @@
-import http from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Dispatcher } from "undici";
 import { RELAY_ERRORS, type RelayError } from "./errors.js";
 import type { FunctionWorker } from "./worker.js";
 
@@ -13,6 +13,7 @@ const HOP_BY_HOP = new Set([
   "te",
   "trailer",
   "upgrade",
+  "expect",
 ]);
 
 /** Response headers the server's CORS plugin sets; a function's CORS is its own (as on Supabase). */
@@ -42,67 +43,33 @@ export function relay(
   request: FastifyRequest,
   reply: FastifyReply,
   worker: FunctionWorker,
-  port: number,
   options: RelayOptions,
 ): Promise<void> {
   return new Promise<void>((resolve) => {
+    const abort = new AbortController();
     let settled = false;
     const finish = (error?: RelayError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (error !== undefined)
-        options.onRelayError(typeof error.body === "string" ? "NOT_FOUND" : codeOf(error));
+      if (error !== undefined) options.onRelayError(codeOf(error));
       if (error !== undefined && !reply.sent) {
+        // After a refused upload the connection may hold unread bytes: do not reuse it.
+        if (error === RELAY_ERRORS.payloadTooLarge) reply.header("connection", "close");
         reply.code(error.status).send(error.body);
       } else if (error !== undefined) {
         reply.raw.destroy();
       }
       resolve();
     };
-
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (!HOP_BY_HOP.has(name) && value !== undefined && name !== REQUEST_ID_HEADER) headers[name] = value;
-    }
-    headers[REQUEST_ID_HEADER] = request.id;
-
-    const upstream = http.request({
-      host: "127.0.0.1",
-      port,
-      method: request.method,
-      path: options.path,
-      headers,
-      agent: worker.agent,
-    });
-
     const timer = setTimeout(() => {
       options.onTimeout(worker);
-      upstream.destroy();
+      abort.abort();
       finish(RELAY_ERRORS.workerLimit);
     }, options.wallClockMs);
-
-    upstream.on("response", (response) => {
-      if (settled) return response.resume();
-      for (const name of SERVER_CORS_HEADERS) reply.removeHeader(name);
-      reply.code(response.statusCode ?? 500);
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (!HOP_BY_HOP.has(name) && value !== undefined) reply.header(name, value);
-      }
-      response.on("end", () => finish());
-      response.on("error", () => finish(RELAY_ERRORS.workerError));
-      void reply.send(response);
-    });
-    upstream.on("error", () => {
-      void worker.exited.then((exit) =>
-        finish(exit.outOfMemory ? RELAY_ERRORS.workerLimit : RELAY_ERRORS.workerError),
-      );
-      // A worker that is still alive but dropped the connection answers as an error at once.
-      if (worker.exitState === null) setTimeout(() => finish(RELAY_ERRORS.workerError), 200);
-    });
     // The client went away: stop waiting for the function.
     reply.raw.on("close", () => {
-      if (!reply.raw.writableFinished) upstream.destroy();
+      if (!reply.raw.writableFinished) abort.abort();
       if (!settled) {
         settled = true;
         clearTimeout(timer);
@@ -112,16 +79,65 @@ export function relay(
 
     const declared = Number(request.headers["content-length"] ?? 0);
     if (declared > options.bodyLimit) {
-      upstream.destroy();
-      finish(RELAY_ERRORS.payloadTooLarge);
       request.raw.resume();
+      finish(RELAY_ERRORS.payloadTooLarge);
       return;
     }
-    const limiter = new BodyLimit(options.bodyLimit, () => {
-      upstream.destroy();
-      finish(RELAY_ERRORS.payloadTooLarge);
-    });
-    request.raw.pipe(limiter).pipe(upstream);
+    const bodiless = declared === 0 && request.headers["transfer-encoding"] === undefined;
+    const body = bodiless
+      ? null
+      : request.raw.pipe(
+          new BodyLimit(options.bodyLimit, () => {
+            abort.abort();
+            // Keep reading (and dropping) the rest, so the client is not left stuck mid-upload.
+            request.raw.unpipe();
+            request.raw.resume();
+            finish(RELAY_ERRORS.payloadTooLarge);
+          }),
+        );
+    if (bodiless) request.raw.resume();
+
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (!HOP_BY_HOP.has(name) && value !== undefined && name !== REQUEST_ID_HEADER) headers[name] = value;
+    }
+    headers[REQUEST_ID_HEADER] = request.id;
+
+    worker.pool
+      .request({
+        path: options.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal: abort.signal,
+        // The wall clock is the only limit on how long a function may take to answer or stream.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      })
+      .then(
+        (response) => {
+          if (settled) {
+            response.body.resume();
+            return;
+          }
+          for (const name of SERVER_CORS_HEADERS) reply.removeHeader(name);
+          reply.code(response.statusCode);
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (!HOP_BY_HOP.has(name) && value !== undefined) reply.header(name, value);
+          }
+          response.body.on("end", () => finish());
+          response.body.on("error", () => finish(RELAY_ERRORS.workerError));
+          void reply.send(response.body);
+        },
+        () => {
+          if (settled) return;
+          // The worker died (its exit says whether memory ran out) or dropped the connection.
+          void worker.exited.then((exit) =>
+            finish(exit.outOfMemory ? RELAY_ERRORS.workerLimit : RELAY_ERRORS.workerError),
+          );
+          if (worker.exitState === null) setTimeout(() => finish(RELAY_ERRORS.workerError), 200);
+        },
+      );
   });
 }
 

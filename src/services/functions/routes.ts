@@ -5,7 +5,7 @@ import { findFunction, verifiesJwt } from "./function-files.js";
 import type { FunctionMetrics } from "./function-metrics.js";
 import { relay } from "./relay.js";
 import { checkJwt } from "./verify-jwt.js";
-import { BootError } from "./worker.js";
+import { BootError, type FunctionWorker } from "./worker.js";
 import type { FunctionWorkers } from "./workers.js";
 
 /**
@@ -33,7 +33,7 @@ export function registerFunctionRoutes(
       const refused = await checkJwt(request.headers.authorization, request.headers.apikey, config.jwt);
       if (refused !== null) return send(reply, refused);
     }
-    let worker: Awaited<ReturnType<FunctionWorkers["acquire"]>>;
+    let worker: FunctionWorker;
     try {
       worker = await workers.acquire(files);
     } catch (error) {
@@ -43,7 +43,7 @@ export function registerFunctionRoutes(
       return send(reply, RELAY_ERRORS.bootError);
     }
     try {
-      await relay(request, reply, worker, await worker.ready, {
+      await relay(request, reply, worker, {
         path,
         bodyLimit: config.edgeRuntime.bodyLimit,
         wallClockMs: config.edgeRuntime.wallClockMs,
@@ -60,6 +60,8 @@ export function registerFunctionRoutes(
   };
   scope.all("/", handler);
   scope.all("/*", handler);
+  // Methods `all` does not route (M-SEARCH, PROPFIND...) still get the relay's own answer.
+  scope.setNotFoundHandler((_request, reply) => send(reply, RELAY_ERRORS.notFound));
 }
 
 /** Methods a function cannot receive: Deno's `new Request` throws for them. */

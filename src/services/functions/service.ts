@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import type { Service } from "../service.js";
 import { functionLogSink } from "./function-logs.js";
 import { functionMetrics } from "./function-metrics.js";
@@ -35,7 +36,7 @@ export const functionsService: Service = {
 };
 
 /** The server's URL as a worker on the same machine reaches it. */
-function ownUrl(address: ReturnType<import("node:net").Server["address"]>): string {
+function ownUrl(address: AddressInfo | string | null): string {
   if (address === null || typeof address === "string") return "http://127.0.0.1:54321";
   const host = address.address === "0.0.0.0" || address.address === "::" ? "127.0.0.1" : address.address;
   return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { stripVTControlCharacters } from "node:util";
+import { Pool } from "undici";
 import type { FunctionFiles } from "./function-files.js";
 import type { ImportMap } from "./import-map.js";
 
@@ -59,14 +59,15 @@ export class FunctionWorker {
   readonly ready: Promise<number>;
   /** Resolves when the process has ended, however it ended. */
   readonly exited: Promise<WorkerExit>;
-  /** Keep-alive connections to this worker only (closed with it). */
-  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  /** Keep-alive connections to this worker (undici's pool: the fastest HTTP client for Node). */
+  private connections: Pool | null = null;
   /** Requests being handled; a retired worker is stopped when this reaches 0. */
   inFlight = 0;
   private readonly child: ChildProcess;
   private readonly tempDir: string;
   private readonly recentStderr: string[] = [];
   private exit: WorkerExit | null = null;
+  private port: number | null = null;
 
   constructor(spec: WorkerSpec) {
     this.name = spec.files.name;
@@ -109,7 +110,7 @@ export class FunctionWorker {
       this.child.once("exit", (code, signal) => {
         const outOfMemory = this.recentStderr.some((line) => /out of memory/i.test(line));
         this.exit = { code, signal, outOfMemory };
-        this.agent.destroy();
+        void this.connections?.destroy();
         rmSync(this.tempDir, { recursive: true, force: true });
         resolve(this.exit);
       });
@@ -136,6 +137,7 @@ export class FunctionWorker {
         const record = parseRecord(line);
         if (record?.t === "ready" && record.nonce === nonce && typeof record.port === "number") {
           clearTimeout(timer);
+          this.port = record.port;
           resolve(record.port);
         } else if (record?.t === "log" && typeof record.msg === "string") {
           log(levelOf(record.level), typeof record.rid === "string" ? record.rid : null, record.msg);
@@ -153,6 +155,18 @@ export class FunctionWorker {
       if (this.recentStderr.length > STDERR_KEPT) this.recentStderr.shift();
       log("error", null, line);
     });
+  }
+
+  /** Connections to the worker's port; only once `ready` has resolved. */
+  get pool(): Pool {
+    if (this.connections === null) {
+      if (this.port === null) throw new Error(`${this.name} is not ready`);
+      this.connections = new Pool(`http://127.0.0.1:${this.port}`, {
+        connections: 128,
+        keepAliveTimeout: 30_000,
+      });
+    }
+    return this.connections;
   }
 
   /** How the process ended, or null while it runs. */

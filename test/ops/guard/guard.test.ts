@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
 import { type Finding, installPreCommitHook, runGuard } from "../../../src/ops/guard/index.js";
 import { lineOfPointer } from "../../../src/ops/guard/json-pointer-line.js";
+import { generateApiKey } from "../../../src/ops/keys/api-keys.js";
 import { runCli } from "../../harness/cli.js";
 import { type FixtureRepo, fakeJwt, fixtureRepo, GUARD_TOML } from "./fixture-repo.js";
 
@@ -121,8 +122,10 @@ describe("groundwork guard: JSON", () => {
 describe("groundwork guard: secrets", () => {
   const serviceRole = fakeJwt({ iss: "supabase", role: "service_role" });
   const anon = fakeJwt({ iss: "supabase", role: "anon" });
+  const secretKey = generateApiKey("secret");
   const cases: [string, string, string][] = [
     ["secret-service-role-jwt", `export const key = "${serviceRole}";\n`, serviceRole.slice(20)],
+    ["secret-api-key", `SUPABASE_SECRET_KEY=${secretKey}\n`, secretKey.slice(10)],
     [
       "secret-private-key",
       "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n",
@@ -152,6 +155,7 @@ describe("groundwork guard: secrets", () => {
   it("reports tracked .env files but not templates, anon keys, the public demo key or ignored fixtures", async () => {
     const repo = newRepo();
     repo.write("docs/local.md", `${fakeJwt({ iss: "supabase-demo", role: "service_role" })}\n`);
+    repo.write("docs/keys.md", "SECRET_KEY=sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz\n");
     repo.write(".env", "X=1\n");
     repo.write("app/.env.local", "X=1\n");
     repo.write("src/anon.ts", `export const anon = "${anon}";\n`);
@@ -163,6 +167,7 @@ describe("groundwork guard: secrets", () => {
     expect(envFiles.sort()).toEqual([".env", "app/.env.local"]);
     expect(rules(report.findings)).not.toContain("secret-service-role-jwt");
     expect(rules(report.findings)).not.toContain("secret-jwt-secret");
+    expect(rules(report.findings)).not.toContain("secret-api-key");
   });
 
   it("masks a short password in place, not the first look-alike text in the URL", async () => {

@@ -11,6 +11,15 @@ export const PLAN_CASES: readonly Case[] = [
     sql: [`"channels_channel_details_2"."id", "channels_channel_details_2"."details"`, "GROUP BY 2, 3"],
   },
   {
+    name: "aggregates inside a to-one spread beside the parent's aggregate",
+    path: "/messages?select=id,channels(id.sum(),...channel_details(details_sum:id.sum(),details))&id=in.(1,2)&order=id",
+    status: 200,
+    json: [
+      { id: 1, channels: { sum: 1, details_sum: 1, details: "le canal 📣" } },
+      { id: 2, channels: { sum: 2, details_sum: null, details: null } },
+    ],
+  },
+  {
     name: "plan as JSON for a read",
     path: "/users?username=eq.zoë",
     headers: { accept: "application/vnd.pgrst.plan+json" },

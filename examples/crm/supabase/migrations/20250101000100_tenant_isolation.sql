@@ -69,3 +69,12 @@ as $$
   group by o.stage
   order by o.stage
 $$;
+
+-- Realtime (docs/realtime.md): live contact lists subscribe to postgres_changes on contacts, and
+-- each subscriber receives only the changes its policies above let it read. An import reports
+-- its progress on the private channel `import:<user id>`, which only that user may read.
+alter publication supabase_realtime add table public.contacts;
+
+create policy "imports: the user reads their own progress" on realtime.messages
+  for select to authenticated
+  using ((select realtime.topic()) = 'import:' || (select auth.uid())::text and extension = 'broadcast');

@@ -124,7 +124,7 @@ begin
     raise exception 'command must not be empty' using errcode = '22023';
   end if;
   if octet_length(command) > 1048576 then
-    raise exception 'command is too long (% bytes, at most 1048576)', octet_length(command) using errcode = '54000';
+    raise exception 'command is too long (% bytes, at most 1048576)', octet_length(command) using errcode = '22023';
   end if;
 end
 $$;

@@ -103,7 +103,7 @@ begin
   end if;
   if body is not null and length(body) > max_body then
     raise exception 'request body is too large (% bytes, at most %)', length(body), max_body
-      using errcode = '54000', hint = 'set groundwork.http_max_body_bytes to allow more';
+      using errcode = '22023', hint = 'set groundwork.http_max_body_bytes to allow more';
   end if;
   insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
   values (method, net._request_url(url, params), headers, body, timeout_milliseconds)

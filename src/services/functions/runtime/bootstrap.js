@@ -42,20 +42,14 @@ function workerError(status, code, message) {
 let userHandler = null;
 let server = null;
 
-async function handle(incoming, info) {
-  const requestId = incoming.headers.get(REQUEST_ID_HEADER);
-  let request = incoming;
+async function handle(request, info) {
+  const requestId = request.headers.get(REQUEST_ID_HEADER);
   if (requestId !== null) {
-    // A served request's headers are immutable: the function gets a copy without the relay's
-    // header. The signal is not copied: reading it makes Deno warn about its legacy abort rule.
-    const headers = new Headers(incoming.headers);
+    // A served request's headers are immutable: the function sees a copy without the relay's
+    // header. Shadowing the getter keeps the request itself (body, signal) untouched.
+    const headers = new Headers(request.headers);
     headers.delete(REQUEST_ID_HEADER);
-    request = new Request(incoming.url, {
-      method: incoming.method,
-      headers,
-      body: incoming.body,
-      duplex: "half",
-    });
+    Object.defineProperty(request, "headers", { value: headers });
   }
   return currentRequest.run(requestId, async () => {
     try {

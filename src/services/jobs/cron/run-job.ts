@@ -20,7 +20,20 @@ export async function runJob(pool: pg.Pool, job: CronJob): Promise<"succeeded" |
     else throw error;
     return "failed";
   } finally {
-    // Never reused: the command may leave a role, settings or an open transaction behind.
+    await reuseOrDrop(client);
+  }
+}
+
+/**
+ * Puts the connection back clean, or drops it: the command may have left a role, settings, an
+ * open transaction or temporary tables behind, which ROLLBACK and DISCARD ALL undo.
+ */
+async function reuseOrDrop(client: pg.PoolClient): Promise<void> {
+  try {
+    await client.query("rollback");
+    await client.query("discard all");
+    client.release();
+  } catch {
     client.release(true);
   }
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type pg from "pg";
 import type { Listener, Subscription } from "../../../db/listener.js";
 import type { Metrics } from "../../../metrics/index.js";
-import { activeJobs, type CronJob, claimTick } from "../sql/cron.js";
+import { activeJobs, type CronJob, claimTicks } from "../sql/cron.js";
 import { runJob } from "./run-job.js";
 import { parseSchedule, type Schedule } from "./schedule.js";
 
@@ -92,12 +92,20 @@ export class CronScheduler {
       this.#loadedAt = now.getTime();
       this.#jobs = await activeJobs(this.#options.pool);
     }
+    const due: { job: CronJob; tick: Date }[] = [];
     for (const job of this.#jobs) {
-      if (this.#stopped || this.#running.has(job.jobid) || this.#running.size >= this.#options.maxRunning)
-        continue;
+      if (this.#stopped || this.#running.has(job.jobid)) continue;
+      if (this.#running.size + due.length >= this.#options.maxRunning) break;
       const tick = this.#scheduleOf(job)?.latestTick(now);
-      if (!tick || now.getTime() - tick.getTime() > GRACE_MS) continue;
-      if (!(await claimTick(this.#options.pool, job.jobid, tick))) continue;
+      if (tick && now.getTime() - tick.getTime() <= GRACE_MS) due.push({ job, tick });
+    }
+    if (due.length === 0) return;
+    const claimed = await claimTicks(
+      this.#options.pool,
+      due.map(({ job, tick }) => ({ jobid: job.jobid, tick })),
+    );
+    for (const { job } of due) {
+      if (!claimed.has(job.jobid)) continue;
       const run = runJob(this.#options.pool, job)
         .then((status) => this.#runs.inc({ status }))
         .catch((error: unknown) =>

@@ -19,18 +19,24 @@ export async function activeJobs(pool: pg.Pool): Promise<CronJob[]> {
 }
 
 /**
- * Claims one tick of a job: true for the one process whose update moved the job's last tick
- * forward, false for every other (and for a tick older than one already run).
+ * Claims due ticks, one per job, in one statement: returns the jobs whose last tick this call
+ * moved forward. Every other process trying the same tick gets nothing back for it, and a tick
+ * older than one already run is never claimed.
  */
-export async function claimTick(pool: pg.Pool, jobid: string, tick: Date): Promise<boolean> {
-  const { rowCount } = await pool.query(
+export async function claimTicks(
+  pool: pg.Pool,
+  due: readonly { jobid: string; tick: Date }[],
+): Promise<Set<string>> {
+  const { rows } = await pool.query<{ jobid: string }>(
     `insert into cron._job_state (jobid, last_tick)
-     select $1, $2 where exists (select 1 from cron.job where jobid = $1)
+     select t.jobid, t.tick from unnest($1::bigint[], $2::timestamptz[]) as t(jobid, tick)
+      where exists (select 1 from cron.job j where j.jobid = t.jobid)
      on conflict (jobid) do update set last_tick = excluded.last_tick
-      where cron._job_state.last_tick < excluded.last_tick`,
-    [jobid, tick],
+      where cron._job_state.last_tick < excluded.last_tick
+     returning jobid`,
+    [due.map((d) => d.jobid), due.map((d) => d.tick)],
   );
-  return rowCount === 1;
+  return new Set(rows.map((row) => row.jobid));
 }
 
 /** Starts a run record on the connection that runs the command (job_pid is its backend). */

@@ -6,6 +6,8 @@ import {
   type SchemaCache,
 } from "../schema-cache/types.js";
 import type { Accessible } from "./accessible.js";
+import { sharedParameters } from "./parameters.js";
+import { defaultValue, type Json, paramType, swaggerType, typed } from "./types.js";
 
 /** Where the document says the API is served. */
 export interface ServedAt {
@@ -13,8 +15,6 @@ export interface ServedAt {
   readonly host: string;
   readonly basePath: string;
 }
-
-type Json = Record<string, unknown>;
 
 const MIME = [
   "application/json",
@@ -248,116 +248,4 @@ function property(cache: SchemaCache, relation: Relation, column: Column, commen
   const length = /^character(?: varying)?\((\d+)\)$/.exec(column.type)?.[1];
   if (length) out.maxLength = Number(length);
   return out;
-}
-
-/** A column default as PostgREST shows it: string literals without their cast, others as JSON. */
-function defaultValue(column: Column): unknown {
-  if (column.default === null) return undefined;
-  if (swaggerType(column.type) === "string") {
-    const literal = /^'(.*)'::.+$/s.exec(column.default);
-    return literal ? literal[1] : column.default;
-  }
-  try {
-    return JSON.parse(column.default);
-  } catch {
-    return undefined;
-  }
-}
-
-/** `type`, `format` and array `items` of a PostgreSQL type, as PostgREST maps them. */
-function typed(type: string): Json {
-  const out: Json = { format: swaggerFormat(type) };
-  const kind = swaggerType(type);
-  if (kind) out.type = kind;
-  if (kind === "array") {
-    const inner = swaggerType(type.replace(/\[\]$/, ""));
-    out.items = inner ? { type: inner } : {};
-  }
-  return out;
-}
-
-function paramType(type: string): string {
-  const kind = swaggerType(type);
-  return kind === undefined || kind === "array" ? "string" : kind;
-}
-
-function swaggerType(type: string): string | undefined {
-  const base = type.replace(/\(.*\)$/, "");
-  switch (base) {
-    case "character varying":
-    case "character":
-    case "text":
-      return "string";
-    case "boolean":
-      return "boolean";
-    case "smallint":
-    case "integer":
-    case "bigint":
-      return "integer";
-    case "numeric":
-    case "real":
-    case "double precision":
-      return "number";
-    case "json":
-    case "jsonb":
-      return undefined;
-    default:
-      return type.endsWith("[]") ? "array" : "string";
-  }
-}
-
-function swaggerFormat(type: string): string {
-  if (type === "smallint" || type === "integer") return "int32";
-  if (type === "bigint") return "int64";
-  return type;
-}
-
-function sharedParameters(): Json {
-  const query = (name: string, description: string) => ({
-    name,
-    description,
-    required: false,
-    in: "query",
-    type: "string",
-  });
-  const prefer = (values: string[]) => ({
-    name: "Prefer",
-    description: "Preference",
-    required: false,
-    in: "header",
-    type: "string",
-    ...(values.length > 0 ? { enum: values } : {}),
-  });
-  return {
-    preferParams: prefer([]),
-    preferReturn: prefer(["return=representation", "return=minimal", "return=none"]),
-    preferCount: prefer(["count=none"]),
-    preferPost: prefer([
-      "return=representation",
-      "return=minimal",
-      "return=none",
-      "resolution=ignore-duplicates",
-      "resolution=merge-duplicates",
-    ]),
-    select: query("select", "Filtering Columns"),
-    on_conflict: query("on_conflict", "On Conflict"),
-    order: query("order", "Ordering"),
-    range: {
-      name: "Range",
-      description: "Limiting and Pagination",
-      required: false,
-      in: "header",
-      type: "string",
-    },
-    rangeUnit: {
-      name: "Range-Unit",
-      description: "Limiting and Pagination",
-      required: false,
-      in: "header",
-      type: "string",
-      default: "items",
-    },
-    offset: query("offset", "Limiting and Pagination"),
-    limit: query("limit", "Limiting and Pagination"),
-  };
 }
