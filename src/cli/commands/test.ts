@@ -17,6 +17,7 @@ import { UsageError } from "../usage-error.js";
 export const testHelp = `Tests of the project against its database.
 
 Usage:
+  groundwork test db [FILE...]    run the pgTAP tests in supabase/tests/ (test db --help)
   groundwork test rls [options]   prove the row-level security access matrix (test rls --help)`;
 
 export const testRlsHelp = `Proves who can do what in which tenant (docs/cli/test-rls.md).
@@ -51,7 +52,8 @@ export async function testCommand(argv: readonly string[]): Promise<number> {
     print(testHelp);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== "rls") throw new UsageError(`unknown subcommand "test ${sub}" (expected rls)`);
+  if (sub === "db") return (await import("./test-db.js")).testDbCommand(rest);
+  if (sub !== "rls") throw new UsageError(`unknown subcommand "test ${sub}" (expected db or rls)`);
   return testRlsCommand(rest);
 }
 

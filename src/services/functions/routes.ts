@@ -60,6 +60,8 @@ export function registerFunctionRoutes(
   };
   scope.all("/", handler);
   scope.all("/*", handler);
+  // Methods `all` does not route (M-SEARCH, PROPFIND...) still get the relay's own answer.
+  scope.setNotFoundHandler((_request, reply) => send(reply, RELAY_ERRORS.notFound));
 }
 
 /** Methods a function cannot receive: Deno's `new Request` throws for them. */

@@ -149,7 +149,7 @@ describe("groundwork status report", () => {
     expect(local.code).toBe(1);
     expect(local.stderr).toMatch(/not running/);
     const unreachable = await runCli(
-      ["status", "--db-url", "postgresql://postgres:s3cret@127.0.0.1:1/postgres", "--workdir", project.dir],
+      ["status", "--db-url", "postgresql://postgres:s3cret@127.0.0.1:1/postgres", "--workdir", project.dir], // groundwork:allow (a fake for the test)
       env,
     );
     expect(unreachable.code).toBe(1);

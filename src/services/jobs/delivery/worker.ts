@@ -6,8 +6,6 @@ import type { Listener, Subscription } from "../../../db/listener.js";
 import type { Metrics } from "../../../metrics/index.js";
 import {
   claimRequests,
-  type FinishedRequest,
-  finishRequests,
   pruneResponses,
   releaseRequests,
   retryRequests,
@@ -15,8 +13,11 @@ import {
 } from "../sql/requests.js";
 import type { ClaimedRequest, HttpPolicy } from "../types.js";
 import { backoffMs, isRetryable } from "./backoff.js";
+import { OriginSlots, originOf } from "./origin-slots.js";
+import { OutcomeWriter } from "./outcome-writer.js";
 import { bucketsFor, loadPolicies, policyFor, SINGLE_SHOT } from "./policies.js";
 import { headerValues, sendRequest } from "./send.js";
+import { WakeUp } from "./wake-up.js";
 
 /*
  * Why not graphile-worker or pg-boss: the rows to deliver are written by pg_net's SQL API
@@ -61,19 +62,12 @@ export class DeliveryWorker {
   readonly #options: Required<DeliveryOptions>;
   readonly #stop = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
-  /** Per origin: sends under way, and the groups waiting for one of its slots. */
-  readonly #origins = new Map<string, { sending: number; waiting: (() => void)[] }>();
-  #wakePending = false;
-  readonly #finishing: {
-    items: readonly FinishedRequest[];
-    resolve: () => void;
-    reject: (error: unknown) => void;
-  }[] = [];
-  #flushing: Promise<void> | null = null;
   #subscription: Subscription | null = null;
   readonly #outcomes;
   readonly #seconds;
-  #wake: (() => void) | null = null;
+  readonly #wakeUp = new WakeUp();
+  readonly #slots: OriginSlots;
+  readonly #writer: OutcomeWriter;
   #loop: Promise<void> | null = null;
   #policies: HttpPolicy[] = [];
   #policiesAt = 0;
@@ -88,6 +82,8 @@ export class DeliveryWorker {
       pollMs: options.pollMs ?? 1000,
       leaseMarginMs: options.leaseMarginMs ?? 30_000,
     };
+    this.#slots = new OriginSlots(this.#options.maxPerOrigin);
+    this.#writer = new OutcomeWriter(options.pool, options.workerId);
     // Every send listens for the stop; there are as many as maxInFlight at once.
     setMaxListeners(0, this.#stop.signal);
     this.#outcomes = options.metrics.counter(
@@ -107,12 +103,12 @@ export class DeliveryWorker {
       "groundwork_net",
       (payload) => {
         if (payload === "policies") this.#policiesAt = 0;
-        this.#wakeUp();
+        this.#wakeUp.wake();
       },
       {
         onGap: () => {
           this.#policiesAt = 0;
-          this.#wakeUp();
+          this.#wakeUp.wake();
         },
       },
     );
@@ -123,7 +119,7 @@ export class DeliveryWorker {
   /** Stops claiming; sends under way are cut short and handed back unsent, for a retry. */
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#wakeUp();
+    this.#wakeUp.wake();
     this.#subscription?.unsubscribe();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
@@ -133,8 +129,8 @@ export class DeliveryWorker {
     while (!this.#stop.signal.aborted) {
       const free = this.#options.maxInFlight - this.#inFlight.size;
       if (free <= 0) {
-        await Promise.race([...this.#inFlight, this.#sleep(this.#options.pollMs)]);
-        this.#wake = null;
+        await Promise.race([...this.#inFlight, this.#wakeUp.sleep(this.#options.pollMs)]);
+        this.#wakeUp.cancel();
         continue;
       }
       let claimed: ClaimedRequest[] = [];
@@ -148,10 +144,10 @@ export class DeliveryWorker {
           this.#options.leaseMarginMs,
         );
       } catch (error) {
-        await this.#sleep(this.#pauseAfter(error as Error & { code?: string }));
+        await this.#wakeUp.sleep(this.#pauseAfter(error as Error & { code?: string }));
         continue;
       }
-      if (claimed.length === 0) await this.#sleep(this.#options.pollMs);
+      if (claimed.length === 0) await this.#wakeUp.sleep(this.#options.pollMs);
       else this.#dispatch(claimed);
     }
   }
@@ -214,7 +210,7 @@ export class DeliveryWorker {
       .catch((error: unknown) => this.#options.log.warn({ err: error }, "jobs: recording a delivery failed"))
       .finally(() => {
         this.#inFlight.delete(tracked);
-        this.#wakeUp();
+        this.#wakeUp.wake();
       });
     this.#inFlight.add(tracked);
   }
@@ -225,10 +221,10 @@ export class DeliveryWorker {
     const first = requests[0];
     if (!first) return;
     const origin = originOf(first.url);
-    if (!(await this.#acquireOrigin(origin))) {
+    if (!(await this.#slots.acquire(origin))) {
       const delay = 100 + Math.random() * 200;
       await releaseRequests(pool, workerId, ids, delay);
-      this.#wakeAfter(delay);
+      this.#wakeUp.wakeAfter(delay, this.#options.pollMs);
       this.#outcomes.inc({ outcome: "deferred_busy" }, ids.length);
       return;
     }
@@ -238,14 +234,14 @@ export class DeliveryWorker {
     );
     if (buckets.length > 0) {
       const waitSeconds = await takeTokens(pool, buckets).catch((error: unknown) => {
-        this.#releaseOrigin(origin);
+        this.#slots.release(origin);
         throw error;
       });
       if (waitSeconds > 0) {
-        this.#releaseOrigin(origin);
+        this.#slots.release(origin);
         const delay = waitSeconds * 1000 + Math.random() * 100;
         await releaseRequests(pool, workerId, ids, delay);
-        this.#wakeAfter(delay);
+        this.#wakeUp.wakeAfter(delay, this.#options.pollMs);
         this.#outcomes.inc({ outcome: "deferred_rate_limit" }, ids.length);
         return;
       }
@@ -262,7 +258,7 @@ export class DeliveryWorker {
         stop: this.#stop.signal,
       });
     } finally {
-      this.#releaseOrigin(origin);
+      this.#slots.release(origin);
       this.#seconds.observe((performance.now() - sendStarted) / 1000);
     }
     if (this.#stop.signal.aborted && outcome.status === null) {
@@ -275,42 +271,14 @@ export class DeliveryWorker {
       const reason = outcome.error ?? `HTTP ${outcome.status}`;
       const delay = backoffMs(attempts, policy.backoffBaseMs, policy.backoffMaxMs);
       await retryRequests(pool, workerId, ids, delay, reason);
-      this.#wakeAfter(delay);
+      this.#wakeUp.wakeAfter(delay, this.#options.pollMs);
       this.#outcomes.inc({ outcome: "retried" }, ids.length);
       return;
     }
     const deadLetter = !delivered && policy !== SINGLE_SHOT;
-    await this.#finish(ids.map((id) => ({ id, outcome, deadLetter })));
+    await this.#writer.write(ids.map((id) => ({ id, outcome, deadLetter })));
     const result = delivered ? "delivered" : deadLetter ? "dead_letter" : "failed";
     this.#outcomes.inc({ outcome: result }, ids.length);
-  }
-
-  /**
-   * Records outcomes in batches: what finishes while a batch is being written goes into the next
-   * one, so a busy worker writes one statement per round trip instead of one per request.
-   */
-  #finish(items: readonly FinishedRequest[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#finishing.push({ items, resolve, reject });
-      if (!this.#flushing) this.#flushing = this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#finishing.length > 0) {
-      const batch = this.#finishing.splice(0, 500);
-      try {
-        await finishRequests(
-          this.#options.pool,
-          this.#options.workerId,
-          batch.flatMap((entry) => entry.items),
-        );
-        for (const entry of batch) entry.resolve();
-      } catch (error) {
-        for (const entry of batch) entry.reject(error);
-      }
-    }
-    this.#flushing = null;
   }
 
   #headers(policy: HttpPolicy, requests: readonly ClaimedRequest[]): Record<string, string> {
@@ -324,78 +292,9 @@ export class DeliveryWorker {
     }
     return headers;
   }
-
-  /**
-   * Takes one of an origin's send slots, waiting for one when all are taken and few groups wait
-   * already; false when too many wait (the caller hands the requests back for later), so an origin
-   * that hangs holds at most twice its slots of this process's in-flight places.
-   */
-  async #acquireOrigin(origin: string): Promise<boolean> {
-    let state = this.#origins.get(origin);
-    if (!state) {
-      state = { sending: 0, waiting: [] };
-      this.#origins.set(origin, state);
-    }
-    if (state.sending < this.#options.maxPerOrigin) {
-      state.sending++;
-      return true;
-    }
-    if (state.waiting.length >= this.#options.maxPerOrigin) return false;
-    const slots = state;
-    await new Promise<void>((resolve) => slots.waiting.push(resolve));
-    return true;
-  }
-
-  /** Hands the slot to the next waiting group, or frees it. */
-  #releaseOrigin(origin: string): void {
-    const state = this.#origins.get(origin);
-    if (!state) return;
-    const next = state.waiting.shift();
-    if (next) next();
-    else if (--state.sending === 0) this.#origins.delete(origin);
-  }
-
-  /** Waits `ms`, or less when woken; the loop is the only sleeper. */
-  #sleep(ms: number): Promise<void> {
-    if (this.#wakePending) {
-      this.#wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.#wake === done) this.#wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.#wake = done;
-    });
-  }
-
-  /** Looks for due requests again once a request put back for `delayMs` comes due. */
-  #wakeAfter(delayMs: number): void {
-    if (delayMs < this.#options.pollMs) setTimeout(() => this.#wakeUp(), delayMs + 5).unref();
-  }
-
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    // Nobody asleep: the loop is claiming right now and must look once more before it sleeps.
-    if (wake) wake();
-    else this.#wakePending = true;
-  }
 }
 
 /** The JSON array of the batched requests' bodies (each body is a JSON document). */
 function batchBody(requests: readonly ClaimedRequest[]): Buffer {
   return Buffer.from(`[${requests.map((request) => request.body?.toString("utf8") ?? "null").join(",")}]`);
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }
