@@ -1,3 +1,4 @@
+import type { MfaConfig, SessionsConfig } from "./auth-security-section.js";
 import type { JobsConfig } from "./jobs-section.js";
 import type { StorageServerConfig } from "./storage-section.js";
 
@@ -103,6 +104,9 @@ export interface AuthConfig {
    * GoTrue. Tests lower it to keep hashing fast; existing hashes of any cost still verify.
    */
   readonly passwordHashCost: number;
+  /** `[auth.mfa]` and `[auth.sessions]` (auth-security-section.ts). */
+  readonly mfa: MfaConfig;
+  readonly sessions: SessionsConfig;
 }
 
 export interface StorageConfig {

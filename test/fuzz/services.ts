@@ -1,4 +1,5 @@
 import { authFuzz } from "./auth.js";
+import { authMfaFuzz } from "./auth-mfa.js";
 import { functionsFuzz } from "./functions.js";
 import { httpFuzz } from "./http.js";
 import { jobsFuzz } from "./jobs.js";
@@ -13,6 +14,7 @@ import type { FuzzService } from "./types.js";
 export const FUZZ_SERVICES: readonly FuzzService[] = [
   httpFuzz,
   authFuzz,
+  authMfaFuzz,
   restFuzz,
   realtimeFuzz,
   functionsFuzz,

@@ -11,6 +11,7 @@ import { adminUserGetRoute } from "./routes/admin-user-get.js";
 import { adminUserUpdateRoute } from "./routes/admin-user-update.js";
 import { adminUsersCreateRoute } from "./routes/admin-users-create.js";
 import { adminUsersListRoute } from "./routes/admin-users-list.js";
+import { factorsRoute } from "./routes/factors.js";
 import { healthRoute } from "./routes/health.js";
 import { inviteRoute } from "./routes/invite.js";
 import { jwksRoute } from "./routes/jwks.js";
@@ -54,6 +55,7 @@ const ROUTES: readonly AuthRoute[] = [
   adminUserDeleteRoute,
   inviteRoute,
   adminGenerateLinkRoute,
+  factorsRoute,
 ];
 
 /** Request bodies above 1 MB are refused (reference/auth.md §1). */
