@@ -63,7 +63,7 @@ describe("pushMigrations (ops)", () => {
     const result = await pushMigrations(url, { config, dryRun: true, onStep: (step) => steps.push(step) });
     expect(result.committed).toBe(false);
     expect(result.backupFile).toBeNull();
-    expect(result.applied).toHaveLength(3);
+    expect(result.applied).toHaveLength(4);
     expect(result.validation.map((check) => [check.name, check.status])).toEqual([
       ["history", "passed"],
       ["lint", "passed"],
@@ -81,7 +81,7 @@ describe("pushMigrations (ops)", () => {
     expect(result.committed).toBe(true);
     expect(result.backupFile).toMatch(/backups\/\d{8}T\d{6}Z_backed_up\.gwbackup$/);
     expect(existsSync(result.backupFile ?? "")).toBe(true);
-    expect((await snapshotTarget(url)).history).toHaveLength(3);
+    expect((await snapshotTarget(url)).history).toHaveLength(4);
   }, 120_000);
 
   it("fails at once while another migration run holds the lock", async () => {
@@ -126,12 +126,12 @@ describe("pushMigrations (ops)", () => {
       "0050_webhooks",
     ]);
     expect(result.committed).toBe(true);
-    expect(result.applied).toHaveLength(3);
+    expect(result.applied).toHaveLength(4);
     expect(result.validation.every((check) => check.status === "passed")).toBe(true);
     expect(await managedSchemas(url)).toEqual(before);
     const after = await snapshotTarget(url);
     expect(after.relations).toContain("groundwork.memberships:r:true");
-    expect(after.history).toHaveLength(3);
+    expect(after.history).toHaveLength(4);
     // The database's settings are Supabase's business too.
     expect(after.searchPath).toBeNull();
 
