@@ -22,6 +22,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   "users-seed": { file: "ops/users-seed-bench.ts", what: "users seed on seed 001's dataset" },
   sync: { file: "ops/sync-bench.ts", what: "sync push --force vs truncate + COPY" },
   reset: { file: "ops/reset-bench.ts", what: "reset --yes" },
+  storage: {
+    file: "storage/storage-bench.ts",
+    what: "100 MB up/download vs stream copy, 100 small uploads, transforms vs sharp",
+  },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -43,4 +43,6 @@ server.on("listening", () => {
   const port = typeof address === "object" && address ? address.port : 0;
   process.stdout.write(`${JSON.stringify({ url: `ws://127.0.0.1:${port}` })}\n`);
 });
+// The benchmarks read memory after a collection (node --expose-gc; no-op without it).
+process.on("SIGUSR2", () => (globalThis as { gc?: () => void }).gc?.());
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -41,12 +41,13 @@ async function measure(
     const sentAt = numberField(text, "t");
     if (sentAt !== null) latencies.push(receivedAt - sentAt);
   };
-  await sleep(500);
+  await server.collect();
   const before = rssMb(server.pid);
   const sockets: BenchSocket[] = await openAll(SOCKETS, (i) =>
     joinedSocket(wsUrl, `realtime:room-${i % CHANNELS}`, joinPayload, onFrame),
   );
-  await sleep(2_000);
+  await sleep(1_000);
+  await server.collect();
   const idleMbPer1000 = ((rssMb(server.pid) - before) * 1000) / SOCKETS;
 
   const senders = sockets.slice(0, CHANNELS);

@@ -7,16 +7,23 @@ const ROOT = path.resolve(new URL("../..", import.meta.url).pathname);
 export interface ChildServer {
   readonly url: string;
   readonly pid: number;
+  /** Asks the child to collect garbage (it must handle SIGUSR2), then waits a moment. */
+  collect(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Runs `script` (relative to the repository) with tsx and waits for the `{"url": …}` line it prints. */
 export function startChild(script: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, script)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // --expose-gc: the idle-memory figure is read after a collection the benchmark asks for (SIGUSR2).
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", path.join(ROOT, script)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     let output = "";
@@ -27,6 +34,10 @@ export function startChild(script: string, env: Record<string, string> = {}): Pr
       resolve({
         url: (JSON.parse(line) as { url: string }).url,
         pid: child.pid ?? 0,
+        async collect() {
+          child.kill("SIGUSR2");
+          await new Promise((r) => setTimeout(r, 1_000));
+        },
         async stop() {
           child.kill("SIGTERM");
           const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);

@@ -23,6 +23,7 @@ import { buildServer, listen } from "../../src/http/server.js";
 import { observeStatements, type Statement } from "../../src/services/rest/execute.js";
 import { freePort } from "../../test/harness/free-port.js";
 import { startExampleDatabase } from "../example-database.js";
+import { postmasterPid, serverCpuMicros } from "../server-cpu.js";
 import { autocannon, type Figures } from "./load.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -105,7 +106,10 @@ try {
     },
   ];
 
-  const results: { name: string; api: Figures; raw: Figures }[] = [];
+  const results: { name: string; api: Figures; raw: Figures; apiCpu: number }[] = [];
+  const probeClient = await db.admin.connect();
+  const postmaster = await postmasterPid(probeClient);
+  probeClient.release();
   // BENCH_ONLY=ac runs only scenarios (a) and (c), e.g. to alternate builds in short rounds.
   const only = process.env.BENCH_ONLY;
   for (const scenario of scenarios.filter((s) => !only || only.includes(s.name.charAt(1)))) {
@@ -133,10 +137,12 @@ try {
     const statement = captured as Statement | null;
     if (!statement) throw new Error("no statement captured");
 
+    const cpuBefore = serverCpuMicros(postmaster);
     const api = await autocannon(url + scenario.path, scenario.method, headers, scenario.body, {
       connections: CONNECTIONS,
       seconds: SECONDS,
     });
+    const apiCpu = (serverCpuMicros(postmaster) - cpuBefore) / Math.max(1, api.rps * SECONDS);
     const context: RequestContext = {
       role: "authenticated",
       claims: { sub: rows[0]?.id, role: "authenticated", aud: "authenticated", app_metadata: appMetadata },
@@ -158,7 +164,7 @@ try {
       text: statement.text,
       values: statement.values,
     });
-    results.push({ name: scenario.name, api, raw });
+    results.push({ name: scenario.name, api, raw, apiCpu });
   }
   await app.close();
   await db.close();
@@ -177,6 +183,11 @@ try {
       ).toFixed(0)}%${api.errors + raw.errors > 0 ? `  (errors: api ${api.errors}, raw ${raw.errors})` : ""}`,
     );
   }
+  // Requests per second swing with whatever else runs on a shared machine; the CPU the server
+  // side (this process and the cluster) spends per request does far less.
+  console.log("\nserver CPU per API request (this process + the cluster):");
+  for (const { name, apiCpu } of results)
+    console.log(`${name.padEnd(42)}| ${apiCpu.toFixed(0).padStart(6)} us`);
 } finally {
   await example.stop();
 }

@@ -34,6 +34,8 @@ export interface EdgeRuntimeConfig {
   readonly bodyLimit: number;
   /** Milliseconds a worker may take to boot, npm downloads included (`boot_timeout`, s). */
   readonly bootTimeoutMs: number;
+  /** Milliseconds without a call after which a worker is stopped (`idle_timeout`, s). */
+  readonly idleTimeoutMs: number;
   /** Print each function's output on the console (`groundwork functions serve`). */
   readonly consoleLogs: boolean;
 }
@@ -84,6 +86,7 @@ export function readEdgeRuntime(
     memoryLimitMb: groundworkFunctions.integer("memory_limit_mb", 256, { min: 32, max: 16384 }),
     bodyLimit: groundworkFunctions.byteSize("body_limit", 20 * 1024 * 1024),
     bootTimeoutMs: groundworkFunctions.integer("boot_timeout", 60, { min: 1, max: 600 }) * 1000,
+    idleTimeoutMs: groundworkFunctions.integer("idle_timeout", 300, { min: 1, max: 86400 }) * 1000,
     consoleLogs: false,
   };
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from "./errors.js";
 import type { TableReader } from "./reader.js";
-import type { AuditConfig, GuardConfig, JsonSchemaMapping, LintConfig } from "./types.js";
+import type { AuditConfig, GuardAllowlist, GuardConfig, JsonSchemaMapping, LintConfig } from "./types.js";
 
 /** `groundwork.toml` `[audit]`. */
 export function readAudit(audit: TableReader): AuditConfig {
@@ -44,14 +44,37 @@ export function readGuard(guard: TableReader): GuardConfig {
     }
     return { name, files, schema };
   });
-  return { protectedPaths, baseRef: guard.optionalString("base_ref"), jsonSchemas, ignore };
+  return {
+    protectedPaths,
+    baseRef: guard.optionalString("base_ref"),
+    jsonSchemas,
+    ignore,
+    allowlist: readAllowlist(guard.section("allowlist")),
+  };
 }
 
-function nonEmptyGlobs(section: TableReader, key: string): readonly string[] {
+function readAllowlist(allowlist: TableReader): GuardAllowlist {
+  const regexes = allowlist.stringList("regexes", []);
+  regexes.forEach((pattern, index) => {
+    try {
+      new RegExp(pattern);
+    } catch (error) {
+      throw new ConfigError(
+        allowlist.file,
+        `guard.allowlist.regexes[${index}]`,
+        "a regular expression",
+        (error as Error).message,
+      );
+    }
+  });
+  return { paths: nonEmptyGlobs(allowlist, "paths", "guard.allowlist"), regexes };
+}
+
+function nonEmptyGlobs(section: TableReader, key: string, prefix = "guard"): readonly string[] {
   const globs = section.stringList(key, []);
   globs.forEach((entry, index) => {
     if (entry.trim() === "") {
-      throw new ConfigError(section.file, `guard.${key}[${index}]`, "a path glob", "an empty string");
+      throw new ConfigError(section.file, `${prefix}.${key}[${index}]`, "a path glob", "an empty string");
     }
   });
   return globs;

@@ -1,4 +1,4 @@
 export { ConfigError } from "./errors.js";
 export { jwtKeysFor, WELL_KNOWN_JWT_SECRET } from "./jwt-keys.js";
-export { GROUNDWORK_CONFIG_FILE, loadConfig, SUPABASE_CONFIG_FILE } from "./load.js";
+export { GROUNDWORK_CONFIG_FILE, loadConfig, loadGuardConfig, SUPABASE_CONFIG_FILE } from "./load.js";
 export type * from "./types.js";

@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
+import { readExternalProviders } from "./auth-external-section.js";
+import { readMfa, readSessions } from "./auth-security-section.js";
 import { ConfigError } from "./errors.js";
 import { readEdgeRuntime, readFunctions } from "./functions-section.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
@@ -13,7 +15,7 @@ import { readTrustedProxies } from "./proxies-section.js";
 import { TableReader } from "./reader.js";
 import { readStorageServer } from "./storage-section.js";
 import { readTestUsers } from "./test-users-section.js";
-import type { AuthConfig, BucketConfig, Config, StorageConfig, TargetConfig } from "./types.js";
+import type { AuthConfig, BucketConfig, Config, GuardConfig, StorageConfig, TargetConfig } from "./types.js";
 
 /** Groundwork's own settings live in this one file beside `supabase/` (docs/configuration.md). */
 export const GROUNDWORK_CONFIG_FILE = "groundwork.toml";
@@ -129,6 +131,16 @@ export async function loadConfig(projectDir: string, env: NodeJS.ProcessEnv = pr
   return deepFreeze(config);
 }
 
+/**
+ * `[guard]` of a folder's groundwork.toml alone, for `groundwork guard` in a repository without a
+ * Supabase project (Groundwork's own, for one): defaults when the file is missing.
+ */
+export function loadGuardConfig(dir: string): GuardConfig {
+  const file = path.join(dir, GROUNDWORK_CONFIG_FILE);
+  const table = existsSync(file) ? readToml(file, GROUNDWORK_CONFIG_FILE) : {};
+  return readGuard(new TableReader(GROUNDWORK_CONFIG_FILE, table).section("guard"));
+}
+
 function readToml(absolutePath: string, displayName: string): Record<string, unknown> {
   const text = readFileSync(absolutePath, "utf8");
   try {
@@ -219,6 +231,9 @@ function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReade
     },
     customAccessTokenHook: hookEnabled && hookUri !== null ? { uri: hookUri } : null,
     passwordHashCost: groundworkAuth.integer("password_hash_cost", 10, { min: 4, max: 16 }),
+    mfa: readMfa(auth),
+    sessions: readSessions(auth),
+    external: readExternalProviders(auth),
   };
 }
 

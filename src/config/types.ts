@@ -1,3 +1,5 @@
+import type { ExternalProviderConfig } from "./auth-external-section.js";
+import type { MfaConfig, SessionsConfig } from "./auth-security-section.js";
 import type { JobsConfig } from "./jobs-section.js";
 import type { StorageServerConfig } from "./storage-section.js";
 
@@ -103,6 +105,11 @@ export interface AuthConfig {
    * GoTrue. Tests lower it to keep hashing fast; existing hashes of any cost still verify.
    */
   readonly passwordHashCost: number;
+  /** `[auth.mfa]` and `[auth.sessions]` (auth-security-section.ts). */
+  readonly mfa: MfaConfig;
+  readonly sessions: SessionsConfig;
+  /** Enabled `[auth.external.NAME]` OpenID Connect providers, by name. */
+  readonly external: Readonly<Record<string, ExternalProviderConfig>>;
 }
 
 export interface StorageConfig {
@@ -224,6 +231,16 @@ export interface GuardConfig {
   readonly jsonSchemas: readonly JsonSchemaMapping[];
   /** Globs of files every check skips (`ignore`), e.g. test fixtures holding fake keys. */
   readonly ignore: readonly string[];
+  /** Secrets not reported (`[guard.allowlist]`), besides lines marked `groundwork:allow`. */
+  readonly allowlist: GuardAllowlist;
+}
+
+/** `[guard.allowlist]`, as gitleaks' `[allowlist]`: known fakes the secrets check does not report. */
+export interface GuardAllowlist {
+  /** Globs of files whose secrets are fixtures (`paths`). */
+  readonly paths: readonly string[];
+  /** Regular expressions; a secret whose matched text matches one is not reported (`regexes`). */
+  readonly regexes: readonly string[];
 }
 
 /** One role test user (`groundwork.toml` `[test_users.users.KEY]`; docs/cli/users-seed.md). */

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Config } from "../config/index.js";
 import { attachTenantScopes } from "../db/caller-scope.js";
@@ -48,7 +48,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     trustProxy: config.api.trustedProxies.length > 0 ? [...config.api.trustedProxies] : false,
     return503OnClosing: true,
     // One line per request instead of Fastify's two (registerRequestLog).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
   });
 

@@ -6,11 +6,14 @@ export const SERVICE_ROLE_KEY =
 const ANON_KEY =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
 
+/** A fake URL with a password (marked so `groundwork guard` on this repository allows it). */
+const DATABASE_URL = "postgresql://postgres:hunter2secret@db.example.com:5432/postgres"; // groundwork:allow
+
 export const CLIENT_ENV = `# the browser app
 VITE_SUPABASE_URL=http://127.0.0.1:54321
 VITE_SUPABASE_ANON_KEY=${ANON_KEY}
 VITE_SUPABASE_SERVICE_KEY=${SERVICE_ROLE_KEY}
-NEXT_PUBLIC_DATABASE_URL="postgresql://postgres:hunter2secret@db.example.com:5432/postgres"
+NEXT_PUBLIC_DATABASE_URL="${DATABASE_URL}"
 export EXPO_PUBLIC_DB_PASSWORD=hunter3secret # a comment
 SERVICE_ROLE_KEY=${SERVICE_ROLE_KEY}
 `;

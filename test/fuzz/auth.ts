@@ -349,7 +349,7 @@ async function signIn(
 }
 
 /** GoTrue's error bodies: `{code, message}` (API version 2024-01-01), legacy `{code, error_code, msg}`, or OAuth's. */
-function gotrueShape(_status: number, body: string): string | null {
+export function gotrueShape(_status: number, body: string): string | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

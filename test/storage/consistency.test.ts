@@ -15,6 +15,15 @@ async function filesUnder(folder: string): Promise<string[]> {
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `check` until it holds (clean-up after a failed upload runs after the answer). */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) return;
+    await wait(100);
+  }
+}
+
 /** Sends the head of a body announced as larger, then cuts the connection. */
 function abortedUpload(
   url: string,
@@ -74,7 +83,9 @@ describe("bytes and rows stay consistent", () => {
 
   it("an upload cut off by the client leaves no row and no bytes", async () => {
     await abortedUpload(server.url, `/object/files/${alice}/cut.txt`, token, 1_000_000, 200_000);
-    await wait(300);
+    await eventually(
+      async () => (await looseRows()) === 0 && (await filesUnder(server.storagePath)).length === 0,
+    );
     expect(await objectRows()).toBe(0);
     expect(await looseRows()).toBe(0);
     expect(await filesUnder(server.storagePath)).toEqual([]);
@@ -87,6 +98,7 @@ describe("bytes and rows stay consistent", () => {
       body: Buffer.alloc(2_000_001, 97),
     });
     expect(await response.json()).toMatchObject({ statusCode: "413", code: "EntityTooLarge" });
+    await eventually(async () => (await filesUnder(server.storagePath)).length === 0);
     expect(await objectRows()).toBe(0);
     expect(await filesUnder(server.storagePath)).toEqual([]);
   });

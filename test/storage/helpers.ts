@@ -39,6 +39,9 @@ export async function startStorageServer(options: TestServerOptions = {}): Promi
       return server.client(await userToken(sub, claims));
     },
     async close() {
+      // Connections a test left mid-request (a client that hung up half way) would hold the
+      // close until Node's headers timeout.
+      server.app.server.closeAllConnections();
       await server.close();
       await rm(storagePath, { recursive: true, force: true });
     },

@@ -1,13 +1,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadConfig, SUPABASE_CONFIG_FILE } from "../../config/load.js";
+import { loadConfig, loadGuardConfig, SUPABASE_CONFIG_FILE } from "../../config/load.js";
 import type { GuardConfig } from "../../config/types.js";
-import {
-  DEFAULT_GUARD_CONFIG,
-  type GuardReport,
-  installPreCommitHook,
-  runGuard,
-} from "../../ops/guard/index.js";
+import { type GuardReport, installPreCommitHook, runGuard } from "../../ops/guard/index.js";
 import { parseCommandArgs } from "../args.js";
 import { note, print, printJson } from "../output.js";
 import { UsageError } from "../usage-error.js";
@@ -52,9 +47,9 @@ export async function guardCommand(argv: readonly string[]): Promise<number> {
   return report.errors > 0 ? 1 : 0;
 }
 
-/** `[guard]` from groundwork.toml; a repository without a Supabase project gets the defaults. */
+/** `[guard]` from groundwork.toml, also in a repository without a Supabase project. */
 async function guardConfig(projectDir: string): Promise<GuardConfig> {
-  if (!existsSync(path.join(projectDir, SUPABASE_CONFIG_FILE))) return DEFAULT_GUARD_CONFIG;
+  if (!existsSync(path.join(projectDir, SUPABASE_CONFIG_FILE))) return loadGuardConfig(projectDir);
   return (await loadConfig(projectDir)).guard;
 }
 

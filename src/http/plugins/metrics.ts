@@ -17,16 +17,22 @@ export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): 
     "HTTP requests by service, route, method and status, with their duration in seconds",
     ["service", "route", "method", "status"],
   );
+  // The labelled series of each route, method and status, looked up once: prom-client hashes the
+  // label set on every observe otherwise, a measurable share of a small request's cost.
+  const series = new Map<string, { observe(value: number): void }>();
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url;
-    duration.observe(
-      {
+    const key = `${route ?? ""} ${request.method} ${reply.statusCode}`;
+    let observer = series.get(key);
+    if (observer === undefined) {
+      observer = duration.labels({
         service: route === undefined ? "none" : serviceOf(route),
         route: route ?? "unmatched",
         method: request.method,
         status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+      });
+      series.set(key, observer);
+    }
+    observer.observe(reply.elapsedTime / 1000);
   });
 }

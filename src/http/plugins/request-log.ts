@@ -1,9 +1,16 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import pino from "pino";
 import { claimedTenantId } from "../../db/context.js";
 import { clientAborted } from "../../request/client-abort.js";
 import { maskUrl } from "../logger.js";
 
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+
+/** Whether `logger` writes lines at `level` (its own level is that or lower). */
+function enabled(logger: FastifyBaseLogger, level: "info" | "error"): boolean {
+  const current = pino.levels.values[logger.level];
+  return current !== undefined && current <= (pino.levels.values[level] as number);
+}
 
 /**
  * One log line per request, when it ends: method, path (credentials in the query masked), status,
@@ -17,6 +24,9 @@ export function registerRequestLog(app: FastifyInstance): void {
     if (logged.has(request)) return;
     logged.add(request);
     const aborted = reply === null || (!reply.raw.writableFinished && clientAborted(request));
+    const fault = !aborted && (reply?.statusCode ?? 0) >= 500;
+    // Nothing to build when the level is off (log_level = "warn" in production, "silent" in benches).
+    if (!enabled(request.log, fault ? "error" : "info")) return;
     const caller = request.caller?.ok ? request.caller.context : null;
     const sub = caller?.claims.sub;
     const tenant = caller ? claimedTenantId(caller.claims) : NIL_UUID;
@@ -30,7 +40,7 @@ export function registerRequestLog(app: FastifyInstance): void {
       tenant_id: tenant === NIL_UUID ? null : tenant,
       ...(aborted ? { aborted: true } : {}),
     };
-    if (!aborted && (reply?.statusCode ?? 0) >= 500) request.log.error(line, "request");
+    if (fault) request.log.error(line, "request");
     else request.log.info(line, "request");
   };
   app.addHook("onResponse", async (request, reply) => log(request, reply));

@@ -21,6 +21,7 @@ export const DEFAULT_GUARD_CONFIG: GuardConfig = Object.freeze({
   baseRef: null,
   jsonSchemas: [],
   ignore: [],
+  allowlist: Object.freeze({ paths: [], regexes: [] }),
 });
 
 export interface GuardOptions {

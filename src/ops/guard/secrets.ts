@@ -1,5 +1,6 @@
 import path from "node:path";
 import { WELL_KNOWN_SECRET_KEY } from "../../config/jwt-keys.js";
+import { matchesAny } from "./glob.js";
 import { lineAndColumn, readTextFile } from "./text-files.js";
 import type { Finding, GuardCheck, GuardContext } from "./types.js";
 
@@ -72,8 +73,16 @@ export const secretsCheck: GuardCheck = {
   run: checkSecrets,
 };
 
+/**
+ * The marker that allows a line's secret, as gitleaks' `gitleaks:allow` (which is honoured too,
+ * so a repository scanned by both needs one marker): for fixtures and documented fakes.
+ */
+const ALLOW_MARKER = /\b(?:groundwork|gitleaks):allow\b/;
+
 function checkSecrets(context: GuardContext): Finding[] {
   const findings: Finding[] = [];
+  const { allowlist } = context.config;
+  const allowed = allowlist.regexes.map((pattern) => new RegExp(pattern));
   for (const file of context.files) {
     if (isEnvFile(file)) {
       findings.push({
@@ -85,11 +94,14 @@ function checkSecrets(context: GuardContext): Finding[] {
         fix: `git rm --cached ${file}, add it to .gitignore, commit a ${file}.example with placeholders instead.`,
       });
     }
+    if (matchesAny(file, allowlist.paths)) continue;
     const text = readTextFile(context.root, file);
     if (text === null) continue;
     for (const kind of SECRET_KINDS) {
       for (const match of text.matchAll(kind.pattern)) {
         if (kind.confirm && !kind.confirm(match as RegExpExecArray)) continue;
+        if (allowed.some((regex) => regex.test(match[0]))) continue;
+        if (ALLOW_MARKER.test(lineAt(text, match.index ?? 0))) continue;
         const shown = maskMatch(match, kind.secretGroup ?? 0);
         const line = lineAndColumn(text, match.index ?? 0).line;
         findings.push({
@@ -104,6 +116,13 @@ function checkSecrets(context: GuardContext): Finding[] {
     }
   }
   return findings;
+}
+
+/** The whole line holding `offset`. */
+function lineAt(text: string, offset: number): string {
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  const end = text.indexOf("\n", offset);
+  return text.slice(start, end === -1 ? text.length : end);
 }
 
 /** The match with its secret group masked in place (by position, not by searching for the text). */

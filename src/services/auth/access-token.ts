@@ -47,11 +47,19 @@ export function accessTokenClaims(
     app_metadata: user.raw_app_meta_data ?? {},
     user_metadata: user.raw_user_meta_data ?? {},
     role: user.role ?? "",
-    aal: "aal1",
+    aal: assuranceLevel(input.amr),
     amr: input.amr,
     session_id: input.sessionId,
     is_anonymous: user.is_anonymous,
   };
+}
+
+/** The amr methods that prove a second factor (GoTrue's `IsAAL2Claim`). */
+const SECOND_FACTORS = new Set(["totp", "mfa/phone", "mfa/webauthn"]);
+
+/** `aal2` once the session holds a second-factor claim, as GoTrue's `CalculateAALAndAMR`. */
+export function assuranceLevel(amr: readonly AmrEntry[]): "aal1" | "aal2" {
+  return amr.some((entry) => SECOND_FACTORS.has(entry.method)) ? "aal2" : "aal1";
 }
 
 /**

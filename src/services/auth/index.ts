@@ -11,10 +11,12 @@ import { adminUserGetRoute } from "./routes/admin-user-get.js";
 import { adminUserUpdateRoute } from "./routes/admin-user-update.js";
 import { adminUsersCreateRoute } from "./routes/admin-users-create.js";
 import { adminUsersListRoute } from "./routes/admin-users-list.js";
+import { factorsRoute } from "./routes/factors.js";
 import { healthRoute } from "./routes/health.js";
 import { inviteRoute } from "./routes/invite.js";
 import { jwksRoute } from "./routes/jwks.js";
 import { logoutRoute } from "./routes/logout.js";
+import { oauthRoute } from "./routes/oauth.js";
 import { otpRoute } from "./routes/otp.js";
 import { reauthenticateRoute } from "./routes/reauthenticate.js";
 import { recoverRoute } from "./routes/recover.js";
@@ -54,6 +56,8 @@ const ROUTES: readonly AuthRoute[] = [
   adminUserDeleteRoute,
   inviteRoute,
   adminGenerateLinkRoute,
+  factorsRoute,
+  oauthRoute,
 ];
 
 /** Request bodies above 1 MB are refused (reference/auth.md §1). */

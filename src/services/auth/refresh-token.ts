@@ -3,6 +3,7 @@ import type pg from "pg";
 import { signAccessToken, type TokenResponse, tokenResponse } from "./access-token.js";
 import { authError, OAuthError } from "./errors.js";
 import { newRefreshToken } from "./secrets.js";
+import { enforceSessionLimits } from "./session-limits.js";
 import { auditPayload } from "./sql/audit.js";
 import { CommitThenThrow, transaction } from "./sql/queryable.js";
 import {
@@ -67,6 +68,7 @@ async function rotate(
   const sessionId = token.sessionId;
   setHeader("sb-auth-session-id", sessionId);
   if (token.sessionExpired) throw authError("session_expired");
+  await enforceSessionLimits(runtime, tx, sessionId, token.id);
 
   let handBack: string | null = null;
   if (token.revoked) {

@@ -11,6 +11,9 @@
  * - one-time token: the hash of an emailed code (recovery, confirmation, email change), stored on
  *   the user row and in `auth.one_time_tokens`.
  * - amr: authentication methods reference, the `amr` claim, from `auth.mfa_amr_claims`.
+ * - aal: authenticator assurance level; `aal2` once a session has verified an MFA factor.
+ * - factor / challenge: an enrolled TOTP authenticator (`auth.mfa_factors`) and one attempt to
+ *   prove it (`auth.mfa_challenges`), answered with a code.
  */
 import type { Config } from "../../config/index.js";
 import type { Database } from "../../db/pool.js";
@@ -67,9 +70,23 @@ export interface IdentityRow {
   readonly email: string | null;
 }
 
-/** A user with its identities: what every response that carries a User needs. */
+/** An MFA factor as GoTrue's User object lists it (`auth.mfa_factors`, never its secret). */
+export interface FactorJson {
+  readonly id: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly status: string;
+  readonly friendly_name?: string;
+  readonly factor_type: string;
+  readonly phone: string | null;
+  readonly last_challenged_at: string | null;
+}
+
+/** A user with its identities and MFA factors: what every response that carries a User needs. */
 export interface AuthUser extends UserRow {
   readonly identities: readonly IdentityRow[];
+  /** Absent where a user was built without reading its factors (none are listed then). */
+  readonly factors?: readonly FactorJson[];
 }
 
 /** How the user proved who they are, as GoTrue names it (amr method and hook input). */
@@ -82,7 +99,9 @@ export type AuthenticationMethod =
   | "email/signup"
   | "recovery"
   | "magiclink"
-  | "invite";
+  | "invite"
+  | "totp"
+  | "oauth";
 
 /**
  * Everything the auth service's routes and flows share, built once when the service is

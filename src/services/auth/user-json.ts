@@ -1,4 +1,4 @@
-import type { AuthUser, IdentityRow } from "./types.js";
+import type { AuthUser, FactorJson, IdentityRow } from "./types.js";
 
 /** GoTrue's User object (reference/auth.md §4); `?` keys are left out when empty, as Go's omitempty does. */
 export interface UserJson {
@@ -27,6 +27,7 @@ export interface UserJson {
   readonly banned_until?: string;
   readonly deleted_at?: string;
   readonly is_anonymous: boolean;
+  readonly factors?: readonly FactorJson[];
 }
 
 /** GoTrue's Identity: note the historical swap, `identity_id` is the row id and `id` the provider's. */
@@ -72,6 +73,7 @@ export function userJson(user: AuthUser): UserJson {
     banned_until: time(user.banned_until),
     deleted_at: time(user.deleted_at),
     is_anonymous: user.is_anonymous,
+    factors: user.factors && user.factors.length > 0 ? user.factors : undefined,
   });
 }
 

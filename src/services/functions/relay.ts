@@ -4,7 +4,10 @@ import type { Dispatcher } from "undici";
 import { RELAY_ERRORS, type RelayError } from "./errors.js";
 import type { FunctionWorker } from "./worker.js";
 
-/** Headers about one hop of the connection, never forwarded (RFC 9110 §7.6.1). */
+/**
+ * Headers about one hop of the connection, never forwarded (RFC 9110 §7.6.1), and `Expect`, which
+ * the server has already answered with its 100 Continue.
+ */
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -19,8 +22,11 @@ const HOP_BY_HOP = new Set([
 /** Response headers the server's CORS plugin sets; a function's CORS is its own (as on Supabase). */
 const SERVER_CORS_HEADERS = ["access-control-allow-origin", "access-control-expose-headers", "vary"];
 
-/** The header that carries the request id to the worker's bootstrap (removed before the function). */
-export const REQUEST_ID_HEADER = "x-groundwork-request-id";
+/**
+ * The header that carries the request id to the worker's bootstrap, which removes it before the
+ * function sees the request (runtime/bootstrap.js spells the same name).
+ */
+const REQUEST_ID_HEADER = "x-groundwork-request-id";
 
 export interface RelayOptions {
   /** The path the function sees: `/<name>/<rest>?<query>`. */

@@ -25,14 +25,16 @@ export interface WorkersOptions {
 
 /**
  * The supervisor of the function workers: one Deno process per function, started on its first
- * request (so starting the server costs nothing), replaced after it exits or is killed, and
- * restarted when the function's files, `_shared/`, the env file or the shared import map change.
+ * request (so starting the server costs nothing), stopped after `idle_timeout` without calls,
+ * replaced after it exits or is killed, and restarted when the function's files, `_shared/`, the
+ * env file or the shared import map change.
  */
 export class FunctionWorkers {
   private readonly running = new Map<string, FunctionWorker>();
   private readonly starting = new Map<string, FunctionWorker>();
   private readonly retired = new Set<FunctionWorker>();
   private readonly reloads = new Map<string, NodeJS.Timeout>();
+  private readonly idle = new Map<FunctionWorker, NodeJS.Timeout>();
   private watcher: FSWatcher | null = null;
   private denoPath: string | null = null;
   private closed = false;
@@ -43,6 +45,7 @@ export class FunctionWorkers {
   async acquire(files: FunctionFiles): Promise<FunctionWorker> {
     const worker = this.running.get(files.name) ?? this.starting.get(files.name) ?? this.start(files);
     worker.inFlight++;
+    clearTimeout(this.idle.get(worker));
     try {
       await worker.ready;
     } catch (error) {
@@ -55,7 +58,22 @@ export class FunctionWorkers {
   /** The request is done: a retired worker with nothing left in flight is stopped. */
   release(worker: FunctionWorker): void {
     worker.inFlight--;
-    if (worker.inFlight <= 0 && this.retired.has(worker)) void this.stopRetired(worker);
+    if (worker.inFlight > 0) return;
+    if (this.retired.has(worker)) {
+      void this.stopRetired(worker);
+      return;
+    }
+    // An idle worker is stopped after a while, so functions called once do not hold memory; the
+    // next call starts it again.
+    clearTimeout(this.idle.get(worker));
+    const timer = setTimeout(() => {
+      this.idle.delete(worker);
+      if (worker.inFlight > 0 || this.running.get(worker.name) !== worker) return;
+      this.forget(worker);
+      void worker.stop();
+    }, this.options.config.edgeRuntime.idleTimeoutMs);
+    timer.unref();
+    this.idle.set(worker, timer);
   }
 
   /** A worker past its wall-clock limit: killed at once, and forgotten so the next call starts anew. */
@@ -68,7 +86,7 @@ export class FunctionWorkers {
   async close(): Promise<void> {
     this.closed = true;
     this.watcher?.close();
-    for (const timer of this.reloads.values()) clearTimeout(timer);
+    for (const timer of [...this.reloads.values(), ...this.idle.values()]) clearTimeout(timer);
     const all = new Set([...this.running.values(), ...this.starting.values(), ...this.retired]);
     this.running.clear();
     this.starting.clear();

@@ -3,12 +3,14 @@ import type { Service, ServiceDeps } from "../service.js";
 import { createBackend } from "./backend/create.js";
 import { errors, StorageError, sendStorageError, toStorageError } from "./errors.js";
 import { LooseBlobs } from "./loose-blobs.js";
+import { UploadRateLimit } from "./rate-limit.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { objectManageRoutes } from "./routes/object-manage.js";
 import { objectReadRoutes } from "./routes/object-read.js";
 import { objectSignRoutes } from "./routes/object-sign.js";
 import { objectUploadRoutes } from "./routes/object-upload.js";
 import { quarantineRoutes } from "./routes/quarantine.js";
+import { renderRoutes } from "./routes/render.js";
 import { ClamdScanner } from "./scanner.js";
 import { seedBuckets } from "./seed.js";
 import type { StorageDeps } from "./types.js";
@@ -44,6 +46,9 @@ export const storageService: Service = {
       if (!(error instanceof StorageError) && storageError.status >= 500) {
         request.log.error({ err: error }, "storage request failed");
       }
+      // An upload refused before its body was read leaves the rest of the body on the
+      // connection: close it rather than keep it alive half-read.
+      if (streamsBody(request) && !request.raw.complete) reply.header("connection", "close");
       return sendStorageError(reply, storageError);
     });
     scope.setNotFoundHandler((request, reply) =>
@@ -56,6 +61,7 @@ export const storageService: Service = {
     objectManageRoutes(scope, deps);
     objectSignRoutes(scope, deps);
     quarantineRoutes(scope, deps);
+    renderRoutes(scope, deps);
   },
 
   /**
@@ -109,6 +115,7 @@ function storageDeps({ config, db, log }: ServiceDeps): StorageDeps {
     looseBlobs: new LooseBlobs(db.admin, backend, (message, error) => log.warn({ err: error }, message)),
     // Connected per scan: nothing is opened at start, and clamd may start later than the server.
     scanner: config.storage.server.clamd ? new ClamdScanner(config.storage.server.clamd) : null,
+    uploadLimit: new UploadRateLimit(db.admin, config.storage.server.uploadsPerMinute),
     signingSecret: config.storage.server.signingSecret ?? config.jwt.secret,
   };
 }

@@ -16,6 +16,7 @@ import type { Config } from "../../config/index.js";
 import type { Database } from "../../db/pool.js";
 import type { StorageBackend } from "./backend/backend.js";
 import type { LooseBlobs } from "./loose-blobs.js";
+import type { UploadRateLimit } from "./rate-limit.js";
 import type { ClamdScanner } from "./scanner.js";
 
 /** What every storage route and domain function gets. */
@@ -26,6 +27,8 @@ export interface StorageDeps {
   readonly looseBlobs: LooseBlobs;
   /** clamd, when `[storage.scan] clamd` names it; null otherwise. */
   readonly scanner: ClamdScanner | null;
+  /** Uploads per minute per user and per IP. */
+  readonly uploadLimit: UploadRateLimit;
   /** Secret of signed URL tokens. */
   readonly signingSecret: string;
 }

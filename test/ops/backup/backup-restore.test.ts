@@ -58,6 +58,7 @@ describe("db backup / db restore against a second cluster", () => {
       "20250101000000",
       "20250101000100",
       "20250101000300",
+      "20250101000400",
     ]);
     const users = manifest.tables.find(
       (t: { schema: string; name: string }) => t.schema === "auth" && t.name === "users",
@@ -98,7 +99,7 @@ describe("db backup / db restore against a second cluster", () => {
     );
     const sequences = await client.query(sequencesSql);
     await client.end();
-    expect(history.rows).toHaveLength(3);
+    expect(history.rows).toHaveLength(4);
     expect(sequences.rows.length).toBeGreaterThan(0);
     expect(sequences.rows).toEqual((await source.query(sequencesSql)).rows);
   }, 120_000);

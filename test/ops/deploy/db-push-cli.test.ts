@@ -9,7 +9,7 @@ import { type RemoteCluster, startRemoteCluster } from "../../harness/remote-clu
 import { runSql, snapshotTarget } from "./target-snapshot.js";
 
 const PASSWORD = "Deploy-Pw-93f1";
-const EXAMPLE_VERSIONS = ["20250101000000", "20250101000100", "20250101000300"];
+const EXAMPLE_VERSIONS = ["20250101000000", "20250101000100", "20250101000300", "20250101000400"];
 
 describe("groundwork db push against a second cluster", () => {
   let remote: RemoteCluster;
@@ -59,15 +59,15 @@ describe("groundwork db push against a second cluster", () => {
     expect(result.stdout).toContain("Plan for staging (dry run: everything is rolled back):");
     expect(result.stdout).toContain("a bare PostgreSQL: the platform schema is installed first");
     expect(result.stdout).toContain(`platform schema: ${platformFiles().length} file(s) to install`);
-    expect(result.stdout).toContain("applied: 0 migration(s); pending: 3");
+    expect(result.stdout).toContain("applied: 0 migration(s); pending: 4");
     expect(result.stdout).toMatch(
       /20250101000100_tenant_isolation\.sql {2}\d+ statement\(s\), in the transaction/,
     );
-    expect(result.stdout).toMatch(/ok {3}migration history matches the 3 file\(s\) \(3 applied\)/);
+    expect(result.stdout).toMatch(/ok {3}migration history matches the 4 file\(s\) \(4 applied\)/);
     expect(result.stdout).toMatch(/ok {3}db lint: 0 ERROR/);
     expect(result.stdout).toMatch(/ok {3}test rls: (\d+)\/\1 cell\(s\) passed on 8 table\(s\)/);
     expect(result.stdout).toMatch(
-      /Rehearsed 3 migration\(s\) and \d+ platform file\(s\) and validated them .* rolled back/,
+      /Rehearsed 4 migration\(s\) and \d+ platform file\(s\) and validated them .* rolled back/,
     );
     // Everything was rolled back: no schema, no role, no history, no database setting.
     expect(await snapshotTarget(targetUrl)).toEqual(before);
@@ -91,7 +91,7 @@ describe("groundwork db push against a second cluster", () => {
   it("first push installs the platform schema and every migration, after a backup it names", async () => {
     const result = await push("--target", "staging");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Pushed 3 migration\(s\) and \d+ platform file\(s\) in \d+ ms\./);
+    expect(result.stdout).toMatch(/Pushed 4 migration\(s\) and \d+ platform file\(s\) in \d+ ms\./);
     expect(result.stdout).toMatch(/ok {3}test rls: (\d+)\/\1 cell\(s\) passed/);
     expect(result.stdout).toMatch(
       /Time: \d+ ms \(plan \d+, backup \d+, platform \d+, migrations \d+, validation \d+, commit \d+ ms\)/,
@@ -112,7 +112,7 @@ describe("groundwork db push against a second cluster", () => {
 
     const again = await push("--target", "staging");
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain("applied: 3 migration(s); pending: 0");
+    expect(again.stdout).toContain("applied: 4 migration(s); pending: 0");
     expect(again.stdout).toContain("Nothing to push: the target is up to date");
     expect(backups()).toHaveLength(1);
   }, 240_000);

@@ -128,17 +128,17 @@ describe("groundwork guard: secrets", () => {
     ["secret-api-key", `SUPABASE_SECRET_KEY=${secretKey}\n`, secretKey.slice(10)],
     [
       "secret-private-key",
-      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n",
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n", // groundwork:allow (a fake for the test)
       "b3BlbnNzaC1rZXktdjE=",
     ],
     [
       "secret-database-url",
-      "DATABASE_URL=postgres://app:Hunter2Secret@db.example.com:5432/app\n",
+      "DATABASE_URL=postgres://app:Hunter2Secret@db.example.com:5432/app\n", // groundwork:allow (a fake for the test)
       "Hunter2Secret",
     ],
     [
       "secret-jwt-secret",
-      "JWT_SECRET=0123456789abcdefghijklmnopqrstuv\n",
+      "JWT_SECRET=0123456789abcdefghijklmnopqrstuv\n", // groundwork:allow (a fake for the test)
       "0123456789abcdefghijklmnopqrstuv",
     ],
   ];
@@ -172,7 +172,7 @@ describe("groundwork guard: secrets", () => {
 
   it("masks a short password in place, not the first look-alike text in the URL", async () => {
     const repo = newRepo();
-    repo.write("deploy.sh", "psql postgresql://u:p@db.example:5432/app\n");
+    repo.write("deploy.sh", "psql postgresql://u:p@db.example:5432/app\n"); // groundwork:allow (a fake for the test)
     repo.commit("url");
     const finding = (await guard(repo)).findings.find((f) => f.rule === "secret-database-url");
     expect(finding?.message).toContain("postgresql://u:****@db.example:5432/app");

@@ -64,6 +64,7 @@ describe("[guard] in groundwork.toml", () => {
       baseRef: "develop",
       ignore: ["fixtures/**"],
       jsonSchemas: [{ name: "tasks", files: "tasks/*.json", schema: "schemas/tasks.schema.json" }],
+      allowlist: { paths: [], regexes: [] },
     });
   });
 

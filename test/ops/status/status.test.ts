@@ -79,6 +79,7 @@ describe("groundwork status report", () => {
       "20250101000000",
       "20250101000100",
       "20250101000300",
+      "20250101000400",
     ]);
   });
 
@@ -109,7 +110,7 @@ describe("groundwork status report", () => {
     expect(pretty.stdout).toMatch(/Server: PostgreSQL \d+/);
     expect(pretty.stdout).toMatch(/Auth users: 4/);
     expect(pretty.stdout).toMatch(/Connections: \d+ of 300 used \(.*active \d+/);
-    expect(pretty.stdout).toMatch(/Migrations: 3 applied, latest 20250101000300_audit/);
+    expect(pretty.stdout).toMatch(/Migrations: 4 applied, latest 20250101000400_attachments/);
     expect(pretty.stdout).toMatch(/public\.organizations\s+29\s+\d+/);
     expect(pretty.stdout).toMatch(
       /sync push\s+staging\s+ok\s+\S+\s+backups\/20261122T000000Z_staging\.gwbackup/,
@@ -148,7 +149,7 @@ describe("groundwork status report", () => {
     expect(local.code).toBe(1);
     expect(local.stderr).toMatch(/not running/);
     const unreachable = await runCli(
-      ["status", "--db-url", "postgresql://postgres:s3cret@127.0.0.1:1/postgres", "--workdir", project.dir],
+      ["status", "--db-url", "postgresql://postgres:s3cret@127.0.0.1:1/postgres", "--workdir", project.dir], // groundwork:allow (a fake for the test)
       env,
     );
     expect(unreachable.code).toBe(1);

@@ -108,7 +108,7 @@ describe("groundwork sync push", () => {
       const result = await sync(args);
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).toMatch(
-        /lacks 1 migration\(s\) the local database has \(20250101000300\): run groundwork db push --target behind first/,
+        /lacks 2 migration\(s\) the local database has \(20250101000300, 20250101000400\): run groundwork db push --target behind first/,
       );
     }
     expect(await checksumsOf(behindUrl)).toEqual(before);
@@ -127,7 +127,7 @@ describe("groundwork sync push", () => {
     const bare = await sync(["--db-url", withDatabase(remote.url, "bare"), "--force"]);
     expect(bare.code).toBe(1);
     expect(bare.stderr).toMatch(
-      /lacks 3 migration\(s\).*run groundwork db push --db-url postgresql:\/\/postgres:\*\*\*\*@/,
+      /lacks 4 migration\(s\).*run groundwork db push --db-url postgresql:\/\/postgres:\*\*\*\*@/,
     );
     expect(bare.stderr).toMatch(/no auth\.users table/);
     expect(bare.stdout + bare.stderr).not.toMatch(PASSWORD_IN_URL);

@@ -39,7 +39,7 @@ describe("groundwork db backup / db restore / verify through the CLI", () => {
     const backup = await runCli(["db", "backup", "--db-url", source.adminUrl, "--workdir", project.dir], env);
     expect(backup.stderr).toBe("");
     expect(backup.code).toBe(0);
-    expect(backup.stdout).toMatch(/Backed up .* 3 migration\(s\)/);
+    expect(backup.stdout).toMatch(/Backed up .* 4 migration\(s\)/);
     const [file] = readdirSync(path.join(project.dir, "backups"));
     expect(file).toMatch(/\.gwbackup$/);
     const backupFile = path.join(project.dir, "backups", file ?? "");

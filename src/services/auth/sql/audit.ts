@@ -15,6 +15,10 @@ const LOG_TYPES = {
   user_updated_password: "user",
   user_reauthenticate_requested: "user",
   user_invited: "team",
+  factor_in_progress: "factor",
+  factor_unenrolled: "factor",
+  challenge_created: "factor",
+  verification_attempted: "factor",
 } as const;
 
 export type AuditAction = keyof typeof LOG_TYPES;

@@ -1,5 +1,5 @@
 import { quoteIdent } from "../../../db/sql.js";
-import type { AuthUser, IdentityRow } from "../types.js";
+import type { AuthUser, FactorJson, IdentityRow } from "../types.js";
 import { NIL_UUID, type Queryable } from "./queryable.js";
 
 /** The columns of a user and its identities (as one JSON array), for every query that returns a User. */
@@ -11,7 +11,11 @@ export const USER_SELECT = `
   u.phone, u.phone_confirmed_at, u.phone_change, u.phone_change_sent_at, u.confirmed_at,
   u.reauthentication_sent_at, u.created_at, u.updated_at, u.banned_until, u.deleted_at,
   u.is_sso_user, u.is_anonymous,
-  coalesce((select json_agg(i order by i.created_at, i.id) from auth.identities i where i.user_id = u.id), '[]') as identities`;
+  coalesce((select json_agg(i order by i.created_at, i.id) from auth.identities i where i.user_id = u.id), '[]') as identities,
+  coalesce((select json_agg(json_build_object('id', f.id, 'created_at', f.created_at, 'updated_at', f.updated_at,
+     'status', f.status, 'friendly_name', f.friendly_name, 'factor_type', f.factor_type, 'phone', f.phone,
+     'last_challenged_at', f.last_challenged_at) order by f.created_at, f.id)
+   from auth.mfa_factors f where f.user_id = u.id), '[]') as factors`;
 
 /** Identity timestamps arrive as JSON strings from json_agg; turn them into Dates like the user's. */
 export function toAuthUser(row: Record<string, unknown>): AuthUser {
@@ -28,7 +32,23 @@ export function toAuthUser(row: Record<string, unknown>): AuthUser {
       email: (identity.email as string | null) ?? null,
     }),
   );
-  return { ...(row as unknown as AuthUser), identities };
+  const factors = ((row.factors as Record<string, unknown>[] | undefined) ?? []).map(
+    (factor): FactorJson => ({
+      id: factor.id as string,
+      created_at: isoTime(factor.created_at),
+      updated_at: isoTime(factor.updated_at),
+      status: factor.status as string,
+      ...(factor.friendly_name ? { friendly_name: factor.friendly_name as string } : {}),
+      factor_type: factor.factor_type as string,
+      phone: (factor.phone as string | null) ?? null,
+      last_challenged_at: factor.last_challenged_at ? isoTime(factor.last_challenged_at) : null,
+    }),
+  );
+  return { ...(row as unknown as AuthUser), identities, factors };
+}
+
+function isoTime(value: unknown): string {
+  return toDate(value)?.toISOString() ?? "";
 }
 
 function toDate(value: unknown): Date | null {

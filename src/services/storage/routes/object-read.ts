@@ -74,7 +74,7 @@ export async function callerObject(
 }
 
 /** An object of a public bucket, looked up without RLS; a private bucket is `NoSuchBucket`. */
-async function publicObject(deps: StorageDeps, request: FastifyRequest): Promise<ObjectRow> {
+export async function publicObject(deps: StorageDeps, request: FastifyRequest): Promise<ObjectRow> {
   const { bucket, name } = objectPath(request);
   const limits = await bucketLimits(deps, bucket);
   if (!limits.public) throw errors.noSuchBucket();

@@ -24,6 +24,7 @@ const SIGNED_UPLOAD_SECONDS = 7200;
 export function objectUploadRoutes(scope: FastifyInstance, deps: StorageDeps): void {
   const upload = (operation: Operation, upsertAlways: boolean) => async (request: FastifyRequest) => {
     const { bucket, name } = objectPath(request);
+    await deps.uploadLimit.take(request);
     const limits = await bucketLimits(deps, bucket);
     const upsert = upsertAlways || request.headers["x-upsert"] === "true";
     const owner = callerSub(request);
@@ -55,6 +56,7 @@ export function objectUploadRoutes(scope: FastifyInstance, deps: StorageDeps): v
   scope.put("/object/upload/sign/:bucket/*", { config: { streamBody: true } }, async (request) => {
     const { bucket, name } = objectPath(request);
     const token = (request.query as Record<string, unknown>).token;
+    await deps.uploadLimit.take(request);
     const grant = await verifyToken(
       deps.signingSecret,
       typeof token === "string" ? token : undefined,
