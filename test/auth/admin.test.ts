@@ -128,7 +128,7 @@ describe("auth: admin API (service_role)", () => {
     const refresh = await api(server, "POST", "/token?grant_type=refresh_token", {
       body: { refresh_token: session.refresh_token },
     });
-    // Banning ends the user's sessions (test/auth/ban.test.ts), so their refresh token is gone.
+    // The ban ended the user's sessions at once (a global sign-out), their refresh tokens with them.
     expect(refresh.status).toBe(400);
     expect(refresh.body).toEqual({
       code: "refresh_token_not_found",
