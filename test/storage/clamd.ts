@@ -46,7 +46,8 @@ export async function startClamd(): Promise<TestClamd> {
   });
   const deadline = Date.now() + 30_000;
   while (!existsSync(socket)) {
-    if (child.exitCode !== null) throw new Error(`clamd exited with code ${child.exitCode}`);
+    if (child.exitCode !== null)
+      throw new Error(`clamd exited with code ${child.exitCode}: ${stderr.trim()}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error("clamd did not open its socket within 30 s");
