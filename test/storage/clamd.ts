@@ -42,7 +42,11 @@ export async function startClamd(): Promise<TestClamd> {
     ].join("\n"),
   );
   const child: ChildProcess = spawn(CLAMD, ["--config-file", path.join(dir, "clamd.conf")], {
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
   });
   const deadline = Date.now() + 30_000;
   while (!existsSync(socket)) {
