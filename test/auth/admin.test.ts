@@ -128,8 +128,12 @@ describe("auth: admin API (service_role)", () => {
     const refresh = await api(server, "POST", "/token?grant_type=refresh_token", {
       body: { refresh_token: session.refresh_token },
     });
+    // The ban ended the user's sessions at once (a global sign-out), their refresh tokens with them.
     expect(refresh.status).toBe(400);
-    expect(refresh.body).toEqual({ code: "user_banned", message: "Invalid Refresh Token: User Banned" });
+    expect(refresh.body).toEqual({
+      code: "refresh_token_not_found",
+      message: "Invalid Refresh Token: Refresh Token Not Found",
+    });
 
     const badDuration = await api(server, "PUT", `/admin/users/${id}`, {
       token: server.serviceRoleKey,

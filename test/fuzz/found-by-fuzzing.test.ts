@@ -111,4 +111,33 @@ describe("requests found by fuzzing", () => {
       expect(auth.status).toBeLessThan(500);
     }
   });
+
+  it("an address held in another audience is 422 email_exists on generate_link, invite and otp", async () => {
+    const email = `aud-clash-${Date.now()}@example.com`;
+    const post = (path: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/auth/v1${path}`, {
+        method: "POST",
+        headers: { ...service(), "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const created = await post("/admin/generate_link", {
+      type: "magiclink",
+      email,
+      data: { name: "Zoë 🌱" },
+    });
+    expect(created.status).toBe(200);
+    const other = { "x-jwt-aud": "other-audience" };
+    const cases: [string, Record<string, unknown>][] = [
+      ["/admin/generate_link", { type: "magiclink", email }],
+      ["/admin/generate_link", { type: "signup", email, password: "Secret-123!✓" }],
+      ["/invite", { email }],
+      ["/otp", { email }],
+    ];
+    for (const [path, body] of cases) {
+      const response = await post(path, body, other);
+      expect(response.status, `${path} ${JSON.stringify(body)}`).toBe(422);
+      expect(await response.json()).toMatchObject({ error_code: "email_exists" });
+    }
+  });
 });

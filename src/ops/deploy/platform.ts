@@ -11,7 +11,8 @@ import type { TargetKind } from "./types.js";
  * Platform files for parts a Supabase project already has, managed by Supabase itself: its roles
  * and grants, the `extensions` schema, the `auth` and `storage` schemas (owned by
  * supabase_auth_admin / supabase_storage_admin; replacing `auth.uid()` or adding indexes there
- * would fail for the `postgres` role, or worse, change what Supabase's services rely on), and the
+ * would fail for the `postgres` role, or worse, change what Supabase's services rely on; the
+ * PKCE and MFA index files only add indexes on GoTrue's tables, which GoTrue keeps its own of), and the
  * realtime publication with the pgrst_ddl_watch event trigger, the `realtime` schema, and the
  * `supabase_functions` schema of database webhooks (owned by supabase_functions_admin). The other
  * files only create the
@@ -26,6 +27,8 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "storage_security",
   "api",
   "auth_indexes",
+  "auth_flow_state",
+  "auth_mfa",
   "realtime",
   "webhooks",
 ]);

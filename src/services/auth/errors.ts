@@ -107,12 +107,17 @@ export function weakPasswordError(message: string, reasons: readonly string[]): 
 }
 
 /**
- * A row written for a user (session, one-time token, identity) whose user an admin deleted
- * while the request was on its way: the user is gone, which is the client's 404, not a fault.
+ * What a request that lost a race with another answers, as if it had come second: a row for a
+ * user an admin deleted meanwhile (foreign key to the user), or a user created meanwhile with the
+ * same address (unique email or phone). Null for any other error.
  */
-function userDeletedMeanwhile(error: unknown): boolean {
+function raceLost(error: unknown): AuthError | null {
   const pg = error as { code?: unknown; constraint?: unknown } | null;
-  return pg?.code === "23503" && typeof pg.constraint === "string" && pg.constraint.endsWith("_user_id_fkey");
+  const constraint = typeof pg?.constraint === "string" ? pg.constraint : "";
+  if (pg?.code === "23503" && constraint.endsWith("_user_id_fkey")) return authError("user_not_found");
+  if (pg?.code === "23505" && constraint.startsWith("users_email")) return authError("email_exists");
+  if (pg?.code === "23505" && constraint.startsWith("users_phone")) return authError("phone_exists");
+  return null;
 }
 
 /** 429 with `Retry-After`. */
@@ -152,9 +157,7 @@ export function sendAuthError(error: unknown, request: FastifyRequest, reply: Fa
   const known =
     error instanceof AuthError
       ? error
-      : userDeletedMeanwhile(error)
-        ? authError("user_not_found")
-        : new AuthError(500, "unexpected_failure", AUTH_ERRORS.unexpected_failure.message);
+      : (raceLost(error) ?? new AuthError(500, "unexpected_failure", AUTH_ERRORS.unexpected_failure.message));
   if (known.status >= 500) {
     if (clientAborted(request, error)) request.log.debug({ err: error }, "client went away");
     else request.log.error({ err: error }, "auth request failed");

@@ -2,7 +2,7 @@ import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { type LinkTarget, sendTokenMail, type TokenMailKind } from "./outgoing-mail.js";
 import { assertPasswordStrength, hashPassword } from "./password.js";
-import { createUser, reload } from "./sign-up.js";
+import { createUser, reload, rethrowEmailTaken } from "./sign-up.js";
 import { transaction } from "./sql/queryable.js";
 import { emailTaken, findUserByEmail, mergeMetadata } from "./sql/users.js";
 import type { AuthRuntime } from "./types.js";
@@ -95,5 +95,5 @@ export async function generateLink(
       verification_type: kind.startsWith("email_change") ? "email_change" : kind,
       redirect_to: target.redirectTo,
     };
-  });
+  }).catch(rethrowEmailTaken);
 }

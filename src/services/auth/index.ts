@@ -16,6 +16,7 @@ import { healthRoute } from "./routes/health.js";
 import { inviteRoute } from "./routes/invite.js";
 import { jwksRoute } from "./routes/jwks.js";
 import { logoutRoute } from "./routes/logout.js";
+import { oauthRoute } from "./routes/oauth.js";
 import { otpRoute } from "./routes/otp.js";
 import { reauthenticateRoute } from "./routes/reauthenticate.js";
 import { recoverRoute } from "./routes/recover.js";
@@ -56,6 +57,7 @@ const ROUTES: readonly AuthRoute[] = [
   inviteRoute,
   adminGenerateLinkRoute,
   factorsRoute,
+  oauthRoute,
 ];
 
 /** Request bodies above 1 MB are refused (reference/auth.md §1). */

@@ -1,7 +1,7 @@
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
-import { createUser, reload } from "./sign-up.js";
+import { createUser, reload, rethrowEmailTaken } from "./sign-up.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
 import { transaction } from "./sql/queryable.js";
 import { findUserByEmail } from "./sql/users.js";
@@ -43,5 +43,5 @@ export async function inviteUser(
     await assertCanSend(runtime, tx, null);
     await sendTokenMail(runtime, tx, await reload(tx, user.id), "invite", email, target);
     return userJson(await reload(tx, user.id));
-  });
+  }).catch(rethrowEmailTaken);
 }

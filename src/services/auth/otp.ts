@@ -2,7 +2,7 @@ import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
 import { enforce } from "./rate-limit.js";
-import { createUser, reload } from "./sign-up.js";
+import { createUser, reload, rethrowEmailTaken } from "./sign-up.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
 import { transaction } from "./sql/queryable.js";
 import { confirmEmail, findUserByEmail } from "./sql/users.js";
@@ -64,5 +64,5 @@ export async function requestOtp(
     await insertAudit(tx, auditPayload("user_recovery_requested", actor), client.ip);
     await assertCanSend(runtime, tx, user.recovery_sent_at);
     await sendTokenMail(runtime, tx, user, "magiclink", email, target);
-  });
+  }).catch(rethrowEmailTaken);
 }

@@ -118,6 +118,19 @@ export async function createUser(
   return reload(tx, id);
 }
 
+/**
+ * Rethrows a unique violation on auth.users' address as GoTrue's 422 `email_exists`: for callers
+ * of {@link createUser} whose user lookup missed a holder of the address (another audience, from
+ * X-JWT-Aud, or a concurrent request). Anything else is rethrown as it is.
+ */
+export function rethrowEmailTaken(error: unknown): never {
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  if (isUniqueViolation(error) && typeof constraint === "string" && constraint.includes("email")) {
+    throw authError("email_exists");
+  }
+  throw error;
+}
+
 /** The user as the transaction now sees it. */
 export async function reload(tx: pg.ClientBase, id: string): Promise<AuthUser> {
   const user = await findUserById(tx, id);

@@ -103,7 +103,7 @@ describe("pushMigrations (ops)", () => {
     // What a Supabase project has before Groundwork touches it: roles, extensions, auth, storage,
     // realtime publication; auth.uid() as Supabase defines it; none of it in Groundwork's history.
     for (const file of platformFiles().filter(
-      (f) => SUPABASE_PROVIDES.has(f.name) && f.name !== "auth_indexes",
+      (f) => SUPABASE_PROVIDES.has(f.name) && f.name !== "auth_indexes" && f.name !== "auth_flow_state",
     )) {
       await runSql(url, file.sql);
     }
@@ -124,6 +124,8 @@ describe("pushMigrations (ops)", () => {
       "0031_storage_security",
       "0040_realtime",
       "0050_webhooks",
+      "0060_auth_flow_state",
+      "0065_auth_mfa",
     ]);
     expect(result.committed).toBe(true);
     expect(result.applied).toHaveLength(4);
@@ -158,14 +160,10 @@ describe("pushMigrations (ops)", () => {
     const statements = (sql: string) =>
       sql
         .replace(/\$\$[\s\S]*?\$\$/g, "$$$$")
+        // Comments go first: a semicolon in a comment must not cut a statement in two.
+        .replace(/--[^\n]*/g, "")
         .split(";")
-        .map((statement) =>
-          statement
-            .split("\n")
-            .filter((line) => !line.trim().startsWith("--"))
-            .join(" ")
-            .trim(),
-        );
+        .map((statement) => statement.replace(/\s+/g, " ").trim());
     const installed = platformFiles().filter((file) => !SUPABASE_PROVIDES.has(file.name));
     expect(installed.map((file) => file.name)).toContain("tenancy");
     for (const file of installed) {
@@ -174,7 +172,7 @@ describe("pushMigrations (ops)", () => {
         file.name,
       ).toEqual([]);
     }
-    for (const name of ["auth", "storage", "auth_indexes"]) {
+    for (const name of ["auth", "storage", "auth_indexes", "auth_flow_state", "auth_mfa"]) {
       const file = platformFiles().find((f) => f.name === name);
       expect(
         statements(file?.sql ?? "").some((statement) => touchesManaged.test(statement)),
