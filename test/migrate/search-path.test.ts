@@ -9,8 +9,10 @@ import { runSeedFiles } from "../../src/migrate/seed.js";
 import { backupDatabase } from "../../src/ops/backup/backup.js";
 import { restoreDatabase } from "../../src/ops/backup/restore.js";
 import { pushMigrations } from "../../src/ops/deploy/push.js";
+import { resetTestData } from "../../src/ops/reset/reset.js";
 import { createTestDatabase, type TestDatabase } from "../harness/database.js";
 import { type TempProject, tempProject } from "../harness/project.js";
+import { EXAMPLE_PROJECT } from "../harness/templates.js";
 
 /**
  * A Supabase project's migrations call extension functions unqualified: `extensions` is on the
@@ -66,8 +68,8 @@ describe("migrations and seeds see the extensions schema on every path", () => {
   let config: Config;
   const databases: TestDatabase[] = [];
   /** A database whose sessions start without `extensions`, as an existing connection does. */
-  const fresh = async () => {
-    const database = await createTestDatabase("platform");
+  const fresh = async (template: "platform" | "crm" = "platform") => {
+    const database = await createTestDatabase(template);
     databases.push(database);
     await database.query(`alter database ${database.name} reset search_path`);
     return database;
@@ -118,5 +120,22 @@ describe("migrations and seeds see the extensions schema on every path", () => {
     await client.end();
     await restoreDatabase(file, target.adminUrl, { force: true });
     expect(await countThings(target.adminUrl)).toBe(2);
+  });
+
+  it("reset (the test users' data, seeded through triggers that call extension functions)", async () => {
+    const database = await fresh("crm");
+    // A trigger resolved at run time with the session's search_path, as a project's own may be.
+    await database.query(`
+      create function public.stamp_contact() returns trigger language plpgsql as $$
+      begin new.background := coalesce(new.background, '') || encode(gen_random_bytes(2), 'hex'); return new; end $$;
+      create trigger stamp_contact before insert on public.contacts for each row execute function public.stamp_contact();`);
+    const crm = await loadConfig(EXAMPLE_PROJECT, {});
+    const result = await resetTestData(database.adminUrl, crm.testUsers, {
+      backupsDir: path.join(project.dir, "backups"),
+      hashCost: 4,
+    });
+    expect(result.truncated).toContain("public.contacts");
+    const { rows } = await database.query<{ n: number }>("select count(*)::int as n from public.contacts");
+    expect(rows[0]?.n).toBeGreaterThan(0);
   });
 });
