@@ -14,6 +14,7 @@ import { adminUsersCreateRoute } from "./routes/admin-users-create.js";
 import { adminUsersListRoute } from "./routes/admin-users-list.js";
 import { factorsRoute } from "./routes/factors.js";
 import { healthRoute } from "./routes/health.js";
+import { identitiesRoute } from "./routes/identities.js";
 import { inviteRoute } from "./routes/invite.js";
 import { jwksRoute } from "./routes/jwks.js";
 import { logoutRoute } from "./routes/logout.js";
@@ -60,6 +61,7 @@ const ROUTES: readonly AuthRoute[] = [
   factorsRoute,
   adminFactorsRoute,
   oauthRoute,
+  identitiesRoute,
 ];
 
 /** Request bodies above 1 MB are refused (reference/auth.md §1). */
