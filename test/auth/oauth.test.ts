@@ -153,6 +153,8 @@ describe("auth: OAuth / OpenID Connect sign-in against a real OpenID provider", 
     expect(unknown.body.code).toBe("validation_failed");
     const github = await api(server, "GET", "/authorize?provider=github", { token: null });
     expect(github.status).toBe(400);
+    const settings = await api(server, "GET", "/settings", { token: null });
+    expect(settings.body.external).toMatchObject({ keycloak: true, github: false, google: false });
     const inherited = await api(server, "GET", "/authorize?provider=constructor", { token: null });
     expect(inherited.status).toBe(400);
     // The provider's code and the signed state never reach a log line.

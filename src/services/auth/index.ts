@@ -5,6 +5,7 @@ import { parseHookUri } from "./hook.js";
 import { outboxMailer } from "./mailer.js";
 import { authMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limit.js";
+import { adminFactorsRoute } from "./routes/admin-factors.js";
 import { adminGenerateLinkRoute } from "./routes/admin-generate-link.js";
 import { adminUserDeleteRoute } from "./routes/admin-user-delete.js";
 import { adminUserGetRoute } from "./routes/admin-user-get.js";
@@ -57,6 +58,7 @@ const ROUTES: readonly AuthRoute[] = [
   inviteRoute,
   adminGenerateLinkRoute,
   factorsRoute,
+  adminFactorsRoute,
   oauthRoute,
 ];
 
