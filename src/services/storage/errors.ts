@@ -131,6 +131,8 @@ export function fromDatabase(error: PgErrorLike): StorageError {
     case "22P02":
     case "22001":
     case "22021":
+    case "22023": // a token's role that does not exist (`set role`)
+    case "22P05": // a NUL character in a token's claims (jsonb)
     case "54000":
       return new StorageError("InvalidParameter", 400, "Invalid Parameter");
     case "P0001":
