@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
+import { readExternalProviders } from "./auth-external-section.js";
 import { readMfa, readSessions } from "./auth-security-section.js";
 import { ConfigError } from "./errors.js";
 import { readEdgeRuntime, readFunctions } from "./functions-section.js";
@@ -232,6 +233,7 @@ function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReade
     passwordHashCost: groundworkAuth.integer("password_hash_cost", 10, { min: 4, max: 16 }),
     mfa: readMfa(auth),
     sessions: readSessions(auth),
+    external: readExternalProviders(auth),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ExternalProviderConfig } from "./auth-external-section.js";
 import type { MfaConfig, SessionsConfig } from "./auth-security-section.js";
 import type { JobsConfig } from "./jobs-section.js";
 import type { StorageServerConfig } from "./storage-section.js";
@@ -107,6 +108,8 @@ export interface AuthConfig {
   /** `[auth.mfa]` and `[auth.sessions]` (auth-security-section.ts). */
   readonly mfa: MfaConfig;
   readonly sessions: SessionsConfig;
+  /** Enabled `[auth.external.NAME]` OpenID Connect providers, by name. */
+  readonly external: Readonly<Record<string, ExternalProviderConfig>>;
 }
 
 export interface StorageConfig {

@@ -2,8 +2,8 @@ import type { FastifyBaseLogger } from "fastify";
 import pino from "pino";
 import type { Config } from "../config/index.js";
 
-/** Query parameters that carry credentials (signed URLs, verify links) are masked in logs. */
-const SECRET_QUERY = /([?&](?:token|access_token|refresh_token|apikey|password)=)[^&]*/gi;
+/** Query parameters that carry credentials (signed URLs, verify links, OAuth codes and states) are masked in logs. */
+const SECRET_QUERY = /([?&](?:token|access_token|refresh_token|apikey|password|code|state)=)[^&]*/gi;
 
 /**
  * Structured JSON logs. Requests are logged without headers or bodies, and credential-bearing

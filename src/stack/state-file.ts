@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { isProcessAlive } from "../db/process-alive.js";
 
@@ -21,7 +21,12 @@ export function stateFilePath(stateDir: string): string {
   return path.join(stateDir, "state.json");
 }
 
+/**
+ * Writes the state file, creating its folder: with a configured DATABASE_URL nothing else (no
+ * embedded cluster) has created `.groundwork/` before a foreground start writes here.
+ */
 export function writeState(stateDir: string, state: StackState): void {
+  mkdirSync(stateDir, { recursive: true });
   writeFileSync(stateFilePath(stateDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }
 

@@ -1,5 +1,6 @@
 import { authFuzz } from "./auth.js";
 import { authMfaFuzz } from "./auth-mfa.js";
+import { authOauthFuzz } from "./auth-oauth.js";
 import { functionsFuzz } from "./functions.js";
 import { httpFuzz } from "./http.js";
 import { jobsFuzz } from "./jobs.js";
@@ -16,6 +17,7 @@ export const FUZZ_SERVICES: readonly FuzzService[] = [
   httpFuzz,
   authFuzz,
   authMfaFuzz,
+  authOauthFuzz,
   restFuzz,
   realtimeFuzz,
   functionsFuzz,

@@ -90,3 +90,21 @@ describe("wake-up", () => {
     expect(Date.now() - started).toBeLessThan(200);
   });
 });
+
+describe("[jobs] configuration", () => {
+  it("is on by default, off with GROUNDWORK_JOBS_ENABLED=false or [jobs] enabled = false", async () => {
+    const { loadConfig } = await import("../../src/config/index.js");
+    const { tempProject } = await import("../harness/project.js");
+    const project = tempProject({ configToml: "" });
+    try {
+      expect((await loadConfig(project.dir, {})).jobs.enabled).toBe(true);
+      expect((await loadConfig(project.dir, { GROUNDWORK_JOBS_ENABLED: "false" })).jobs.enabled).toBe(false);
+      project.write("groundwork.toml", "[jobs]\nenabled = false\n");
+      expect((await loadConfig(project.dir, {})).jobs.enabled).toBe(false);
+      project.write("groundwork.toml", '[jobs]\nenabled = "maybe"\n');
+      await expect(loadConfig(project.dir, {})).rejects.toThrow(/jobs\.enabled/);
+    } finally {
+      project.remove();
+    }
+  });
+});

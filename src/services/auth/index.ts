@@ -5,6 +5,7 @@ import { parseHookUri } from "./hook.js";
 import { outboxMailer } from "./mailer.js";
 import { authMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limit.js";
+import { adminFactorsRoute } from "./routes/admin-factors.js";
 import { adminGenerateLinkRoute } from "./routes/admin-generate-link.js";
 import { adminUserDeleteRoute } from "./routes/admin-user-delete.js";
 import { adminUserGetRoute } from "./routes/admin-user-get.js";
@@ -16,6 +17,7 @@ import { healthRoute } from "./routes/health.js";
 import { inviteRoute } from "./routes/invite.js";
 import { jwksRoute } from "./routes/jwks.js";
 import { logoutRoute } from "./routes/logout.js";
+import { oauthRoute } from "./routes/oauth.js";
 import { otpRoute } from "./routes/otp.js";
 import { reauthenticateRoute } from "./routes/reauthenticate.js";
 import { recoverRoute } from "./routes/recover.js";
@@ -56,6 +58,8 @@ const ROUTES: readonly AuthRoute[] = [
   inviteRoute,
   adminGenerateLinkRoute,
   factorsRoute,
+  adminFactorsRoute,
+  oauthRoute,
 ];
 
 /** Request bodies above 1 MB are refused (reference/auth.md §1). */

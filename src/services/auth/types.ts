@@ -100,7 +100,8 @@ export type AuthenticationMethod =
   | "recovery"
   | "magiclink"
   | "invite"
-  | "totp";
+  | "totp"
+  | "oauth";
 
 /**
  * Everything the auth service's routes and flows share, built once when the service is

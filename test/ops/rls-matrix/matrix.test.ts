@@ -194,7 +194,8 @@ describe("groundwork test: usage", () => {
       ]),
     ]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Usage:\s+groundwork test rls/);
+    // `test` has two subcommands (db, rls); its help lists both.
+    expect(help.stdout).toMatch(/Usage:\s+groundwork test db .*\n\s+groundwork test rls \[options\]/);
     expect(rlsHelp.code).toBe(0);
     expect(rlsHelp.stdout).toContain("--junit FILE");
     expect(unknown.code).toBe(2);

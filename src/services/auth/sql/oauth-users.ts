@@ -1,0 +1,71 @@
+import { NIL_UUID, type Queryable } from "./queryable.js";
+
+/** The user an external identity signs in, or a new one (GoTrue's account linking, in short). */
+export interface ExternalIdentity {
+  readonly provider: string;
+  readonly providerId: string;
+  readonly email: string | null;
+  readonly emailVerified: boolean;
+  readonly data: Record<string, unknown>;
+}
+
+/**
+ * Finds or makes the user of an external identity, in GoTrue's order:
+ * 1. the identity is known: its user, with the identity's data refreshed;
+ * 2. the provider vouches for the email and a user has that address: the identity is linked to
+ *    that user (and the provider added to `app_metadata.providers`);
+ * 3. otherwise a new user, confirmed when the provider verified the email.
+ * Returns the user id, or "email_taken" when an unverified email belongs to another user.
+ */
+export async function signInExternalIdentity(
+  sql: Queryable,
+  identity: ExternalIdentity,
+  aud: string,
+): Promise<{ userId: string; created: boolean } | "email_taken"> {
+  const data = JSON.stringify(identity.data);
+  const { rows: known } = await sql.query<{ user_id: string }>(
+    `update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
+     where provider = $1 and provider_id = $2 returning user_id`,
+    [identity.provider, identity.providerId, data],
+  );
+  if (known[0]) return { userId: known[0].user_id, created: false };
+  if (identity.email !== null) {
+    const { rows: owners } = await sql.query<{ id: string }>(
+      "select id from auth.users where lower(email) = lower($1) and is_sso_user = false limit 1",
+      [identity.email],
+    );
+    const owner = owners[0];
+    if (owner && !identity.emailVerified) return "email_taken";
+    if (owner) {
+      await sql.query(
+        `with linked as (
+           insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+           values ($2, $3, $4::jsonb, $1, now(), now(), now()))
+         update auth.users set updated_at = now(),
+           raw_app_meta_data = jsonb_set(coalesce(raw_app_meta_data, '{}'), '{providers}',
+             (select coalesce(jsonb_agg(distinct p), '[]') from jsonb_array_elements_text(
+                coalesce(raw_app_meta_data -> 'providers', '[]') || to_jsonb($1::text)) p))
+         where id = $3`,
+        [identity.provider, identity.providerId, owner.id, data],
+      );
+      return { userId: owner.id, created: false };
+    }
+  }
+  const { rows } = await sql.query<{ id: string }>(
+    `with created as (
+       insert into auth.users (
+         instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data, raw_user_meta_data,
+         is_anonymous, is_sso_user, email_confirmed_at, created_at, updated_at,
+         confirmation_token, recovery_token, email_change_token_new, email_change_token_current, email_change,
+         phone_change, phone_change_token, reauthentication_token)
+       values ($1, gen_random_uuid(), $2, 'authenticated', $3, '',
+               jsonb_build_object('provider', $4::text, 'providers', jsonb_build_array($4::text)), $5::jsonb,
+               false, false, case when $6 then now() end, now(), now(), '', '', '', '', '', '', '', '')
+       returning id)
+     insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+     select $7, id, $5::jsonb, $4, now(), now(), now() from created
+     returning user_id as id`,
+    [NIL_UUID, aud, identity.email, identity.provider, data, identity.emailVerified, identity.providerId],
+  );
+  return { userId: (rows[0] as { id: string }).id, created: true };
+}
