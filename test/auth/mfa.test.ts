@@ -188,6 +188,30 @@ describe("auth: MFA (TOTP) through supabase-js", () => {
     expect(decodeJwt(refreshed.data.session?.access_token as string).aal).toBe("aal1");
   });
 
+  it("admin.mfa lists a user's factors and deletes one, ending the aal2 level it gave", async () => {
+    const { client, factorId } = await enrolled();
+    const admin = server.client(server.serviceRoleKey).auth.admin;
+    const userId = (await client.auth.getUser()).data.user?.id as string;
+    const listed = await admin.mfa.listFactors({ userId });
+    expect(listed.error).toBeNull();
+    expect(listed.data?.factors.map((factor) => [factor.id, factor.status, factor.factor_type])).toEqual([
+      [factorId, "verified", "totp"],
+    ]);
+    const deleted = await admin.mfa.deleteFactor({ userId, id: factorId });
+    expect(deleted.error).toBeNull();
+    // auth-js wraps this answer once more ({ data: { data: factor } }); the factor itself comes back.
+    expect(JSON.stringify(deleted.data)).toContain(factorId);
+    expect((await admin.mfa.listFactors({ userId })).data?.factors).toEqual([]);
+    const refreshed = await client.auth.refreshSession();
+    expect(decodeJwt(refreshed.data.session?.access_token as string).aal).toBe("aal1");
+    const again = await admin.mfa.deleteFactor({ userId, id: factorId });
+    expect(again.error?.status).toBe(404);
+    const notAdmin = await api(server, "GET", `/admin/users/${userId}/factors`, {
+      token: (await client.auth.getSession()).data.session?.access_token as string,
+    });
+    expect(notAdmin.status).toBe(403);
+  });
+
   it("answers bad input in GoTrue's shapes: unknown factors, types, names and bodies", async () => {
     const { client } = await signedUp();
     const { data } = await client.auth.getSession();

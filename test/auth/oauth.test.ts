@@ -147,12 +147,61 @@ describe("auth: OAuth / OpenID Connect sign-in against a real OpenID provider", 
     expect(error.get("error_code")).toBe("email_exists");
   });
 
+  it("linkIdentity attaches a provider identity to the signed-in user; unlinkIdentity removes it", async () => {
+    const app = client("implicit");
+    const email = uniqueEmail("oidc.linker");
+    const signUp = await app.auth.signUp({ email, password: "link-pass-2" });
+    const userId = signUp.data.user?.id;
+    const sub = account(uniqueEmail("work.address"));
+    const { data, error } = await app.auth.linkIdentity({
+      provider: "keycloak",
+      options: { redirectTo: APP, skipBrowserRedirect: true },
+    });
+    expect(error).toBeNull();
+    const callback = await idp.signIn(data.url as string, sub);
+    const back = await fetch(callback, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+    const landed = new URL(back.headers.get("location") as string);
+    expect(decodeJwt(new URLSearchParams(landed.hash.slice(1)).get("access_token") as string).sub).toBe(
+      userId,
+    );
+    const identities = await app.auth.getUserIdentities();
+    expect(identities.data?.identities.map((identity) => identity.provider).sort()).toEqual([
+      "email",
+      "keycloak",
+    ]);
+
+    // The same provider identity cannot be attached to a second user.
+    const other = client("implicit");
+    await other.auth.signUp({ email: uniqueEmail("oidc.other"), password: "link-pass-3" });
+    const second = await other.auth.linkIdentity({
+      provider: "keycloak",
+      options: { redirectTo: APP, skipBrowserRedirect: true },
+    });
+    const refusedAt = await fetch(await idp.signIn(second.data.url as string, sub), {
+      redirect: "manual",
+      signal: AbortSignal.timeout(10_000),
+    });
+    const refused = new URLSearchParams(new URL(refusedAt.headers.get("location") as string).hash.slice(1));
+    expect(refused.get("error_code")).toBe("identity_already_exists");
+
+    const keycloak = identities.data?.identities.find((identity) => identity.provider === "keycloak");
+    const unlinked = await app.auth.unlinkIdentity(keycloak as NonNullable<typeof keycloak>);
+    expect(unlinked.error).toBeNull();
+    const after = await app.auth.getUserIdentities();
+    expect(after.data?.identities.map((identity) => identity.provider)).toEqual(["email"]);
+    const last = after.data?.identities[0];
+    const lastRefused = await app.auth.unlinkIdentity(last as NonNullable<typeof last>);
+    expect(lastRefused.error?.code).toBe("single_identity_not_deletable");
+  });
+
   it("refuses unknown and unsupported providers, a forged state and a foreign redirect", async () => {
     const unknown = await api(server, "GET", "/authorize?provider=nowhere", { token: null });
     expect(unknown.status).toBe(400);
     expect(unknown.body.code).toBe("validation_failed");
     const github = await api(server, "GET", "/authorize?provider=github", { token: null });
     expect(github.status).toBe(400);
+    const settings = await api(server, "GET", "/settings", { token: null });
+    expect(settings.body.external).toMatchObject({ keycloak: true, github: false, google: false });
     const inherited = await api(server, "GET", "/authorize?provider=constructor", { token: null });
     expect(inherited.status).toBe(400);
     // The provider's code and the signed state never reach a log line.

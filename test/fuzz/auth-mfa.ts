@@ -22,6 +22,11 @@ function request(context: FuzzContext, method: string, path: string, body?: unkn
   };
 }
 
+function admin(context: FuzzContext, method: string, path: string): FuzzRequest {
+  const key = context.server.serviceRoleKey;
+  return { method, path, headers: { apikey: key, authorization: `Bearer ${key}` } };
+}
+
 const ROUTES: readonly FuzzRoute[] = [
   {
     method: "POST",
@@ -37,6 +42,17 @@ const ROUTES: readonly FuzzRoute[] = [
     method: "POST",
     route: "/auth/v1/factors/:factorId/challenge",
     example: (c) => request(c, "POST", `/auth/v1/factors/${v(c, "factorId")}/challenge`, {}),
+  },
+  {
+    method: "GET",
+    route: "/auth/v1/admin/users/:user_id/factors",
+    example: (c) => admin(c, "GET", `/auth/v1/admin/users/${v(c, "userId")}/factors`),
+  },
+  {
+    method: "DELETE",
+    route: "/auth/v1/admin/users/:user_id/factors/:factor_id",
+    example: (c) =>
+      admin(c, "DELETE", `/auth/v1/admin/users/${v(c, "userId")}/factors/${v(c, "adminFactorId")}`),
   },
   // Before verify: a verification removes the user's other unverified factors, as GoTrue's does.
   {
@@ -142,11 +158,17 @@ export const authMfaFuzz: FuzzService = {
       factor_type: "totp",
       friendly_name: "spare",
     });
+    const forAdmin = await call(server, "POST", "/factors", token, {
+      factor_type: "totp",
+      friendly_name: "admin",
+    });
     const challenge = await call(server, "POST", `/factors/${factor.id}/challenge`, token, {});
     return {
       accessToken: token,
       factorId: factor.id as string,
       spareFactorId: spare.id as string,
+      adminFactorId: forAdmin.id as string,
+      userId: (signUp.user as { id: string }).id,
       secret: (factor.totp as { secret: string }).secret,
       challengeId: challenge.id as string,
     };

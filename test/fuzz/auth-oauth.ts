@@ -19,6 +19,27 @@ const ROUTES: readonly FuzzRoute[] = [
     example: () => ({ method: "GET", path: "/auth/v1/callback?code=abc&state=xyz", headers: {} }),
     exampleStatus: 400,
   },
+  {
+    method: "GET",
+    route: "/auth/v1/user/identities/authorize",
+    example: (c) => ({
+      method: "GET",
+      path: "/auth/v1/user/identities/authorize?provider=keycloak&skip_http_redirect=true",
+      headers: { apikey: c.server.anonKey, authorization: `Bearer ${c.values.accessToken}` },
+    }),
+    exampleStatus: 400,
+  },
+  {
+    method: "DELETE",
+    route: "/auth/v1/user/identities/:identity_id",
+    // The fuzz user has one identity, which may never be unlinked.
+    example: (c) => ({
+      method: "DELETE",
+      path: `/auth/v1/user/identities/${c.values.identityId}`,
+      headers: { apikey: c.server.anonKey, authorization: `Bearer ${c.values.accessToken}` },
+    }),
+    exampleStatus: 422,
+  },
 ];
 
 /** Query parameters of the OAuth endpoints: providers, states, codes, PKCE and redirect tricks. */
@@ -41,13 +62,27 @@ const oauthQuery: Mutation = (request, random) => {
   return { ...request, path: `${path}?${query}` };
 };
 
-/** The OAuth sign-in endpoints of the auth service (`/auth/v1/authorize`, `/auth/v1/callback`). */
+/** The OAuth endpoints of the auth service: sign-in (`/authorize`, `/callback`) and identity linking. */
 export const authOauthFuzz: FuzzService = {
   name: "auth",
   prefix: "/auth/v1",
   routes: ROUTES,
   mutations: [oauthQuery],
   errorShape: gotrueShape,
+  async setup(server) {
+    const response = await fetch(`${server.url}/auth/v1/signup`, {
+      method: "POST",
+      headers: { apikey: server.anonKey, "content-type": "application/json" },
+      body: JSON.stringify({ email: "fuzz.oauth@example.com", password: "Fuzz-oauth-pass-1!" }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await response.json()) as {
+      access_token?: string;
+      user?: { identities?: { identity_id: string }[] };
+    };
+    if (!body.access_token) throw new Error(`sign-up answered ${response.status}: ${JSON.stringify(body)}`);
+    return { accessToken: body.access_token, identityId: body.user?.identities?.[0]?.identity_id ?? "" };
+  },
   async healthy() {
     // Stateless endpoints: the auth service's own check covers the service.
   },

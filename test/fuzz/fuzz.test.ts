@@ -51,7 +51,8 @@ function registeredRoutes(server: TestServer): string[] {
     if (!match) continue;
     const depth = (match[1] as string).length / 4;
     stack.length = depth;
-    const full = `${stack.at(-1) ?? ""}${match[2]}`.replace(/\/\//g, "/");
+    // A wildcard printed right after a parameter (`/:bucket` then `*`) is that parameter's `/*`.
+    const full = `${stack.at(-1) ?? ""}${match[2]}`.replace(/\/\//g, "/").replace(/(:\w+)\*$/, "$1/*");
     stack.push(full);
     routes.push(full);
   }

@@ -6,6 +6,7 @@ import { httpFuzz } from "./http.js";
 import { jobsFuzz } from "./jobs.js";
 import { realtimeFuzz } from "./realtime.js";
 import { restFuzz } from "./rest.js";
+import { storageFuzz } from "./storage.js";
 import type { FuzzService } from "./types.js";
 
 /**
@@ -21,10 +22,11 @@ export const FUZZ_SERVICES: readonly FuzzService[] = [
   realtimeFuzz,
   functionsFuzz,
   jobsFuzz,
+  storageFuzz,
 ];
 
 /**
  * Routed services that landed before this harness and have no file here yet: their routes are
  * left out of the coverage check until their file is added (then remove the name).
  */
-export const NOT_YET_FUZZED: readonly string[] = ["storage"];
+export const NOT_YET_FUZZED: readonly string[] = [];

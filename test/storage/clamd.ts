@@ -42,11 +42,16 @@ export async function startClamd(): Promise<TestClamd> {
     ].join("\n"),
   );
   const child: ChildProcess = spawn(CLAMD, ["--config-file", path.join(dir, "clamd.conf")], {
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
   });
   const deadline = Date.now() + 30_000;
   while (!existsSync(socket)) {
-    if (child.exitCode !== null) throw new Error(`clamd exited with code ${child.exitCode}`);
+    if (child.exitCode !== null)
+      throw new Error(`clamd exited with code ${child.exitCode}: ${stderr.trim()}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error("clamd did not open its socket within 30 s");

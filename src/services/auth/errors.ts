@@ -40,6 +40,12 @@ export const AUTH_ERRORS = {
   flow_state_not_found: { status: 404, message: "invalid flow state, no valid flow state found" },
   flow_state_expired: { status: 422, message: "invalid flow state, flow state has expired" },
   bad_code_verifier: { status: 400, message: "code challenge does not match previously saved code verifier" },
+  identity_already_exists: { status: 422, message: "Identity is already linked to another user" },
+  identity_not_found: { status: 422, message: "Identity doesn't exist" },
+  single_identity_not_deletable: {
+    status: 422,
+    message: "User must have at least 1 identity after unlinking",
+  },
   insufficient_aal: { status: 403, message: "AAL2 session is required" },
   too_many_enrolled_mfa_factors: {
     status: 422,

@@ -5,6 +5,7 @@ import { parseHookUri } from "./hook.js";
 import { outboxMailer } from "./mailer.js";
 import { authMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limit.js";
+import { adminFactorsRoute } from "./routes/admin-factors.js";
 import { adminGenerateLinkRoute } from "./routes/admin-generate-link.js";
 import { adminUserDeleteRoute } from "./routes/admin-user-delete.js";
 import { adminUserGetRoute } from "./routes/admin-user-get.js";
@@ -13,6 +14,7 @@ import { adminUsersCreateRoute } from "./routes/admin-users-create.js";
 import { adminUsersListRoute } from "./routes/admin-users-list.js";
 import { factorsRoute } from "./routes/factors.js";
 import { healthRoute } from "./routes/health.js";
+import { identitiesRoute } from "./routes/identities.js";
 import { inviteRoute } from "./routes/invite.js";
 import { jwksRoute } from "./routes/jwks.js";
 import { logoutRoute } from "./routes/logout.js";
@@ -57,7 +59,9 @@ const ROUTES: readonly AuthRoute[] = [
   inviteRoute,
   adminGenerateLinkRoute,
   factorsRoute,
+  adminFactorsRoute,
   oauthRoute,
+  identitiesRoute,
 ];
 
 /** Request bodies above 1 MB are refused (reference/auth.md §1). */

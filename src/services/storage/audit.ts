@@ -3,6 +3,14 @@ import type pg from "pg";
 import { claimedTenantId } from "../../db/context.js";
 import type { StorageDeps } from "./types.js";
 
+/**
+ * JSON text PostgreSQL's jsonb accepts: it refuses `\u0000` in strings, which a token's claims or
+ * a client's metadata may hold; such characters are dropped.
+ */
+export function jsonForPostgres(value: unknown): string {
+  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1");
+}
+
 /** Who made a request, as the audit log and the quarantine record it. */
 export interface Actor {
   readonly sub: string | null;
@@ -50,8 +58,8 @@ export async function recordFileEvent(
     event,
     bucket,
     name,
-    JSON.stringify(detail),
-    JSON.stringify(actor),
+    jsonForPostgres(detail),
+    jsonForPostgres(actor),
   ]);
 }
 
@@ -71,8 +79,8 @@ export async function recordFileEvents(
       event,
       bucket,
       items.map((item) => item.name),
-      items.map((item) => JSON.stringify(item.detail)),
-      JSON.stringify(actor),
+      items.map((item) => jsonForPostgres(item.detail)),
+      jsonForPostgres(actor),
     ],
   );
 }

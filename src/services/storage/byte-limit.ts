@@ -14,7 +14,8 @@ export class ByteLimit extends Transform {
     private readonly limit: number,
     private readonly headSize = 4100,
   ) {
-    super();
+    // A buffer as large as the file write's, so the limit is not what throttles the stream.
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

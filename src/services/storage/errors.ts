@@ -120,6 +120,11 @@ export function fromDatabase(error: PgErrorLike): StorageError {
       return error.message.includes("row-level security")
         ? errors.rlsDenied()
         : errors.accessDenied(error.message);
+    case "22023":
+      // A token naming a role the database does not have ("role \"x\" does not exist").
+      return errors.accessDenied(error.message);
+    case "22P05":
+      return errors.invalidRequest("The request holds characters the database cannot store");
     case "23505":
       return errors.resourceAlreadyExists();
     case "23503":

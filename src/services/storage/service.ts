@@ -62,6 +62,11 @@ export const storageService: Service = {
     objectSignRoutes(scope, deps);
     quarantineRoutes(scope, deps);
     renderRoutes(scope, deps);
+    // A non-preflight OPTIONS request matches no route; routed here, its body is read by this
+    // scope's parser and any error has Storage's shape (not the framework's), then it is a 404.
+    scope.options("/*", async (request, reply) =>
+      sendStorageError(reply, errors.notFound(request.method, request.url)),
+    );
   },
 
   /**

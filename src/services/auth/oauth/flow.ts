@@ -7,7 +7,7 @@ import { type PkceChallenge, pkceChallenge } from "../pkce.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
 import { issueSession } from "../sessions.js";
 import { insertFlowState, issueAuthCode } from "../sql/flow-state.js";
-import { signInExternalIdentity } from "../sql/oauth-users.js";
+import { linkExternalIdentity, signInExternalIdentity } from "../sql/oauth-users.js";
 import { transaction } from "../sql/queryable.js";
 import { findUserById } from "../sql/users.js";
 import type { AuthRuntime } from "../types.js";
@@ -24,6 +24,8 @@ interface State {
   readonly nonce: string;
   readonly aud: string;
   readonly pkce: PkceChallenge | null;
+  /** Set by `linkIdentity`: the signed-in user the identity is to be attached to. */
+  readonly linkUser: string | null;
 }
 
 /** Where the sign-in ends: the app's URL with a session (implicit), a code (PKCE) or an error. */
@@ -34,7 +36,11 @@ export type Outcome = { readonly redirect: string };
  * configured provider, with the app's `redirect_to`, the PKCE challenge and a nonce carried in a
  * signed state.
  */
-export async function startSignIn(runtime: AuthRuntime, request: FastifyRequest): Promise<string> {
+export async function startSignIn(
+  runtime: AuthRuntime,
+  request: FastifyRequest,
+  linkUserId: string | null = null,
+): Promise<string> {
   const name = queryParam(request, "provider");
   const provider = configuredProvider(runtime, name.toLowerCase());
   if (!provider)
@@ -49,6 +55,7 @@ export async function startSignIn(runtime: AuthRuntime, request: FastifyRequest)
     redirect_to: redirectTarget(request, runtime.config.auth),
     nonce,
     jwt_aud: requestAudience(request),
+    ...(linkUserId ? { link_user: linkUserId } : {}),
     ...(pkce ? { code_challenge: pkce.challenge, code_challenge_method: pkce.method } : {}),
   })
     .setProtectedHeader({ alg: "HS256" })
@@ -110,17 +117,19 @@ export async function finishSignIn(runtime: AuthRuntime, request: FastifyRequest
     return fail("provider_email_needs_verification", `Unverified email with ${provider.name}`);
   }
   return transaction(runtime.db.admin, async (tx) => {
-    const found = await signInExternalIdentity(
-      tx,
-      {
-        provider: provider.name,
-        providerId: identity.sub,
-        email: identity.email,
-        emailVerified: identity.emailVerified,
-        data: identity.claims,
-      },
-      state.aud,
-    );
+    const external = {
+      provider: provider.name,
+      providerId: identity.sub,
+      email: identity.email,
+      emailVerified: identity.emailVerified,
+      data: identity.claims,
+    };
+    const found = state.linkUser
+      ? await linkExternalIdentity(tx, state.linkUser, external)
+      : await signInExternalIdentity(tx, external, state.aud);
+    if (found === "taken") {
+      return fail("identity_already_exists", "Identity is already linked to another user");
+    }
     if (found === "email_taken") {
       return fail("email_exists", "A user with this email address has already been registered");
     }
@@ -173,6 +182,7 @@ async function readState(runtime: AuthRuntime, token: string): Promise<State> {
       redirectTo: String(payload.redirect_to),
       nonce: String(payload.nonce),
       aud: String(payload.jwt_aud),
+      linkUser: typeof payload.link_user === "string" ? payload.link_user : null,
       pkce:
         typeof challenge === "string" && (method === "s256" || method === "plain")
           ? { challenge, method }

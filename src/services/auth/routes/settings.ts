@@ -1,6 +1,6 @@
 import type { AuthRoute } from "./route.js";
 
-/** The OAuth providers GoTrue lists in `/settings`; none of them is available here. */
+/** The OAuth providers GoTrue lists in `/settings`; those configured (OpenID Connect) read true. */
 const EXTERNAL_PROVIDERS = [
   "apple",
   "azure",
@@ -33,7 +33,10 @@ export const settingsRoute: AuthRoute = (scope, runtime) => {
   const body = {
     external: {
       anonymous_users: auth.enableAnonymousSignIns,
-      ...Object.fromEntries(EXTERNAL_PROVIDERS.map((provider) => [provider, false])),
+      ...Object.fromEntries(
+        EXTERNAL_PROVIDERS.map((provider) => [provider, Object.hasOwn(auth.external, provider)]),
+      ),
+      ...Object.fromEntries(Object.keys(auth.external).map((provider) => [provider, true])),
       // The Supabase CLI maps [auth.email] enable_signup onto GoTrue's email provider switch.
       email: auth.email.enableSignup,
       phone: false,

@@ -19,6 +19,7 @@ const LOG_TYPES = {
   factor_unenrolled: "factor",
   challenge_created: "factor",
   verification_attempted: "factor",
+  factor_deleted: "factor",
 } as const;
 
 export type AuditAction = keyof typeof LOG_TYPES;

@@ -37,17 +37,7 @@ export async function signInExternalIdentity(
     const owner = owners[0];
     if (owner && !identity.emailVerified) return "email_taken";
     if (owner) {
-      await sql.query(
-        `with linked as (
-           insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
-           values ($2, $3, $4::jsonb, $1, now(), now(), now()))
-         update auth.users set updated_at = now(),
-           raw_app_meta_data = jsonb_set(coalesce(raw_app_meta_data, '{}'), '{providers}',
-             (select coalesce(jsonb_agg(distinct p), '[]') from jsonb_array_elements_text(
-                coalesce(raw_app_meta_data -> 'providers', '[]') || to_jsonb($1::text)) p))
-         where id = $3`,
-        [identity.provider, identity.providerId, owner.id, data],
-      );
+      await attachIdentity(sql, owner.id, identity);
       return { userId: owner.id, created: false };
     }
   }
@@ -68,4 +58,55 @@ export async function signInExternalIdentity(
     [NIL_UUID, aud, identity.email, identity.provider, data, identity.emailVerified, identity.providerId],
   );
   return { userId: (rows[0] as { id: string }).id, created: true };
+}
+
+/** Adds an identity to a user and its provider to `app_metadata.providers`. */
+async function attachIdentity(sql: Queryable, userId: string, identity: ExternalIdentity): Promise<void> {
+  await sql.query(
+    `with linked as (
+       insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+       values ($2, $3, $4::jsonb, $1, now(), now(), now()))
+     update auth.users set updated_at = now(),
+       raw_app_meta_data = jsonb_set(coalesce(raw_app_meta_data, '{}'), '{providers}',
+         (select coalesce(jsonb_agg(distinct p), '[]') from jsonb_array_elements_text(
+            coalesce(raw_app_meta_data -> 'providers', '[]') || to_jsonb($1::text)) p))
+     where id = $3`,
+    [identity.provider, identity.providerId, userId, JSON.stringify(identity.data)],
+  );
+}
+
+/**
+ * `linkIdentity`: attaches the external identity to the signed-in user who asked; "taken" when
+ * it already belongs to another user (GoTrue's `identity_already_exists`).
+ */
+export async function linkExternalIdentity(
+  sql: Queryable,
+  userId: string,
+  identity: ExternalIdentity,
+): Promise<{ userId: string; created: boolean } | "taken"> {
+  const { rows } = await sql.query<{ user_id: string }>(
+    `update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
+     where provider = $1 and provider_id = $2 returning user_id`,
+    [identity.provider, identity.providerId, JSON.stringify(identity.data)],
+  );
+  const existing = rows[0];
+  if (existing) return existing.user_id === userId ? { userId, created: false } : "taken";
+  await attachIdentity(sql, userId, identity);
+  return { userId, created: false };
+}
+
+/**
+ * `unlinkIdentity`: removes one of the user's identities and its provider from
+ * `app_metadata.providers`. The caller checks the user keeps at least one.
+ */
+export async function unlinkIdentity(sql: Queryable, userId: string, identityId: string): Promise<void> {
+  await sql.query(
+    `with removed as (delete from auth.identities where id = $2 and user_id = $1 returning id)
+     update auth.users u set updated_at = now(),
+       raw_app_meta_data = jsonb_set(coalesce(u.raw_app_meta_data, '{}'), '{providers}',
+         (select coalesce(jsonb_agg(distinct i.provider), '[]') from auth.identities i
+          where i.user_id = $1 and i.id not in (select id from removed)))
+     where u.id = $1`,
+    [userId, identityId],
+  );
 }

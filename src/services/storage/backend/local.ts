@@ -14,6 +14,8 @@ import {
 } from "./backend.js";
 
 const PARTIAL_DIR = ".partial";
+/** Fewer, larger writes: a socket delivers 64 KB chunks, the default buffer is 16 KB. */
+const WRITE_BUFFER = 1024 * 1024;
 
 /**
  * Bytes in a folder (`.groundwork/storage` by default). A version lives at
@@ -38,7 +40,7 @@ export function localBackend(root: string): StorageBackend {
         size += chunk.length;
       });
       try {
-        await pipeline(body, createWriteStream(partial, { flags: "wx" }));
+        await pipeline(body, createWriteStream(partial, { flags: "wx", highWaterMark: WRITE_BUFFER }));
         const target = fileOf(key);
         await mkdir(path.dirname(target), { recursive: true });
         await rename(partial, target);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { actorOf, recordFileEvents } from "../audit.js";
 import { parseAllowedMimeTypes, parseFileSizeLimit } from "../bucket-rules.js";
 import { asCaller, callerSub } from "../caller.js";
 import { errors } from "../errors.js";
@@ -75,6 +76,13 @@ export function bucketRoutes(scope: FastifyInstance, deps: StorageDeps): void {
       );
     });
     // Emptied at once; Supabase queues it and words the answer so (reference/storage.md §2).
+    await recordFileEvents(
+      deps,
+      "REMOVE",
+      id,
+      deleted.map((key) => ({ name: key.name, detail: { version: key.version, via: "empty" } })),
+      actorOf(request),
+    );
     await deps.looseBlobs.discard(deleted);
     return { message: "Empty bucket has been queued. Completion may take up to an hour." };
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, recordFileEvent, recordFileEvents } from "../audit.js";
+import { BlobNotFound } from "../backend/backend.js";
 import { asCaller, asPlatform, callerSub } from "../caller.js";
 import { errors } from "../errors.js";
 import { mustBeValidBucketName, mustBeValidKey } from "../keys.js";
@@ -179,6 +180,8 @@ async function relocate(deps: StorageDeps, request: FastifyRequest, kind: "move"
     });
   } catch (error) {
     await deps.looseBlobs.discard([to]);
+    // The source was replaced or removed while its bytes were being copied.
+    if (error instanceof BlobNotFound) throw errors.noSuchKey();
     throw error;
   }
   if (replaced)

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { jsonForPostgres } from "../audit.js";
 import type { ObjectMetadata, ObjectRow } from "../types.js";
 
 const OBJECT_COLUMNS = `id, bucket_id, name, owner, owner_id, version, metadata, user_metadata,
@@ -56,8 +57,8 @@ export async function writeObjectRow(
       write.name,
       write.version,
       write.owner,
-      JSON.stringify(write.metadata),
-      write.userMetadata,
+      jsonForPostgres(write.metadata),
+      write.userMetadata === null ? null : jsonForPostgres(write.userMetadata),
     ],
   );
   return rows[0] as ObjectRow;
