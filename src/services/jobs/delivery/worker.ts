@@ -147,8 +147,21 @@ export class DeliveryWorker {
         await this.#wakeUp.sleep(this.#pauseAfter(error as Error & { code?: string }));
         continue;
       }
-      if (claimed.length === 0) await this.#wakeUp.sleep(this.#options.pollMs);
-      else this.#dispatch(claimed);
+      if (claimed.length === 0) {
+        await this.#wakeUp.sleep(this.#options.pollMs);
+        continue;
+      }
+      // Policies read after the claim include every policy committed before the claimed requests
+      // were queued, whether or not its NOTIFY has arrived yet (under load it can come after the
+      // requests' own wake-up, and a rate limit would then be missed for this claim).
+      await loadPolicies(this.#options.pool).then(
+        (policies) => {
+          this.#policies = policies;
+          this.#policiesAt = Date.now();
+        },
+        () => {}, // the cached policies stay; the next housekeeping tries again
+      );
+      this.#dispatch(claimed);
     }
   }
 
