@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../../config/index.js";
 import { LOG_FILE_ENV, openLogFile } from "../../stack/log-file.js";
-import { type StartStep, startStack } from "../../stack/stack.js";
+import type { StartStep } from "../../stack/stack.js";
 import { readRunningState, type StackState } from "../../stack/state-file.js";
 import { parseCommandArgs } from "../args.js";
 import { bannerGroups, printGroups } from "../banner.js";
@@ -47,6 +47,9 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   if (values.detach) return startDetached(config, argv);
 
   const started = Date.now();
+  // Imported here, not at the top: `start --detach` only spawns the server, and loading every
+  // service's code into that short-lived parent as well would add to each detached start.
+  const { startStack } = await import("../../stack/stack.js");
   // Started by `start --detach`: log lines go to the rotating .groundwork/server.log.
   const logFile = process.env[LOG_FILE_ENV];
   const stack = await startStack(config, {

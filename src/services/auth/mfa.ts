@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import * as OTPAuth from "otpauth";
-import QRCode from "qrcode";
 import { signAccessToken, type TokenResponse, tokenResponse } from "./access-token.js";
 import { AuthError, authError } from "./errors.js";
 import { newRefreshToken } from "./secrets.js";
@@ -95,6 +94,8 @@ export async function enrollTotp(
     }
     throw error;
   }
+  // Loaded on the first enrolment, not with the server.
+  const { default: QRCode } = await import("qrcode");
   const qrCode = await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "H" });
   return { id: factorId, type: "totp", friendly_name: friendlyName, totp: { qr_code: qrCode, secret, uri } };
 }

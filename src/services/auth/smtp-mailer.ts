@@ -1,4 +1,3 @@
-import nodemailer from "nodemailer";
 import type { MailConfig, SmtpConfig } from "../../config/index.js";
 import { AuthError } from "./errors.js";
 import type { Mailer } from "./mailer.js";
@@ -25,19 +24,23 @@ const TIMEOUT_MS = 10_000;
  */
 export function smtpMailer(mail: MailConfig & { readonly smtp: SmtpConfig }): Mailer {
   const { smtp } = mail;
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.port === 465,
-    ...(smtp.user !== "" ? { auth: { user: smtp.user, pass: smtp.pass } } : {}),
-    connectionTimeout: TIMEOUT_MS,
-    greetingTimeout: TIMEOUT_MS,
-    socketTimeout: TIMEOUT_MS,
-  });
+  // nodemailer is loaded with the first message, not with the server (it adds to every start).
+  let transport: ReturnType<typeof connect> | null = null;
+  const connect = async () =>
+    (await import("nodemailer")).default.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.port === 465,
+      ...(smtp.user !== "" ? { auth: { user: smtp.user, pass: smtp.pass } } : {}),
+      connectionTimeout: TIMEOUT_MS,
+      greetingTimeout: TIMEOUT_MS,
+      socketTimeout: TIMEOUT_MS,
+    });
   return {
     async send(message) {
       try {
-        await transport.sendMail({
+        transport ??= connect();
+        await (await transport).sendMail({
           from: { name: smtp.senderName, address: smtp.adminEmail },
           to: message.to,
           subject: message.subject,

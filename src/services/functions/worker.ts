@@ -6,7 +6,11 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { stripVTControlCharacters } from "node:util";
-import { Pool } from "undici";
+import type { Pool } from "undici";
+
+/** undici, loaded with the first worker rather than with the server (it adds to every start). */
+let undici: typeof import("undici") | null = null;
+
 import type { FunctionFiles } from "./function-files.js";
 import type { ImportMap } from "./import-map.js";
 
@@ -123,7 +127,7 @@ export class FunctionWorker {
       });
     });
 
-    this.ready = new Promise<number>((resolve, reject) => {
+    const booted = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new BootError(`${this.name} did not start within ${spec.bootTimeoutMs} ms`));
         this.kill();
@@ -146,6 +150,10 @@ export class FunctionWorker {
         }
       });
     });
+    const loaded = import("undici").then((module) => {
+      undici = module;
+    });
+    this.ready = Promise.all([booted, loaded]).then(([port]) => port);
     // Callers that never await `ready` (a retired worker) must not cause an unhandled rejection.
     this.ready.catch(() => {});
 
@@ -160,8 +168,8 @@ export class FunctionWorker {
   /** Connections to the worker's port; only once `ready` has resolved. */
   get pool(): Pool {
     if (this.connections === null) {
-      if (this.port === null) throw new Error(`${this.name} is not ready`);
-      this.connections = new Pool(`http://127.0.0.1:${this.port}`, {
+      if (this.port === null || undici === null) throw new Error(`${this.name} is not ready`);
+      this.connections = new undici.Pool(`http://127.0.0.1:${this.port}`, {
         connections: 128,
         keepAliveTimeout: 30_000,
       });

@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from "file-type";
 import { essence, mimeTypeAllowed } from "./bucket-rules.js";
 import { errors } from "./errors.js";
 
@@ -17,7 +16,8 @@ export async function checkContentType(
   declared: string,
   allowed: readonly string[] | null,
 ): Promise<void> {
-  const detected = head.length === 0 ? undefined : await fileTypeFromBuffer(head);
+  // Loaded on the first upload, not with the server: it adds to every start otherwise.
+  const detected = head.length === 0 ? undefined : await (await import("file-type")).fileTypeFromBuffer(head);
   const declaredEssence = essence(declared);
   if (detected) {
     if (detected.mime === declaredEssence) return;

@@ -1,4 +1,3 @@
-import sharp from "sharp";
 import { errors } from "./errors.js";
 
 /** The transformation a render request asks for (Supabase's `TransformOptions`). */
@@ -76,6 +75,8 @@ export async function transformImage(
   options: TransformOptions,
   format: "avif" | "webp" | null,
 ): Promise<{ body: Buffer; contentType: string }> {
+  // Loaded on the first transform, not with the server: a native module that adds to every start.
+  const { default: sharp } = await import("sharp");
   try {
     let image = sharp(source, { limitInputPixels: MAX_SOURCE_PIXELS, failOn: "error" }).rotate();
     if (options.width || options.height) {

@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { fileTypeFromFile } from "file-type";
 import { errors } from "./errors.js";
 import { findObject } from "./sql/objects.js";
 import type { StorageDeps } from "./types.js";
@@ -55,7 +54,7 @@ export async function seedBuckets(deps: StorageDeps): Promise<number> {
       const size = (await stat(file)).size;
       const mimeType =
         TEXT_TYPES[path.extname(file).toLowerCase()] ??
-        (await fileTypeFromFile(file))?.mime ??
+        (await (await import("file-type")).fileTypeFromFile(file))?.mime ??
         "application/octet-stream";
       try {
         await storeUpload(
