@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { WebSocketLikeConstructor } from "@supabase/realtime-js";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -192,6 +193,63 @@ describe("auth: OAuth / OpenID Connect sign-in against a real OpenID provider", 
     const last = after.data?.identities[0];
     const lastRefused = await app.auth.unlinkIdentity(last as NonNullable<typeof last>);
     expect(lastRefused.error?.code).toBe("single_identity_not_deletable");
+  });
+
+  it("signInWithIdToken: an ID token the provider issued to this client signs in, with GoTrue's nonce rule", async () => {
+    const email = uniqueEmail("oidc.idtoken");
+    const sub = account(email);
+    const rawNonce = "raw-nonce-Zoë-東京";
+    const hashed = createHash("sha256").update(rawNonce).digest("hex");
+    const authorize = new URL(`${idp.issuer}/auth`);
+    authorize.search = new URLSearchParams({
+      client_id: idp.clientId,
+      redirect_uri: `${server.url}/auth/v1/callback`,
+      response_type: "code",
+      scope: "openid email profile",
+      nonce: hashed,
+      state: "mobile",
+    }).toString();
+    const code = new URL(await idp.signIn(authorize.toString(), sub)).searchParams.get("code") as string;
+    const tokens = (await (
+      await fetch(`${idp.issuer}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: `${server.url}/auth/v1/callback`,
+          client_id: idp.clientId,
+          client_secret: idp.clientSecret,
+        }),
+        signal: AbortSignal.timeout(10_000),
+      })
+    ).json()) as { id_token: string };
+
+    const app = client("implicit");
+    const wrongNonce = await app.auth.signInWithIdToken({
+      provider: "keycloak",
+      token: tokens.id_token,
+      nonce: "other",
+    });
+    expect(wrongNonce.error?.code).toBe("validation_failed");
+    const noNonce = await app.auth.signInWithIdToken({ provider: "keycloak", token: tokens.id_token });
+    expect(noNonce.error?.code).toBe("validation_failed");
+    const forged = await app.auth.signInWithIdToken({
+      provider: "keycloak",
+      token: `${tokens.id_token.slice(0, -4)}AAAA`,
+      nonce: rawNonce,
+    });
+    expect(forged.error?.code).toBe("validation_failed");
+
+    const { data, error } = await app.auth.signInWithIdToken({
+      provider: "keycloak",
+      token: tokens.id_token,
+      nonce: rawNonce,
+    });
+    expect(error).toBeNull();
+    expect(data.user?.email).toBe(email);
+    expect(data.user?.identities?.map((identity) => identity.provider)).toEqual(["keycloak"]);
+    expect(decodeJwt(data.session?.access_token as string).aal).toBe("aal1");
   });
 
   it("refuses unknown and unsupported providers, a forged state and a foreign redirect", async () => {

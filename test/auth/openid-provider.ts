@@ -42,6 +42,8 @@ export async function startOpenIdProvider(port: number, callbackUrl: string): Pr
     ],
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     features: { devInteractions: { enabled: true } },
+    // ID tokens carry the scopes' claims (email...), as Google's and Keycloak's do.
+    conformIdTokenClaims: false,
     pkce: { required: () => false },
     async findAccount(_context, sub) {
       const account = accounts.get(sub);

@@ -163,7 +163,7 @@ export async function finishSignIn(runtime: AuthRuntime, request: FastifyRequest
 }
 
 /** A configured provider by name; own keys only, so `constructor` or `__proto__` name nothing. */
-function configuredProvider(runtime: AuthRuntime, name: string): ExternalProviderConfig | undefined {
+export function configuredProvider(runtime: AuthRuntime, name: string): ExternalProviderConfig | undefined {
   const providers = runtime.config.auth.external;
   return Object.hasOwn(providers, name) ? providers[name] : undefined;
 }

@@ -108,20 +108,7 @@ export async function redeemCode(
     const reason = typeof tokens.error_description === "string" ? tokens.error_description : tokens.error;
     throw new ProviderError(`Unable to exchange external code: ${String(reason ?? response.status)}`);
   }
-  let keySet = keySets.get(discovery.jwks_uri);
-  if (!keySet) {
-    keySet = createRemoteJWKSet(new URL(discovery.jwks_uri), { timeoutDuration: NETWORK_TIMEOUT_MS });
-    keySets.set(discovery.jwks_uri, keySet);
-  }
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(tokens.id_token, keySet, {
-      issuer: provider.issuer,
-      audience: provider.clientId,
-    }));
-  } catch (error) {
-    throw new ProviderError(`ID token refused: ${(error as Error).message}`);
-  }
+  const payload = await verifyIdToken(provider, tokens.id_token);
   if (!provider.skipNonceCheck && payload.nonce !== nonce) throw new ProviderError("ID token nonce mismatch");
   if (typeof payload.sub !== "string" || payload.sub === "")
     throw new ProviderError("ID token has no subject");
@@ -133,13 +120,50 @@ export async function redeemCode(
       sub: payload.sub,
     };
   }
+  return identityFromClaims(
+    provider.issuer,
+    claims,
+    tokens.access_token,
+    typeof tokens.refresh_token === "string" ? tokens.refresh_token : null,
+  );
+}
+
+/**
+ * Verifies an ID token with `jose` against the issuer's published keys (fetched through discovery,
+ * cached): signature, issuer, audience (the client id), expiry.
+ */
+export async function verifyIdToken(provider: ExternalProviderConfig, idToken: string): Promise<JWTPayload> {
+  const discovery = await discover(provider.issuer);
+  let keySet = keySets.get(discovery.jwks_uri);
+  if (!keySet) {
+    keySet = createRemoteJWKSet(new URL(discovery.jwks_uri), { timeoutDuration: NETWORK_TIMEOUT_MS });
+    keySets.set(discovery.jwks_uri, keySet);
+  }
+  try {
+    const { payload } = await jwtVerify(idToken, keySet, {
+      issuer: provider.issuer,
+      audience: provider.clientId,
+    });
+    return payload;
+  } catch (error) {
+    throw new ProviderError(`ID token refused: ${(error as Error).message}`);
+  }
+}
+
+/** The identity an ID token vouches for, its claims read as GoTrue reads them. */
+export function identityFromClaims(
+  issuer: string,
+  claims: Record<string, unknown>,
+  accessToken: string,
+  refreshToken: string | null,
+): ProviderIdentity {
   return {
-    sub: payload.sub,
+    sub: String(claims.sub),
     email: typeof claims.email === "string" && claims.email !== "" ? claims.email.toLowerCase() : null,
     emailVerified: claims.email_verified === true || claims.email_verified === "true",
-    claims: identityData(provider.issuer, claims),
-    accessToken: tokens.access_token,
-    refreshToken: typeof tokens.refresh_token === "string" ? tokens.refresh_token : null,
+    claims: identityData(issuer, claims),
+    accessToken,
+    refreshToken,
   };
 }
 

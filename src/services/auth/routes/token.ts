@@ -1,5 +1,6 @@
 import { authError } from "../errors.js";
 import { countSignIn } from "../metrics.js";
+import { signInWithIdToken } from "../oauth/id-token.js";
 import { clientInfo, queryParam, readParams, requestAudience, stringParam } from "../params.js";
 import { exchangeAuthCode } from "../pkce.js";
 import { enforce } from "../rate-limit.js";
@@ -8,7 +9,7 @@ import { signInWithPassword } from "../sign-in.js";
 import type { AuthRoute } from "./route.js";
 
 /**
- * `POST /token?grant_type=password|refresh_token|pkce`. Password sign-ins count against
+ * `POST /token?grant_type=password|refresh_token|pkce|id_token`. Password sign-ins count against
  * `sign_in_sign_ups` per IP (and per email in the flow), refreshes against `token_refresh`.
  */
 export const tokenRoute: AuthRoute = (scope, runtime) => {
@@ -52,6 +53,12 @@ export const tokenRoute: AuthRoute = (scope, runtime) => {
           stringParam(params, "code_verifier"),
           clientInfo(request),
         );
+      });
+    }
+    if (grantType === "id_token") {
+      return countSignIn(runtime.metrics, grantType, async () => {
+        await enforce(runtime.limits.signIn, request.ip);
+        return signInWithIdToken(runtime, readParams(request), requestAudience(request), clientInfo(request));
       });
     }
     // Supabase answers an unknown grant with this code and the grant error as the message.
