@@ -5,7 +5,7 @@ import type { Config } from "../../config/index.js";
 import { denoExecutable } from "./deno-binary.js";
 import { type FunctionFiles, findFunction, functionsDir } from "./function-files.js";
 import { buildImportMap } from "./import-map.js";
-import { type FunctionLogLine, FunctionWorker } from "./worker.js";
+import { BootError, type FunctionLogLine, FunctionWorker } from "./worker.js";
 import { functionEnv, type RuntimeAddresses } from "./worker-env.js";
 
 /** Folder of the Deno-side files (bootstrap, shims); copied beside the compiled code by the build. */
@@ -43,6 +43,8 @@ export class FunctionWorkers {
 
   /** A ready worker for the function, started if needed. Counts the request as in flight. */
   async acquire(files: FunctionFiles): Promise<FunctionWorker> {
+    // A request still under way when the server closes must not start a worker nobody stops.
+    if (this.closed) throw new BootError(`${files.name} was not started: the server is stopping`);
     const worker = this.running.get(files.name) ?? this.starting.get(files.name) ?? this.start(files);
     worker.inFlight++;
     clearTimeout(this.idle.get(worker));
