@@ -261,8 +261,9 @@ async function spawnServer(options: ClusterOptions, runAs: RunAs): Promise<Child
       }
     });
     child.once("error", (error) => reject(new Error(`Could not run PostgreSQL: ${error.message}`)));
+    // Output can still arrive after "exit" (the pipe drains later): end the log when it closes.
+    child.stderr?.once("close", () => logFile.end());
     child.once("exit", (code, signal) => {
-      logFile.end();
       if (ready) return;
       if (/could not bind|Address already in use/i.test(recent)) {
         reject(new PortInUseError(options.port, options.portSetting));
