@@ -300,10 +300,18 @@ export const storageFuzz: FuzzService = {
     const json = { "content-type": "application/json" };
     for (const id of ["fuzz", "fuzz-empty"]) {
       // Soft delete on: removes and empties of the fuzz run go through the trash.
-      await storage(server, "POST", "/bucket", JSON.stringify({ id, public: true, soft_delete_days: 7 }), json);
+      await storage(
+        server,
+        "POST",
+        "/bucket",
+        JSON.stringify({ id, public: true, soft_delete_days: 7 }),
+        json,
+      );
     }
     // A soft-deleted object for the trash routes (its restore example puts it back).
-    await storage(server, "POST", "/object/fuzz/fz/corbeille%20🗑.txt", "à jeter", { "content-type": "text/plain" });
+    await storage(server, "POST", "/object/fuzz/fz/corbeille%20🗑.txt", "à jeter", {
+      "content-type": "text/plain",
+    });
     await storage(server, "DELETE", "/object/fuzz/fz/corbeille%20🗑.txt", "{}", json);
     const [trashed] = (await storage(server, "GET", "/trash?bucket=fuzz")) as unknown as { id: string }[];
     await storage(server, "POST", `/object/fuzz/${OBJECT}`, "bonjour", { "content-type": "text/plain" });
