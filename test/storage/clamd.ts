@@ -38,7 +38,8 @@ export async function startClamd(): Promise<TestClamd> {
       `TemporaryDirectory ${dir}`,
       "Foreground yes",
       "StreamMaxLength 200M",
-      "LogFile /dev/null",
+      // Its own log file: clamd locks the file, so two clamds on /dev/null refuse to start.
+      `LogFile ${path.join(dir, "clamd.log")}`,
     ].join("\n"),
   );
   const child: ChildProcess = spawn(CLAMD, ["--config-file", path.join(dir, "clamd.conf")], {
