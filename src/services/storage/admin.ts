@@ -74,6 +74,7 @@ export function openStorageAdmin(
     },
     async close() {
       await deps.looseBlobs.close();
+      await deps.backend.close?.();
       await pool.end();
     },
   };
