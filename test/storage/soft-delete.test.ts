@@ -214,6 +214,19 @@ describe("soft delete", () => {
     expect(await trash("name in ('b/trois.txt', 'quatre.txt')")).toEqual([]);
     const onDisk = await versionsOnDisk(server.storagePath);
     expect(versions.filter((v) => onDisk.has(v))).toEqual([]);
+
+    // An emptied bucket can be deleted; its trash stays (purged later) but cannot be restored.
+    expect(await service.storage.deleteBucket("runtime")).toEqual({
+      data: { message: "Successfully deleted" },
+      error: null,
+    });
+    const settings = await server.database.query(
+      "select 1 from storage.groundwork_bucket_settings where bucket_id = 'runtime'",
+    );
+    expect(settings.rowCount).toBe(0);
+    const orphan = await serviceHttp("POST", `/trash/${kept?.id}/restore`, {});
+    expect(await orphan.json()).toMatchObject({ statusCode: "404", code: "NoSuchBucket" });
+    expect(await trash("bucket_id = 'runtime'")).toHaveLength(2);
   });
 
   it("purges after the retention: each bucket's own, each entry once across processes", async () => {
