@@ -117,7 +117,8 @@ export async function startOAuth2Server(
     handle(request, response).catch((error: Error) => json(response, 500, { message: error.message }));
   });
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** Each handler answers the request and returns true (so `return answer(...)` reads as "done"). */
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? "/", "http://provider");
     if (request.method === "GET" && url.pathname === paths.authorize)
       return authorize(request, url, response);
@@ -132,10 +133,10 @@ export async function startOAuth2Server(
         return json(response, 404, { message: "Not Found" });
       return json(response, 200, emailsJson(flavor, account));
     }
-    json(response, 404, { message: "Not Found" });
+    return json(response, 404, { message: "Not Found" });
   }
 
-  function authorize(request: IncomingMessage, url: URL, response: ServerResponse): void {
+  function authorize(request: IncomingMessage, url: URL, response: ServerResponse): boolean {
     const query = url.searchParams;
     if (query.get("client_id") !== clientId) return json(response, 400, { error: "unknown client" });
     if (query.get("redirect_uri") !== callbackUrl)
@@ -164,10 +165,10 @@ export async function startOAuth2Server(
     const code = randomBytes(20).toString("hex");
     codes.set(code, { login, redirectUri: callbackUrl, scope, expiresAt: Date.now() + 600_000, used: false });
     back.searchParams.set("code", code);
-    redirect(response, back);
+    return redirect(response, back);
   }
 
-  async function exchange(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function exchange(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const form = new URLSearchParams(await readBody(request));
     const basic = /^Basic (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
     const [basicId, basicSecret] = basic ? Buffer.from(basic, "base64").toString().split(":") : [];
@@ -196,6 +197,7 @@ export async function startOAuth2Server(
     if ((request.headers.accept ?? "").includes("application/json")) return json(response, 200, body);
     response.writeHead(200, { "content-type": "application/x-www-form-urlencoded" });
     response.end(new URLSearchParams(body).toString());
+    return true;
   }
 
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -304,14 +306,16 @@ function emailsJson(flavor: Flavor, account: RestAccount): unknown {
   }
 }
 
-function json(response: ServerResponse, status: number, body: unknown): void {
+function json(response: ServerResponse, status: number, body: unknown): true {
   response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
   response.end(JSON.stringify(body));
+  return true;
 }
 
-function redirect(response: ServerResponse, to: URL): void {
+function redirect(response: ServerResponse, to: URL): true {
   response.writeHead(302, { location: to.toString() });
   response.end();
+  return true;
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

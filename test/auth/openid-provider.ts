@@ -118,12 +118,12 @@ export async function startOpenIdProvider(port: number, callbackUrl: string): Pr
       if (response.status !== 200)
         throw new Error(`provider answered ${response.status}: ${page.slice(0, 300)}`);
       const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page)?.[1];
-      if (action && !new URL(unescape(action), url).toString().startsWith(issuer)) {
+      if (action && !new URL(htmlText(action), url).toString().startsWith(issuer)) {
         const fields: Record<string, string> = {};
         for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
-          fields[unescape(name as string)] = unescape(value as string);
+          fields[htmlText(name as string)] = htmlText(value as string);
         }
-        return { action: unescape(action), fields };
+        return { action: htmlText(action), fields };
       }
       // The development interaction pages: a login form, then a consent form, posted to the page itself.
       body = page.includes('name="login"')
@@ -145,7 +145,7 @@ export async function startOpenIdProvider(port: number, callbackUrl: string): Pr
 }
 
 /** The entities oidc-provider's pages escape. */
-function unescape(text: string): string {
+function htmlText(text: string): string {
   return text
     .replace(/&quot;/g, '"')
     .replace(/&#x27;|&#39;/g, "'")
