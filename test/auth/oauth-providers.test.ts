@@ -440,6 +440,9 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
       options: { redirectTo: APP, skipBrowserRedirect: true },
     });
     expect(error).toBeNull();
+    const at = new URL(data.url as string);
+    expect(`${at.origin}${at.pathname}`).toBe(`${providers.github.url}/login/oauth/authorize`);
+    expect(at.searchParams.has("skip_http_redirect")).toBe(false);
     const callback = await providers.github.signIn(data.url as string, login);
     const landed = new URL((await follow(callback)).headers.get("location") as string);
     expect(decodeJwt(new URLSearchParams(landed.hash.slice(1)).get("access_token") as string).sub).toBe(

@@ -32,6 +32,7 @@ const OWN_PARAMETERS = new Set([
   "redirect_to",
   "code_challenge",
   "code_challenge_method",
+  "skip_http_redirect",
 ]);
 
 interface State {

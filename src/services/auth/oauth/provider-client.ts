@@ -37,7 +37,8 @@ const RESERVED = new Set([
   "request_uri",
 ]);
 
-const configurations = new Map<string, client.Configuration>();
+/** Per provider config object, so servers with other settings in the same process never share one. */
+const configurations = new WeakMap<ExternalProviderConfig, client.Configuration>();
 const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 function speaksOpenId(provider: ExternalProviderConfig): boolean {
@@ -51,8 +52,7 @@ function speaksOpenId(provider: ExternalProviderConfig): boolean {
  * configured such a URL (a server on the same host or in a test).
  */
 async function configuration(provider: ExternalProviderConfig): Promise<client.Configuration> {
-  const key = JSON.stringify([provider.name, provider.kind, provider.issuer, provider.clientId]);
-  const cached = configurations.get(key);
+  const cached = configurations.get(provider);
   if (cached) return cached;
   const insecure = provider.issuer.startsWith("http://");
   const auth = client.ClientSecretPost(provider.secret);
@@ -83,7 +83,7 @@ async function configuration(provider: ExternalProviderConfig): Promise<client.C
     if (insecure) client.allowInsecureRequests(config);
   }
   config.timeout = NETWORK_TIMEOUT_SECONDS;
-  configurations.set(key, config);
+  configurations.set(provider, config);
   return config;
 }
 
