@@ -51,12 +51,18 @@ describe("db reset and storage", () => {
     const headers = { apikey: key, authorization: `Bearer ${key}` };
     const object = (name: string) => `${api}/storage/v1/object/archive/${encodeURI(name)}`;
 
+    // The server seeds config.toml's buckets shortly after start.
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`${api}/storage/v1/bucket/archive`, { headers })).status !== 200) {
+      if (Date.now() > deadline) throw new Error("the archive bucket was not seeded after start");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const extra = await fetch(object("brouillon ✏️.txt"), {
       method: "POST",
       headers: { ...headers, "content-type": "text/plain", "x-upsert": "true" },
       body: "à effacer",
     });
-    expect(extra.status).toBe(200);
+    expect(extra.status, await extra.clone().text()).toBe(200);
     const before = await versionsOnDisk(storageFolder());
 
     const reset = await runCli(["db", "reset", "--workdir", project.dir], env, 120_000);
