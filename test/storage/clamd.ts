@@ -39,6 +39,8 @@ export async function startClamd(): Promise<TestClamd> {
       "Foreground yes",
       "StreamMaxLength 200M",
       "LogFile /dev/null",
+      // clamd locks its log file unless told not to: two test clamds at once would both lock /dev/null.
+      "LogFileUnlock yes",
     ].join("\n"),
   );
   const child: ChildProcess = spawn(CLAMD, ["--config-file", path.join(dir, "clamd.conf")], {
