@@ -31,7 +31,10 @@ export const storageService: Service = {
   prefix: "/storage/v1",
   async register(scope: FastifyInstance, serviceDeps: ServiceDeps) {
     const deps = storageDeps(serviceDeps);
-    scope.addHook("onClose", () => deps.looseBlobs.close());
+    scope.addHook("onClose", async () => {
+      await deps.looseBlobs.close();
+      await deps.backend.close?.();
+    });
 
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (request, payload, done) => {
@@ -105,6 +108,7 @@ export const storageService: Service = {
         clearInterval(every);
         await running;
         await deps.looseBlobs.close();
+        await deps.backend.close?.();
       },
     };
   },

@@ -12,6 +12,9 @@ import {
   type StorageBackend,
   type WrittenBlob,
 } from "./backend.js";
+import { hashedName } from "./hashed-name.js";
+
+export { hashedName };
 
 const PARTIAL_DIR = ".partial";
 /** Fewer, larger writes: a socket delivers 64 KB chunks, the default buffer is 16 KB. */
@@ -97,11 +100,6 @@ export function localBackend(root: string): StorageBackend {
       return removed;
     },
   };
-}
-
-/** The on-disk form of a name, as {@link localBackend} lists it (the sweep compares with it). */
-export function hashedName(name: string): string {
-  return createHash("sha256").update(name).digest("hex");
 }
 
 function nameDir(root: string, bucket: string, name: string): string {
