@@ -44,7 +44,12 @@ function fuzzProject(): TempProject {
       /^\[auth\.sms\]\nenable_signup = false$/m,
       `[auth.sms]\nenable_signup = true\nmax_frequency = "0s"\n[auth.sms.test_otp]\n${FUZZ_TEST_NUMBERS.map((n) => `${n} = "123456"`).join("\n")}`,
     );
-  writeFileSync(file, toml);
+  // A GitHub provider at a port nothing is fetched from (fetch refuses port 9): /authorize builds
+  // its URL, /callback checks the state and then fails to reach the provider, so both run past
+  // their input checks.
+  const github =
+    '\n[auth.external.github]\nenabled = true\nclient_id = "fuzz"\nsecret = "fuzz"\nurl = "http://127.0.0.1:9"\n';
+  writeFileSync(file, `${toml}${github}`);
   return project;
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import type { SupabaseClient } from "@supabase/supabase-js";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashedName } from "../../src/services/storage/backend/hashed-name.js";
 import { http, newUser, ownFolderPolicies, type StorageTestServer, startStorageServer } from "./helpers.js";
@@ -140,6 +141,21 @@ describe("storage through supabase-js on the S3 backend", () => {
     expect(put.error).toBeNull();
     expect(await keysOf("docs", uploadName)).toHaveLength(1);
     expect(await (await asAlice.storage.from("docs").download(uploadName)).data?.text()).toBe("par jeton");
+  });
+
+  it("transforms an image whose bytes are in S3", async () => {
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: "#c0ffee" } })
+      .png()
+      .toBuffer();
+    expect(
+      (await service.storage.from("avatars").upload("café.png", png, { contentType: "image/png" })).error,
+    ).toBeNull();
+    const resized = await anon.storage
+      .from("avatars")
+      .download("café.png", { transform: { width: 20, height: 15 } });
+    expect(resized.error).toBeNull();
+    const meta = await sharp(Buffer.from(await (resized.data as Blob).arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([20, 15]);
   });
 
   it("emptying and deleting a bucket leaves no key of it", async () => {
