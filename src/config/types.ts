@@ -109,7 +109,7 @@ export interface AuthConfig {
   /** `[auth.mfa]` and `[auth.sessions]` (auth-security-section.ts). */
   readonly mfa: MfaConfig;
   readonly sessions: SessionsConfig;
-  /** Enabled `[auth.external.NAME]` OpenID Connect providers, by name. */
+  /** Enabled `[auth.external.NAME]` OAuth and OpenID Connect providers, by name. */
   readonly external: Readonly<Record<string, ExternalProviderConfig>>;
 }
 

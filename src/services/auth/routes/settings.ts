@@ -1,6 +1,6 @@
 import type { AuthRoute } from "./route.js";
 
-/** The OAuth providers GoTrue lists in `/settings`; those configured (OpenID Connect) read true. */
+/** The OAuth providers GoTrue lists in `/settings`; those configured and served read true. */
 const EXTERNAL_PROVIDERS = [
   "apple",
   "azure",
