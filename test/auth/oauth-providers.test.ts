@@ -244,6 +244,34 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
     expect(new URLSearchParams(refused.hash.slice(1)).get("access_token")).toBeNull();
   });
 
+  it("an unconfirmed account with the verified address loses its password and other identities to the provider's", async () => {
+    const victim = uniqueEmail("gh.victim");
+    // Made by someone who never confirmed the address, with a password of their own.
+    const admin = server.client(server.serviceRoleKey).auth.admin;
+    const created = await admin.createUser({
+      email: victim,
+      password: "waiting-pass-1",
+      email_confirm: false,
+    });
+    expect(created.data.user?.email_confirmed_at).toBeFalsy();
+    const { login } = account("github", [{ email: victim, verified: true, primary: true }]);
+    const landed = await browse("github", await signInUrl("github", "implicit"), login);
+    const token = new URLSearchParams(landed.hash.slice(1)).get("access_token") as string;
+    expect(decodeJwt(token).sub).toBe(created.data.user?.id);
+    const user = await api(server, "GET", "/user", { token });
+    expect(user.body.email_confirmed_at).toBeTruthy();
+    expect(user.body.identities.map((identity: { provider: string }) => identity.provider)).toEqual([
+      "github",
+    ]);
+    expect(user.body.app_metadata.providers).toEqual(["github"]);
+    expect(user.body.user_metadata.full_name).toBe("Zoë 東京 🌸");
+    const withOldPassword = await client("implicit").auth.signInWithPassword({
+      email: victim,
+      password: "waiting-pass-1",
+    });
+    expect(withOldPassword.error?.code).toBe("invalid_credentials");
+  });
+
   it("the provider's refusal goes back to the app as error and error_description", async () => {
     const { login } = account("github", [
       { email: uniqueEmail("gh.decline"), verified: true, primary: true },
