@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { WebSocketLikeConstructor } from "@supabase/realtime-js";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { SignJWT } from "jose";
@@ -457,6 +458,57 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
       signal: AbortSignal.timeout(10_000),
     });
     expect(forged.status).toBe(400);
+  });
+
+  it("Apple ID tokens from a mobile app sign in through signInWithIdToken, checked against Apple's keys", async () => {
+    const email = uniqueEmail("apple.mobile");
+    const sub = `001234.mobile-${Date.now()}`;
+    apple.addAccount(sub, { email, emailVerified: true, name: "Zoë" });
+    const rawNonce = "mobile-nonce-東京-🌸";
+    const authorize = new URL(`${apple.issuer}/auth`);
+    authorize.search = new URLSearchParams({
+      client_id: apple.clientId,
+      redirect_uri: `${server.url}/auth/v1/callback`,
+      response_type: "code",
+      scope: "openid email",
+      nonce: createHash("sha256").update(rawNonce).digest("hex"),
+      state: "mobile",
+    }).toString();
+    const code = new URL(await apple.signIn(authorize.toString(), sub)).searchParams.get("code") as string;
+    const tokens = (await (
+      await fetch(`${apple.issuer}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: `${server.url}/auth/v1/callback`,
+          client_id: apple.clientId,
+          client_secret: apple.clientSecret,
+        }),
+        signal: AbortSignal.timeout(10_000),
+      })
+    ).json()) as { id_token: string };
+    const app = client("implicit");
+    const tampered = await app.auth.signInWithIdToken({
+      provider: "apple",
+      token: `${tokens.id_token.slice(0, -6)}AAAAAA`,
+      nonce: rawNonce,
+    });
+    expect(tampered.error?.code).toBe("validation_failed");
+    const { data, error } = await app.auth.signInWithIdToken({
+      provider: "apple",
+      token: tokens.id_token,
+      nonce: rawNonce,
+    });
+    expect(error).toBeNull();
+    expect(data.user?.email).toBe(email);
+    expect(data.user?.identities?.map((identity) => [identity.provider, identity.id])).toEqual([
+      ["apple", sub],
+    ]);
+    // GitHub issues no ID tokens.
+    const github = await app.auth.signInWithIdToken({ provider: "github", token: tokens.id_token });
+    expect(github.error?.code).toBe("validation_failed");
   });
 
   it("linkIdentity attaches a GitHub identity to the signed-in user; unlinkIdentity removes it", async () => {
