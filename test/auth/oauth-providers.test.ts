@@ -7,13 +7,7 @@ import ws from "ws";
 import { freePort } from "../harness/free-port.js";
 import type { TestServer } from "../harness/server.js";
 import { api, decodeJwt, startAuthServer, uniqueEmail } from "./helpers.js";
-import {
-  type Flavor,
-  newClient,
-  type OAuth2Server,
-  type RegisteredClient,
-  startOAuth2Server,
-} from "./oauth2-server.js";
+import { type Flavor, newClient, type OAuth2Server, startOAuth2Server } from "./oauth2-server.js";
 import { type OpenIdProvider, startOpenIdProvider } from "./openid-provider.js";
 
 const APP = "https://app.example.com/welcome";
@@ -27,15 +21,13 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
   let accounts = 0;
 
   beforeAll(async () => {
-    const ports = {} as Record<Flavor, number>;
-    const clients = {} as Record<Flavor, RegisteredClient>;
     const sections: string[] = [];
     for (const flavor of FLAVORS) {
-      ports[flavor] = await freePort();
-      clients[flavor] = newClient(flavor);
+      const registered = newClient(flavor);
+      providers[flavor] = await startOAuth2Server(flavor, registered);
       sections.push(
-        `[auth.external.${flavor}]\nenabled = true\nclient_id = "${clients[flavor].clientId}"\n` +
-          `secret = "${clients[flavor].clientSecret}"\nurl = "http://127.0.0.1:${ports[flavor]}/"`,
+        `[auth.external.${flavor}]\nenabled = true\nclient_id = "${registered.clientId}"\n` +
+          `secret = "${registered.clientSecret}"\nurl = "${providers[flavor].url}/"`,
       );
     }
     const applePort = await freePort();
@@ -45,9 +37,7 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
     );
     server = await startAuthServer({ extraToml: sections.join("\n\n") });
     const callback = `${server.url}/auth/v1/callback`;
-    for (const flavor of FLAVORS) {
-      providers[flavor] = await startOAuth2Server(flavor, ports[flavor], clients[flavor], callback);
-    }
+    for (const flavor of FLAVORS) providers[flavor].registerCallback(callback);
     apple = await startOpenIdProvider(applePort, callback);
   });
   afterAll(async () => {
