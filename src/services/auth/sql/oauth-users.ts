@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { NIL_UUID, type Queryable } from "./queryable.js";
 
 /** The user an external identity signs in, or a new one (GoTrue's account linking, in short). */
@@ -16,6 +17,11 @@ export interface ExternalIdentity {
 export interface SignUpPolicy {
   readonly signupAllowed: boolean;
   readonly unverifiedAllowed: boolean;
+  /**
+   * Asked, with the id the new user will get, just before a user is created (the
+   * before_user_created hook); throwing refuses the sign-up.
+   */
+  readonly beforeCreate?: (userId: string) => Promise<void>;
 }
 
 export type ExternalSignIn =
@@ -73,6 +79,8 @@ export async function signInExternalIdentity(
   if (identity.email !== null && !identity.emailVerified && !policy.unverifiedAllowed) {
     return "needs_verification";
   }
+  const userId = randomUUID();
+  await policy.beforeCreate?.(userId);
   const { rows } = await sql.query<{ id: string }>(
     `with created as (
        insert into auth.users (
@@ -80,7 +88,7 @@ export async function signInExternalIdentity(
          is_anonymous, is_sso_user, email_confirmed_at, created_at, updated_at,
          confirmation_token, recovery_token, email_change_token_new, email_change_token_current, email_change,
          phone_change, phone_change_token, reauthentication_token)
-       values ($1, gen_random_uuid(), $2, 'authenticated', $3, '',
+       values ($1, $8, $2, 'authenticated', $3, '',
                jsonb_build_object('provider', $4::text, 'providers', jsonb_build_array($4::text)), $5::jsonb,
                false, false, case when $6 then now() end, now(), now(), '', '', '', '', '', '', '', '')
        returning id)
@@ -95,6 +103,7 @@ export async function signInExternalIdentity(
       data,
       identity.emailVerified || policy.unverifiedAllowed,
       identity.providerId,
+      userId,
     ],
   );
   return { userId: (rows[0] as { id: string }).id, created: true };
