@@ -4,6 +4,8 @@ import { createBackend } from "./backend/create.js";
 import { errors, StorageError, sendStorageError, toStorageError } from "./errors.js";
 import { LooseBlobs } from "./loose-blobs.js";
 import { UploadRateLimit } from "./rate-limit.js";
+import { resumableUploads } from "./resumable.js";
+import { sweepExpiredUploads } from "./resumable-sweep.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { objectManageRoutes } from "./routes/object-manage.js";
 import { objectReadRoutes } from "./routes/object-read.js";
@@ -11,6 +13,7 @@ import { objectSignRoutes } from "./routes/object-sign.js";
 import { objectUploadRoutes } from "./routes/object-upload.js";
 import { quarantineRoutes } from "./routes/quarantine.js";
 import { renderRoutes } from "./routes/render.js";
+import { resumableRoutes } from "./routes/resumable.js";
 import { ClamdScanner } from "./scanner.js";
 import { seedBuckets } from "./seed.js";
 import type { StorageDeps } from "./types.js";
@@ -62,6 +65,11 @@ export const storageService: Service = {
     objectSignRoutes(scope, deps);
     quarantineRoutes(scope, deps);
     renderRoutes(scope, deps);
+    resumableRoutes(
+      scope,
+      deps,
+      resumableUploads(deps, (message, error) => serviceDeps.log.warn({ err: error }, message)),
+    );
     // A non-preflight OPTIONS request matches no route; routed here, its body is read by this
     // scope's parser and any error has Storage's shape (not the framework's), then it is a 404.
     scope.options("/*", async (request, reply) =>
@@ -86,6 +94,9 @@ export const storageService: Service = {
         }
         const removed = await deps.looseBlobs.sweep();
         if (removed > 0) log.info({ removed }, "storage sweep removed orphaned bytes");
+        const { path, expireAfterSeconds } = deps.config.storage.server.resumable;
+        const expired = await sweepExpiredUploads(path, expireAfterSeconds);
+        if (expired > 0) log.info({ expired }, "storage sweep removed expired resumable uploads");
       } catch (error) {
         log.warn({ err: error }, "storage seeding or sweep failed");
       }
