@@ -179,7 +179,7 @@ describe(`fuzzing every route of every service (seed ${SEED})`, () => {
         underPrefix(item.request.path, item.service.prefix) &&
         !fromFramework(response)
       ) {
-        const problem = item.service.errorShape(response.status, response.body);
+        const problem = item.service.errorShape(response.status, response.body, item.request);
         if (problem) shapes.push(`${response.status} ${problem}: ${response.body.slice(0, 200)} to ${where}`);
       }
     });
