@@ -10,7 +10,8 @@ interface Group {
 }
 
 /**
- * The groups `supabase status` prints: tools, APIs, database, and the opaque API keys. The
+ * The groups `supabase status` prints: tools, APIs, database, and the opaque API keys. The APIs
+ * group also names the storage and realtime endpoints, which the Supabase CLI leaves out. The
  * legacy JWT secret and JWT keys are in `status -o env` only, as in the current Supabase CLI.
  * Keys other than the CLI's well-known local ones are masked here.
  */
@@ -31,6 +32,9 @@ export function bannerGroups(config: Config, state: StackState): Group[] {
         ["Project URL", state.apiUrl],
         ["REST", `${state.apiUrl}/rest/v1`],
         ["Auth", `${state.apiUrl}/auth/v1`],
+        ["Storage", `${state.apiUrl}/storage/v1`],
+        ["Realtime", `${websocketUrl(state.apiUrl)}/realtime/v1`],
+        ["Edge Functions", config.edgeRuntime.enabled ? `${state.apiUrl}/functions/v1` : null],
       ],
     },
     { title: "⛁ Database", rows: [["URL", state.dbUrl]] },
@@ -42,6 +46,11 @@ export function bannerGroups(config: Config, state: StackState): Group[] {
       ],
     },
   ];
+}
+
+/** The API's URL with the WebSocket scheme realtime clients connect with. */
+function websocketUrl(apiUrl: string): string {
+  return apiUrl.replace(/^http/, "ws");
 }
 
 /** Prints the groups as rounded tables, skipping empty rows and groups. */

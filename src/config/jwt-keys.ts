@@ -1,4 +1,3 @@
-import { SignJWT } from "jose";
 import type { JwtKeys, SigningKey } from "./types.js";
 
 /** The Supabase CLI's well-known local JWT secret; refused on non-loopback addresses. */
@@ -19,6 +18,8 @@ const API_KEY_EXP = 1983812996;
 
 /** Signs a long-lived API key whose one meaningful claim is its role. Deterministic for a secret. */
 export async function signApiKey(secret: string, role: "anon" | "service_role"): Promise<string> {
+  // Loaded here: most projects keep the well-known secret, and every CLI command reads config.
+  const { SignJWT } = await import("jose");
   return new SignJWT({ iss: "supabase-demo", role, exp: API_KEY_EXP })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .sign(new TextEncoder().encode(secret));

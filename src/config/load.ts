@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { readExternalProviders } from "./auth-external-section.js";
+import { readAuthHooks } from "./auth-hooks-section.js";
 import { readMfa, readSessions } from "./auth-security-section.js";
 import { ConfigError } from "./errors.js";
 import { readEdgeRuntime, readFunctions } from "./functions-section.js";
@@ -191,17 +192,6 @@ function expandGlob(pattern: string): string[] {
 function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReader): AuthConfig {
   const email = auth.section("email");
   const rateLimit = auth.section("rate_limit");
-  const hook = auth.section("hook").section("custom_access_token");
-  const hookEnabled = hook.boolean("enabled", false);
-  const hookUri = hook.optionalString("uri");
-  if (hookEnabled && (hookUri === null || !hookUri.startsWith("pg-functions://"))) {
-    throw new ConfigError(
-      SUPABASE_CONFIG_FILE,
-      "auth.hook.custom_access_token.uri",
-      'a Postgres function as "pg-functions://postgres/<schema>/<function>"',
-      hookUri === null ? "nothing" : JSON.stringify(hookUri),
-    );
-  }
   return {
     siteUrl: auth.string("site_url", "http://127.0.0.1:3000"),
     additionalRedirectUrls: auth.stringList("additional_redirect_urls", []),
@@ -229,7 +219,7 @@ function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReade
       tokenVerifications: rateLimit.integer("token_verifications", 30, { min: 1 }),
       anonymousUsers: rateLimit.integer("anonymous_users", 30, { min: 1 }),
     },
-    customAccessTokenHook: hookEnabled && hookUri !== null ? { uri: hookUri } : null,
+    hooks: readAuthHooks(auth, SUPABASE_CONFIG_FILE),
     passwordHashCost: groundworkAuth.integer("password_hash_cost", 10, { min: 4, max: 16 }),
     mfa: readMfa(auth),
     sessions: readSessions(auth),

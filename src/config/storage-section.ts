@@ -9,16 +9,32 @@ export type StorageBackendConfig =
       /** Folder of the bytes (`[storage] path`); default `.groundwork/storage` in the project. */
       readonly path: string;
     }
-  | {
-      readonly kind: "s3";
-      readonly endpoint: string | null;
-      readonly region: string;
-      /** The one S3 bucket every storage bucket's objects are kept in, under `<bucket>/`. */
-      readonly bucket: string;
-      readonly accessKeyId: string | null;
-      readonly secretAccessKey: string | null;
-      readonly forcePathStyle: boolean;
-    };
+  | S3BackendConfig;
+
+/** An S3-compatible store (`[storage] backend = "s3"`, `[storage.s3]`; docs/storage.md "S3"). */
+export interface S3BackendConfig {
+  readonly kind: "s3";
+  /** Endpoint URL of an S3-compatible service (R2, MinIO...); null: AWS S3 of `region`. */
+  readonly endpoint: string | null;
+  readonly region: string;
+  /** The one S3 bucket every storage bucket's objects are kept in, under `<prefix><bucket>/`. */
+  readonly bucket: string;
+  /** Prepended to every key (`prefix`), so several projects can share one S3 bucket. */
+  readonly prefix: string;
+  /** Both null: the SDK's default credential chain (AWS_* variables, instance or task role). */
+  readonly accessKeyId: string | null;
+  readonly secretAccessKey: string | null;
+  readonly forcePathStyle: boolean;
+  /** Bytes per part of a multipart upload (`part_size`, at least S3's 5 MiB). */
+  readonly partSize: number;
+  /** Parts of one upload in flight at once (`part_concurrency`); memory per upload ≈ both multiplied. */
+  readonly partConcurrency: number;
+  /**
+   * `checksums`: "when_supported" (the SDK's default: a CRC32 with every upload) or
+   * "when_required" for services that refuse the SDK's checksum headers.
+   */
+  readonly checksums: "when_supported" | "when_required";
+}
 
 /** Groundwork's per-bucket file security (`groundwork.toml` `[storage.buckets.NAME]`). */
 export interface BucketSecurityConfig {
@@ -53,6 +69,74 @@ export interface ResumableUploadsConfig {
   readonly expireAfterSeconds: number;
 }
 
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+/** Reads `[storage.s3]`; secrets come in through `env(NAME)` and are never echoed in errors. */
+function readS3(s3: TableReader): S3BackendConfig {
+  const bucket = s3.optionalString("bucket");
+  if (!bucket) throw new ConfigError(s3.file, "storage.s3.bucket", "the S3 bucket to keep files in", "none");
+  const endpoint = s3.optionalString("endpoint");
+  if (endpoint !== null && !URL.canParse(endpoint)) {
+    throw new ConfigError(
+      s3.file,
+      "storage.s3.endpoint",
+      "a URL such as https://s3.example.com",
+      "not a URL",
+    );
+  }
+  const accessKeyId = s3.optionalString("access_key_id");
+  const secretAccessKey = s3.optionalString("secret_access_key");
+  if ((accessKeyId === null) !== (secretAccessKey === null)) {
+    const missing = accessKeyId === null ? "access_key_id" : "secret_access_key";
+    throw new ConfigError(
+      s3.file,
+      `storage.s3.${missing}`,
+      "both keys or neither (the SDK's credential chain)",
+      "only one set",
+    );
+  }
+  const prefix = s3.string("prefix", "");
+  if (prefix !== "" && !/^[A-Za-z0-9_.\-/]*\/$/.test(prefix)) {
+    throw new ConfigError(
+      s3.file,
+      "storage.s3.prefix",
+      'letters, digits, "_.-/", ending in "/"',
+      JSON.stringify(prefix),
+    );
+  }
+  const partSize = s3.byteSize("part_size", 8 * 1024 * 1024);
+  if (partSize < MIN_PART_SIZE) {
+    throw new ConfigError(
+      s3.file,
+      "storage.s3.part_size",
+      "at least 5MiB (S3's smallest part)",
+      String(partSize),
+    );
+  }
+  const checksums = s3.string("checksums", "when_supported");
+  if (checksums !== "when_supported" && checksums !== "when_required") {
+    throw new ConfigError(
+      s3.file,
+      "storage.s3.checksums",
+      '"when_supported" or "when_required"',
+      JSON.stringify(checksums),
+    );
+  }
+  return {
+    kind: "s3",
+    endpoint,
+    region: s3.string("region", "us-east-1"),
+    bucket,
+    prefix,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: s3.boolean("force_path_style", endpoint !== null),
+    partSize,
+    partConcurrency: s3.integer("part_concurrency", 4, { min: 1, max: 64 }),
+    checksums,
+  };
+}
+
 /** Reads `groundwork.toml` `[storage]`. */
 export function readStorageServer(
   storage: TableReader,
@@ -65,19 +149,7 @@ export function readStorageServer(
     const folder = env.GROUNDWORK_STORAGE_PATH || storage.string("path", path.join(stateDir, "storage"));
     backend = { kind, path: path.resolve(stateDir, "..", folder) };
   } else if (kind === "s3") {
-    const s3 = storage.section("s3");
-    const bucket = s3.optionalString("bucket");
-    if (!bucket)
-      throw new ConfigError(storage.file, "storage.s3.bucket", "the S3 bucket to keep files in", "none");
-    backend = {
-      kind,
-      endpoint: s3.optionalString("endpoint"),
-      region: s3.string("region", "us-east-1"),
-      bucket,
-      accessKeyId: s3.optionalString("access_key_id"),
-      secretAccessKey: s3.optionalString("secret_access_key"),
-      forcePathStyle: s3.boolean("force_path_style", true),
-    };
+    backend = readS3(storage.section("s3"));
   } else {
     throw new ConfigError(storage.file, "storage.backend", '"local" or "s3"', JSON.stringify(kind));
   }

@@ -1,4 +1,5 @@
 import type { ExternalProviderConfig } from "./auth-external-section.js";
+import type { AuthHooksConfig } from "./auth-hooks-section.js";
 import type { MfaConfig, SessionsConfig } from "./auth-security-section.js";
 import type { JobsConfig } from "./jobs-section.js";
 import type { StorageServerConfig } from "./storage-section.js";
@@ -98,8 +99,8 @@ export interface AuthConfig {
     /** Anonymous sign-ins per hour per IP (`[auth.rate_limit] anonymous_users`). */
     readonly anonymousUsers: number;
   };
-  /** `[auth.hook.custom_access_token]`: null when disabled. */
-  readonly customAccessTokenHook: { readonly uri: string } | null;
+  /** `[auth.hook.*]`: each Postgres-function hook, null when disabled (auth-hooks-section.ts). */
+  readonly hooks: AuthHooksConfig;
   /**
    * bcrypt cost of new password hashes (`groundwork.toml` `[auth] password_hash_cost`); 10 like
    * GoTrue. Tests lower it to keep hashing fast; existing hashes of any cost still verify.

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageFile } from "../config/package-files.js";
 
 /**
  * Groundwork's own builds of extensions Supabase projects use (pg_net, pg_cron, pgmq): control
@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
  * (src/platform/sql/extensions/, shipped with the package) and are copied into the embedded
  * server's extension folder before it starts.
  */
-const SOURCE_DIR = fileURLToPath(new URL("../platform/sql/extensions/", import.meta.url));
+const SOURCE_DIR = packageFile("src", "platform", "sql", "extensions");
 
 /**
  * The versions a migration may name (`create extension pgmq version '1.5.1'`), oldest first. Only

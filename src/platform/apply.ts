@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type pg from "pg";
+import { packageFile } from "../config/package-files.js";
 import { PROJECT_SEARCH_PATH } from "../db/search-path.js";
 import { quoteIdent } from "../db/sql.js";
 import { withTransaction } from "../db/transaction.js";
@@ -15,7 +15,7 @@ export interface PlatformFile {
   readonly checksum: string;
 }
 
-const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
+const SQL_DIR = packageFile("src", "platform", "sql");
 /** Serialises platform installs across processes (an arbitrary constant: "gw" + "platform"). */
 const PLATFORM_LOCK_KEY = 0x67_77_70_6c;
 

@@ -30,8 +30,12 @@ describe("groundwork start --detach / status / stop", () => {
     expect(started.code).toBe(0);
     // The current Supabase CLI's layout: titled tables, the opaque keys, no legacy JWT keys.
     expect(started.stdout).toMatch(
-      new RegExp(`│ Project URL │ http://127\\.0\\.0\\.1:${env.GROUNDWORK_API_PORT}\\s+│`),
+      new RegExp(`│ Project URL\\s+│ http://127\\.0\\.0\\.1:${env.GROUNDWORK_API_PORT}\\s+│`),
     );
+    const api = `http://127\\.0\\.0\\.1:${env.GROUNDWORK_API_PORT}`;
+    expect(started.stdout).toMatch(new RegExp(`│ Storage\\s+│ ${api}/storage/v1\\s+│`));
+    expect(started.stdout).toMatch(new RegExp(`│ Realtime\\s+│ ws${api.slice(4)}/realtime/v1\\s+│`));
+    expect(started.stdout).toMatch(new RegExp(`│ Edge Functions │ ${api}/functions/v1\\s+│`));
     expect(started.stdout).toMatch(/│ Publishable │ sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH\s+│/);
     expect(started.stdout).toMatch(/│ Secret {6}│ sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz\s+│/);
     expect(started.stdout).toMatch(/│ URL │ postgresql:\/\/postgres:\*\*\*\*@127\.0\.0\.1:/);
@@ -63,6 +67,7 @@ describe("groundwork start --detach / status / stop", () => {
     expect(vars.SECRET_KEY).toBe("sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz");
     expect(vars.MAILPIT_URL).toBe(`http://127.0.0.1:${env.GROUNDWORK_MAIL_PORT}`);
     expect(vars.INBUCKET_URL).toBe(vars.MAILPIT_URL);
+    expect(vars.FUNCTIONS_URL).toBe(`${vars.API_URL}/functions/v1`);
     expect(await (await fetch(`${vars.MAILPIT_URL}/api/v1/messages`)).json()).toMatchObject({ messages: [] });
     expect(vars.DB_URL).toBe(`postgresql://postgres:postgres@127.0.0.1:${env.GROUNDWORK_DB_PORT}/postgres`);
 

@@ -25,7 +25,7 @@ describe("a project made for the Supabase CLI", () => {
   it("loads its full config.toml unmodified, env() keys it does not use included", async () => {
     const config = await loadConfig(FIXTURE, {});
     expect(config.projectId).toBe("starter");
-    expect(config.auth.customAccessTokenHook).toEqual({
+    expect(config.auth.hooks.custom_access_token).toEqual({
       uri: "pg-functions://postgres/public/custom_access_token_hook",
     });
     expect(config.seedPaths.map((p) => p.slice(FIXTURE.length))).toEqual([

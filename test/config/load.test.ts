@@ -158,6 +158,42 @@ describe("loadConfig", () => {
     expect(error.key).toBe("auth.hook.custom_access_token.uri");
   });
 
+  it.each([
+    ['uri = "https://hooks.example.com/send"', "an HTTP hook"],
+    ['uri = "pg-functions://postgres/public/send-email"', "a function name GoTrue refuses"],
+    ["", "no URI"],
+  ])("refuses an enabled send_email hook with %s (%s), naming the key", async (uriLine) => {
+    const error = await loadError(`[auth.hook.send_email]\nenabled = true\n${uriLine}\n`);
+    expect(error.key).toBe("auth.hook.send_email.uri");
+  });
+
+  it("reads every Postgres-function hook the Supabase CLI writes; disabled ones are null", async () => {
+    const toml = [
+      "password_verification_attempt",
+      "mfa_verification_attempt",
+      "before_user_created",
+      "send_sms",
+    ]
+      .map(
+        (name) => `[auth.hook.${name}]\nenabled = true\nuri = "pg-functions://postgres/public/${name}_fn"\n`,
+      )
+      .join("\n");
+    project = tempProject({
+      configToml: `${toml}\n[auth.hook.send_email]\nenabled = false\nuri = "https://x"\n`,
+    });
+    const config = await loadConfig(project.dir, {});
+    expect(config.auth.hooks).toEqual({
+      custom_access_token: null,
+      send_email: null,
+      send_sms: { uri: "pg-functions://postgres/public/send_sms_fn" },
+      password_verification_attempt: {
+        uri: "pg-functions://postgres/public/password_verification_attempt_fn",
+      },
+      mfa_verification_attempt: { uri: "pg-functions://postgres/public/mfa_verification_attempt_fn" },
+      before_user_created: { uri: "pg-functions://postgres/public/before_user_created_fn" },
+    });
+  });
+
   it("rejects a short JWT secret", async () => {
     const error = await loadError('[auth]\njwt_secret = "short"\n');
     expect(error.message).toBe(

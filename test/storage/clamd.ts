@@ -19,9 +19,10 @@ export interface TestClamd {
 /**
  * Starts clamd (Debian's `clamav-daemon`, installed by .ci/run) with a signature database built
  * here, offline: one MD5 signature for the EICAR test file (there is no network for freshclam).
+ * `streamMaxLength` lowers the largest stream it takes (a clamd that breaks off midway).
  * Resolves once its socket accepts connections.
  */
-export async function startClamd(): Promise<TestClamd> {
+export async function startClamd(options: { streamMaxLength?: string } = {}): Promise<TestClamd> {
   if (!existsSync(CLAMD))
     throw new Error(`${CLAMD} is missing: install Debian's clamav-daemon (see .ci/run)`);
   const dir = await mkdtemp(path.join(tmpdir(), "gw-clamd-"));
@@ -37,8 +38,10 @@ export async function startClamd(): Promise<TestClamd> {
       `DatabaseDirectory ${dir}`,
       `TemporaryDirectory ${dir}`,
       "Foreground yes",
-      "StreamMaxLength 200M",
-      "LogFile /dev/null",
+      `StreamMaxLength ${options.streamMaxLength ?? "200M"}`,
+      // A log of its own: clamd locks its log file, so two clamds sharing /dev/null (parallel
+      // test files, other users of the machine) made the second fail to start.
+      `LogFile ${path.join(dir, "clamd.log")}`,
     ].join("\n"),
   );
   const child: ChildProcess = spawn(CLAMD, ["--config-file", path.join(dir, "clamd.conf")], {

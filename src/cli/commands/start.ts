@@ -128,7 +128,7 @@ async function startDetached(config: Config, argv: readonly string[]): Promise<n
       );
       return 0;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 15));
   }
   note(`Groundwork did not start. The end of ${logPath}:`);
   note(tail(logPath, 20));

@@ -186,6 +186,7 @@ export function statusVariables(config: Config, state: StackState): Record<strin
     ANON_KEY: config.jwt.anonKey,
     SERVICE_ROLE_KEY: config.jwt.serviceRoleKey,
   };
+  if (config.edgeRuntime.enabled) variables.FUNCTIONS_URL = `${state.apiUrl}/functions/v1`;
   if (state.studioUrl) variables.STUDIO_URL = state.studioUrl;
   if (state.mailUrl) {
     // The Supabase CLI prints both: INBUCKET_URL (deprecated) and MAILPIT_URL.

@@ -171,7 +171,7 @@ export function rolesByReach(all: readonly Rights[]): string[] {
 
 /** The project's access token hook; the kit's when none is configured (real tokens then lack the tenant). */
 async function chooseHook(client: pg.ClientBase, config: Config, warnings: string[]): Promise<string | null> {
-  const configured = config.auth.customAccessTokenHook?.uri;
+  const configured = config.auth.hooks.custom_access_token?.uri;
   if (configured) return configured;
   const { rows } = await client.query<{ ok: boolean }>(
     "select to_regprocedure('groundwork.access_token_hook(jsonb)') is not null as ok",

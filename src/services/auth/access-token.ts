@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { runAccessTokenHook } from "./hook.js";
+import { runAccessTokenHook } from "./hooks/access-token.js";
 import type { Queryable } from "./sql/queryable.js";
 import { transaction } from "./sql/queryable.js";
 import type { AmrEntry } from "./sql/sessions.js";
@@ -73,9 +73,10 @@ export async function signAccessToken(
   input: AccessTokenInput,
 ): Promise<{ token: string; expiresAt: number }> {
   let claims = accessTokenClaims(runtime, input);
-  if (runtime.hook) {
+  const hook = runtime.hooks.custom_access_token;
+  if (hook) {
     if (!isTransactionClient(sql)) throw new Error("the custom access token hook must run in a transaction");
-    claims = await runAccessTokenHook(sql, runtime.hook, {
+    claims = await runAccessTokenHook(sql, hook, {
       user_id: input.user.id,
       claims,
       authentication_method: input.method,
@@ -108,7 +109,7 @@ export function tokenResponse(
  * session is one atomic statement.
  */
 export function withTokenScope<T>(runtime: AuthRuntime, fn: (sql: Queryable) => Promise<T>): Promise<T> {
-  return runtime.hook ? transaction(runtime.db.admin, fn) : fn(runtime.db.admin);
+  return runtime.hooks.custom_access_token ? transaction(runtime.db.admin, fn) : fn(runtime.db.admin);
 }
 
 function isTransactionClient(sql: Queryable): sql is pg.PoolClient {

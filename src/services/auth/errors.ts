@@ -56,6 +56,10 @@ export const AUTH_ERRORS = {
   mfa_ip_address_mismatch: { status: 422, message: "Challenge and verify IP addresses mismatch." },
   mfa_challenge_expired: { status: 422, message: "MFA challenge has expired" },
   mfa_verification_failed: { status: 422, message: "Invalid TOTP code entered" },
+  mfa_verification_rejected: {
+    status: 403,
+    message: "Further MFA verification attempts will be rejected.",
+  },
   mfa_totp_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for TOTP" },
   mfa_totp_verify_not_enabled: { status: 422, message: "MFA verification is disabled for TOTP" },
   mfa_phone_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for Phone" },

@@ -1,11 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { type LinkTarget, sendTokenMail, type TokenMailKind } from "./outgoing-mail.js";
 import { assertPasswordStrength, hashPassword } from "./password.js";
-import { createUser, reload, rethrowEmailTaken } from "./sign-up.js";
+import { approveEmailUser, createUser, reload, rethrowEmailTaken } from "./sign-up.js";
 import { transaction } from "./sql/queryable.js";
 import { emailTaken, findUserByEmail, mergeMetadata } from "./sql/users.js";
-import type { AuthRuntime } from "./types.js";
+import type { AuthRuntime, ClientInfo } from "./types.js";
 import { type UserJson, userJson } from "./user-json.js";
 import { isConfirmed } from "./users.js";
 
@@ -45,6 +46,7 @@ export async function generateLink(
   runtime: AuthRuntime,
   input: GenerateLinkInput,
   target: LinkTarget,
+  client: ClientInfo,
 ): Promise<GenerateLinkResponse> {
   const kind = KINDS[input.type];
   if (!kind) throw authError("validation_failed", `Invalid email action link type requested: ${input.type}`);
@@ -70,9 +72,10 @@ export async function generateLink(
     assertPasswordStrength(input.password, runtime.config.auth);
     encryptedPassword = await hashPassword(input.password, runtime.config.auth.passwordHashCost);
   }
+  const newUser = { data: input.data, aud: input.aud };
+  const newId = existing ? null : await approveEmailUser(runtime, email, newUser, client.ip);
   return transaction(runtime.db.admin, async (tx) => {
-    let user =
-      existing ?? (await createUser(tx, email, encryptedPassword, { data: input.data, aud: input.aud }));
+    let user = existing ?? (await createUser(tx, newId ?? randomUUID(), email, encryptedPassword, newUser));
     if (existing && kind === "signup" && input.data !== null) {
       await mergeMetadata(tx, user.id, "raw_user_meta_data", input.data);
     }

@@ -1,7 +1,7 @@
 import type { FastifyError } from "fastify";
 import type { Service } from "../service.js";
 import { AuthError, authError, sendAuthError } from "./errors.js";
-import { parseHookUri } from "./hook.js";
+import { configuredHooks } from "./hooks/hooks.js";
 import { outboxMailer } from "./mailer.js";
 import { authMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limit.js";
@@ -77,7 +77,6 @@ export const authService: Service = {
   prefix: "/auth/v1",
   register(scope, deps) {
     const { config, db } = deps;
-    const hookUri = config.auth.customAccessTokenHook?.uri;
     const metrics = authMetrics(deps.metrics);
     const runtime: AuthRuntime = {
       config,
@@ -85,7 +84,7 @@ export const authService: Service = {
       limits: createRateLimits(config.auth, db.admin, (bucket) => metrics.rateLimited.inc({ bucket })),
       metrics,
       mailer: config.mail.smtp ? smtpMailer({ ...config.mail, smtp: config.mail.smtp }) : outboxMailer(),
-      hook: hookUri ? parseHookUri(hookUri) : null,
+      hooks: configuredHooks(config.auth.hooks),
       autoconfirm: !config.auth.email.enableConfirmations,
     };
 
@@ -124,7 +123,8 @@ function fromFastify(error: unknown): unknown {
 // What the operations commands use of auth (users seed and reset create users as the admin API
 // does; test rls signs claims as the token endpoint does, with the project's hook). Nothing outside
 // this folder imports its other files.
-export { parseHookUri, runAccessTokenHook } from "./hook.js";
+export { runAccessTokenHook } from "./hooks/access-token.js";
+export { parseHookUri } from "./hooks/call.js";
 export { hashPassword, verifyPassword } from "./password.js";
 export { updateUserColumns, upsertEmailIdentity } from "./sql/admin-users.js";
 export { insertUser } from "./sql/users.js";

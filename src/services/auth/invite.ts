@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
-import { createUser, reload, rethrowEmailTaken } from "./sign-up.js";
+import { approveEmailUser, createUser, reload, rethrowEmailTaken } from "./sign-up.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
 import { transaction } from "./sql/queryable.js";
 import { findUserByEmail } from "./sql/users.js";
@@ -28,8 +29,10 @@ export async function inviteUser(
   if (existing && isConfirmed(existing)) {
     throw authError("email_exists", "A user with this email address has already been registered");
   }
+  const newUser = { data: input.data, aud: input.aud };
+  const newId = existing ? null : await approveEmailUser(runtime, email, newUser, client.ip);
   return transaction(runtime.db.admin, async (tx) => {
-    const user = existing ?? (await createUser(tx, email, "", { data: input.data, aud: input.aud }));
+    const user = existing ?? (await createUser(tx, newId ?? randomUUID(), email, "", newUser));
     await tx.query("update auth.users set invited_at = now() where id = $1", [user.id]);
     await insertAudit(
       tx,

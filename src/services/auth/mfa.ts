@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as OTPAuth from "otpauth";
 import { signAccessToken, type TokenResponse, tokenResponse } from "./access-token.js";
 import { AuthError, authError } from "./errors.js";
+import { mfaVerificationAttempt } from "./hooks/verification-attempt.js";
 import { newRefreshToken } from "./secrets.js";
 import { auditPayload } from "./sql/audit.js";
 import {
@@ -152,7 +153,14 @@ export async function verifyTotp(
       `MFA challenge ${challenge.id} has expired, verify against another challenge or create a new challenge.`,
     );
   }
-  if (!codeMatches(factor.secret, code)) throw authError("mfa_verification_failed");
+  const valid = codeMatches(factor.secret, code);
+  await mfaVerificationAttempt(
+    runtime,
+    { userId: caller.user.id, factorId: factor.id, factorType: factor.factorType },
+    valid,
+    ip,
+  );
+  if (!valid) throw authError("mfa_verification_failed");
   return transaction(sql, async (tx) => {
     const refreshToken = newRefreshToken();
     const actor = { id: caller.user.id, name: caller.user.email };

@@ -1,8 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
 import { enforce } from "./rate-limit.js";
-import { createUser, reload, rethrowEmailTaken } from "./sign-up.js";
+import { approveEmailUser, createUser, reload, rethrowEmailTaken } from "./sign-up.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
 import { transaction } from "./sql/queryable.js";
 import { confirmEmail, findUserByEmail } from "./sql/users.js";
@@ -43,8 +44,10 @@ export async function requestOtp(
   const existing = await findUserByEmail(runtime.db.admin, email, input.aud);
   if (!existing && !input.createUser) throw authError("otp_disabled");
   if (!existing && !config.auth.enableSignup) throw authError("signup_disabled");
+  const newUser = { data: input.data, aud: input.aud };
+  const newId = existing ? null : await approveEmailUser(runtime, email, newUser, client.ip);
   await transaction(runtime.db.admin, async (tx) => {
-    let user = existing ?? (await createUser(tx, email, "", { data: input.data, aud: input.aud }));
+    let user = existing ?? (await createUser(tx, newId ?? randomUUID(), email, "", newUser));
     const actor = { id: user.id, name: user.email };
     if (!isConfirmed(user) && !runtime.autoconfirm) {
       await insertAudit(

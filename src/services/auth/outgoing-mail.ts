@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { quoteIdent } from "../../db/sql.js";
 import { rateLimitError } from "./errors.js";
+import { sendEmailThroughHook } from "./hooks/send-email.js";
 import { renderMail, templateFor } from "./mail-templates.js";
 import { PKCE_PREFIX, type PkceChallenge } from "./pkce.js";
 import { newOtp, tokenHash } from "./secrets.js";
@@ -101,7 +102,8 @@ export async function assertCanSend(
  * Issues a one-time code for `kind`, stores its hash on the user and in `auth.one_time_tokens`,
  * and hands the message to the mailer inside the same transaction. For a PKCE client the stored
  * hash (and the link's token) carries the `pkce_` prefix and a flow state waits for the code
- * exchange, as in GoTrue. Returns the link and code (`admin.generateLink` shows them).
+ * exchange, as in GoTrue. With `[auth.hook.send_email]` on, the hook gets the message instead of
+ * the mailer. Returns the link and code (`admin.generateLink` shows them).
  */
 export async function sendTokenMail(
   runtime: AuthRuntime,
@@ -142,7 +144,15 @@ export async function sendTokenMail(
   const link =
     `${target.externalUrl}/verify?token=${encodeURIComponent(hash)}&type=${columns.link}` +
     `&redirect_to=${encodeURIComponent(target.redirectTo)}`;
-  if (options.deliver !== false) {
+  if (options.deliver !== false && runtime.hooks.send_email) {
+    await sendEmailThroughHook(runtime, tx, user, {
+      email_action_type: columns.link,
+      token: otp,
+      token_hash: hash,
+      redirect_to: target.redirectTo,
+      site_url: target.externalUrl,
+    });
+  } else if (options.deliver !== false) {
     const content = renderMail(
       columns.link,
       {
@@ -162,4 +172,43 @@ export async function sendTokenMail(
     );
   }
   return { actionLink: link, otp, hashedToken: hash };
+}
+
+/**
+ * The messages of an email change (`user.email_change` is the new address): a link and code to
+ * the new address and, with `double_confirm_changes`, to the current one too. With
+ * `[auth.hook.send_email]` on, both go to the hook in one `email_change` event, as GoTrue sends
+ * them, with GoTrue's pairing of tokens and hashes: `token` is the code for the current address
+ * but `token_hash` the hash for the new one, and `token_new` / `token_hash_new` the other way
+ * round (GoTrue keeps this mismatch for compatibility and documents it as a bug). Without the
+ * second message, `token` and `token_hash` are both the new address's.
+ */
+export async function sendEmailChangeMail(
+  runtime: AuthRuntime,
+  tx: pg.ClientBase,
+  user: AuthUser,
+  target: LinkTarget,
+): Promise<void> {
+  const current = user.email ?? "";
+  const toCurrent = runtime.config.auth.email.doubleConfirmChanges && current !== "";
+  const deliver = runtime.hooks.send_email === null;
+  const toNew = await sendTokenMail(runtime, tx, user, "email_change_new", user.email_change ?? "", target, {
+    deliver,
+  });
+  const toOld = toCurrent
+    ? await sendTokenMail(runtime, tx, user, "email_change_current", current, target, {
+        newFlow: false,
+        deliver,
+      })
+    : null;
+  if (deliver) return;
+  await sendEmailThroughHook(runtime, tx, user, {
+    email_action_type: "email_change",
+    token: toOld ? toOld.otp : toNew.otp,
+    token_hash: toNew.hashedToken,
+    redirect_to: target.redirectTo,
+    site_url: target.externalUrl,
+    token_new: toOld ? toNew.otp : "",
+    token_hash_new: toOld ? toOld.hashedToken : "",
+  });
 }

@@ -1,4 +1,5 @@
 import { authError } from "./errors.js";
+import { sendEmailThroughHook } from "./hooks/send-email.js";
 import { renderMail, templateFor } from "./mail-templates.js";
 import { assertCanSend } from "./outgoing-mail.js";
 import { newOtp, secretsEqual, tokenHash } from "./secrets.js";
@@ -17,6 +18,8 @@ export async function sendReauthentication(
   runtime: AuthRuntime,
   user: AuthUser,
   client: ClientInfo,
+  /** The auth API's external URL, the `site_url` a send_email hook is given. */
+  externalUrl: string,
 ): Promise<void> {
   const email = user.email ?? "";
   if (email === "") {
@@ -45,6 +48,16 @@ export async function sendReauthentication(
          set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`,
       [user.id, hash, email],
     );
+    if (runtime.hooks.send_email) {
+      await sendEmailThroughHook(runtime, tx, user, {
+        email_action_type: "reauthentication",
+        token: otp,
+        token_hash: hash,
+        redirect_to: "",
+        site_url: externalUrl,
+      });
+      return;
+    }
     const content = renderMail(
       "reauthentication",
       {

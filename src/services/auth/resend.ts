@@ -1,6 +1,6 @@
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
-import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
+import { assertCanSend, type LinkTarget, sendEmailChangeMail, sendTokenMail } from "./outgoing-mail.js";
 import { enforce } from "./rate-limit.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
 import { transaction } from "./sql/queryable.js";
@@ -52,9 +52,6 @@ export async function resend(
       return;
     }
     await assertCanSend(runtime, tx, user.email_change_sent_at);
-    await sendTokenMail(runtime, tx, user, "email_change_new", user.email_change ?? "", target);
-    if (runtime.config.auth.email.doubleConfirmChanges) {
-      await sendTokenMail(runtime, tx, user, "email_change_current", email, target, { newFlow: false });
-    }
+    await sendEmailChangeMail(runtime, tx, user, target);
   });
 }

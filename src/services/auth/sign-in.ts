@@ -1,6 +1,7 @@
 import { type TokenResponse, withTokenScope } from "./access-token.js";
 import { normaliseEmail } from "./email.js";
 import { authError } from "./errors.js";
+import { passwordVerificationAttempt } from "./hooks/verification-attempt.js";
 import { passwordWeakness, spendPasswordCheck, verifyPassword } from "./password.js";
 import { enforce } from "./rate-limit.js";
 import { issueSession } from "./sessions.js";
@@ -17,7 +18,8 @@ export interface PasswordGrant {
 
 /**
  * `grant_type=password` (GoTrue's `ResourceOwnerPasswordGrant`). The bcrypt comparison runs
- * outside any transaction; only the session write holds a connection. A password that no longer
+ * outside any transaction; only the session write holds a connection. The password verification
+ * attempt hook, when configured, may reject the attempt whatever the password. A password that no longer
  * meets the rules still signs in, with `weak_password` in the answer.
  */
 export async function signInWithPassword(
@@ -44,8 +46,12 @@ export async function signInWithPassword(
     throw authError("invalid_credentials");
   }
   if (isBanned(user)) throw authError("user_banned");
-  if (!(await verifyPassword(grant.password, user.encrypted_password)))
-    throw authError("invalid_credentials");
+  const valid = await verifyPassword(grant.password, user.encrypted_password);
+  // As GoTrue: the hook hears of every check against a password the user has, right or wrong.
+  if ((user.encrypted_password ?? "") !== "") {
+    await passwordVerificationAttempt(runtime, user.id, valid, client.ip);
+  }
+  if (!valid) throw authError("invalid_credentials");
   if (!isConfirmed(user)) throw authError("email_not_confirmed");
 
   const weakness = passwordWeakness(grant.password, config.auth);

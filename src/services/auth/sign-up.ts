@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { TokenResponse } from "./access-token.js";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
+import { beforeUserCreated } from "./hooks/before-user-created.js";
 import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
 import { assertPasswordStrength, hashPassword, verifyPassword } from "./password.js";
 import { enforce } from "./rate-limit.js";
@@ -69,9 +70,11 @@ export async function signUpWithEmail(
   const encryptedPassword = existing
     ? null
     : await hashPassword(input.password, config.auth.passwordHashCost);
+  const newId = existing ? null : await approveEmailUser(runtime, email, input, client.ip);
   try {
     return await transaction(runtime.db.admin, async (tx) => {
-      const user = existing ?? (await createUser(tx, email, encryptedPassword ?? "", input));
+      const user =
+        existing ?? (await createUser(tx, newId ?? randomUUID(), email, encryptedPassword ?? "", input));
       if (runtime.autoconfirm) {
         await insertAudit(tx, auditPayload("user_signedup", actor(user), { provider: "email" }), client.ip);
         await confirmEmail(tx, user.id);
@@ -93,14 +96,44 @@ export async function signUpWithEmail(
   }
 }
 
-/** A new unconfirmed email user with its email identity, reloaded as triggers left it. */
+/**
+ * Asks the before_user_created hook (when configured) about a new email user, outside any
+ * transaction as GoTrue does; returns the id to create the user with, the one the hook saw.
+ */
+export async function approveEmailUser(
+  runtime: AuthRuntime,
+  email: string,
+  input: Pick<SignUpInput, "data" | "aud">,
+  ip: string | null,
+): Promise<string> {
+  const id = randomUUID();
+  await beforeUserCreated(
+    runtime,
+    {
+      id,
+      aud: input.aud,
+      email,
+      phone: null,
+      provider: "email",
+      userMetadata: input.data ?? {},
+      isAnonymous: false,
+    },
+    ip,
+  );
+  return id;
+}
+
+/**
+ * A new unconfirmed email user with its email identity, reloaded as triggers left it. `id` comes
+ * from {@link approveEmailUser}.
+ */
 export async function createUser(
   tx: pg.ClientBase,
+  id: string,
   email: string,
   encryptedPassword: string,
   input: Pick<SignUpInput, "data" | "aud">,
 ): Promise<AuthUser> {
-  const id = randomUUID();
   await insertUser(tx, {
     id,
     aud: input.aud,
@@ -185,8 +218,13 @@ export async function signUpAnonymously(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   if (!runtime.config.auth.enableSignup) throw authError("signup_disabled");
+  const id = randomUUID();
+  await beforeUserCreated(
+    runtime,
+    { id, aud, email: null, phone: null, provider: "anonymous", userMetadata: data ?? {}, isAnonymous: true },
+    client.ip,
+  );
   return transaction(runtime.db.admin, async (tx) => {
-    const id = randomUUID();
     await insertUser(tx, {
       id,
       aud,

@@ -17,7 +17,7 @@
  */
 import type { Config } from "../../config/index.js";
 import type { Database } from "../../db/pool.js";
-import type { HookFunction } from "./hook.js";
+import type { AuthHooks } from "./hooks/hooks.js";
 import type { Mailer } from "./mailer.js";
 import type { AuthMetrics } from "./metrics.js";
 import type { RateLimits } from "./rate-limit.js";
@@ -113,8 +113,8 @@ export interface AuthRuntime {
   readonly limits: RateLimits;
   readonly metrics: AuthMetrics;
   readonly mailer: Mailer;
-  /** The custom access token hook, or null when `[auth.hook.custom_access_token]` is off. */
-  readonly hook: HookFunction | null;
+  /** The configured `[auth.hook.*]` functions; each null when off. */
+  readonly hooks: AuthHooks;
   /** True when sign-ups are confirmed at once (`enable_confirmations = false`). */
   readonly autoconfirm: boolean;
 }

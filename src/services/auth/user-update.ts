@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
-import { assertCanSend, type LinkTarget, sendTokenMail } from "./outgoing-mail.js";
+import { assertCanSend, type LinkTarget, sendEmailChangeMail } from "./outgoing-mail.js";
 import { assertPasswordStrength, hashPassword, verifyPassword } from "./password.js";
 import { spendReauthenticationNonce } from "./reauthenticate.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
@@ -111,12 +111,7 @@ async function changeEmail(
   }
   await assertCanSend(runtime, tx, user.email_change_sent_at);
   const pending: AuthUser = { ...user, email_change: email };
-  await sendTokenMail(runtime, tx, pending, "email_change_new", email, target);
-  if (runtime.config.auth.email.doubleConfirmChanges && (user.email ?? "") !== "") {
-    await sendTokenMail(runtime, tx, pending, "email_change_current", user.email ?? "", target, {
-      newFlow: false,
-    });
-  }
+  await sendEmailChangeMail(runtime, tx, pending, target);
 }
 
 /**

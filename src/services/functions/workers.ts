@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Config } from "../../config/index.js";
+import { packageFile } from "../../config/package-files.js";
 import { denoExecutable } from "./deno-binary.js";
 import { type FunctionFiles, findFunction, functionsDir } from "./function-files.js";
 import { buildImportMap } from "./import-map.js";
@@ -9,7 +9,7 @@ import { BootError, type FunctionLogLine, FunctionWorker } from "./worker.js";
 import { functionEnv, type RuntimeAddresses } from "./worker-env.js";
 
 /** Folder of the Deno-side files (bootstrap, shims); copied beside the compiled code by the build. */
-const RUNTIME_DIR = fileURLToPath(new URL("./runtime/", import.meta.url));
+const RUNTIME_DIR = packageFile("src", "services", "functions", "runtime");
 
 /** Edits closer together than this restart a function once. */
 const RELOAD_DEBOUNCE_MS = 100;

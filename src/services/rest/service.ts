@@ -14,7 +14,7 @@ const BODY_LIMIT = 10 * 1024 * 1024;
 
 /**
  * The PostgREST-compatible data API under `/rest/v1` (reference/postgrest.md). Every request
- * runs as the caller in one transaction; the schema cache is loaded at start and reloaded on
+ * runs as the caller in one transaction; the schema cache is loaded as the server starts and reloaded on
  * `NOTIFY pgrst`.
  */
 export const restService: Service = {
@@ -29,8 +29,16 @@ export const restService: Service = {
       onReload: () => plans.clear(),
       log: (message) => scope.log.warn(message),
     });
-    await schemaCache.start();
+    // The first load runs while the server finishes starting; requests that arrive before it
+    // is done wait for it (and get PGRST002 only if it failed).
+    const firstLoad = schemaCache.start().catch((error: Error) => {
+      scope.log.error({ err: error }, "schema cache did not start");
+    });
+    scope.addHook("onRequest", async () => {
+      if (schemaCache.current === null) await firstLoad;
+    });
     scope.addHook("onClose", async () => {
+      await firstLoad;
       await schemaCache.close();
     });
     const deps: RestDeps = { config, db, schemaCache, plans };

@@ -1,3 +1,4 @@
+import { Transform, type TransformCallback } from "node:stream";
 import { essence, mimeTypeAllowed } from "./bucket-rules.js";
 import { errors } from "./errors.js";
 
@@ -27,6 +28,57 @@ export async function checkContentType(
   }
   if (TEXT_TYPES.test(declaredEssence) || declaredEssence === "application/octet-stream") return;
   throw errors.mimeTypeMismatch(declaredEssence, "unknown binary content");
+}
+
+/** How many first bytes file-type reads (its `minimumBytes`). */
+const HEAD_BYTES = 4100;
+
+/**
+ * Holds a body's first bytes until there are enough for file-type (or the body ended), checks
+ * them with {@link checkContentType}, then lets the body through: a file of the wrong type fails
+ * the stream before any of it is written or scanned.
+ */
+export class ContentTypeCheck extends Transform {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private checked = false;
+
+  constructor(
+    private readonly declared: string,
+    private readonly allowed: readonly string[] | null,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.checked) {
+      callback(null, chunk);
+      return;
+    }
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes >= HEAD_BYTES) this.release(callback);
+    else callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.checked) callback();
+    else this.release(callback);
+  }
+
+  private release(callback: TransformCallback): void {
+    this.checked = true;
+    const first = this.held[0];
+    const head =
+      first && first.length >= HEAD_BYTES
+        ? first.subarray(0, HEAD_BYTES)
+        : Buffer.concat(this.held, Math.min(this.heldBytes, HEAD_BYTES));
+    checkContentType(head, this.declared, this.allowed).then(() => {
+      for (const chunk of this.held) this.push(chunk);
+      this.held = [];
+      callback();
+    }, callback);
+  }
 }
 
 function sameFamily(detected: string, declared: string): boolean {

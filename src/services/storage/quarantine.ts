@@ -3,7 +3,7 @@ import { type Actor, recordFileEvent } from "./audit.js";
 import type { BlobKey } from "./backend/backend.js";
 import { asPlatform } from "./caller.js";
 import { errors } from "./errors.js";
-import { ScannerUnavailable } from "./scanner.js";
+import { type ClamdScanner, type InstreamScan, ScannerUnavailable, type ScanVerdict } from "./scanner.js";
 import { findObject, lockKey, writeObjectRow } from "./sql/objects.js";
 import type { StorageDeps } from "./types.js";
 
@@ -28,23 +28,26 @@ export interface QuarantineEntry {
 export type ScanStatus = "clean" | "not_scanned";
 
 /**
- * Scans an upload's written bytes when its bucket asks for it (`[storage.buckets.NAME] scan`).
- * Infected: the bytes go to the quarantine and `VirusDetected` is thrown. Scanner unreachable:
- * `ScannerUnavailable` (503) unless the bucket accepts unscanned files. Returns the mark to store,
- * or null when the bucket is not scanned.
+ * Scans an upload's written bytes when its bucket asks for it (`[storage.buckets.NAME] scan`):
+ * takes the verdict of `live`, the scan that ran while the bytes were written, when there is one
+ * and it finished, else reads the bytes back to clamd. Infected: the bytes go to the quarantine
+ * and `VirusDetected` is thrown. Scanner unreachable: `ScannerUnavailable` (503) unless the
+ * bucket accepts unscanned files. Returns the mark to store, or null when the bucket is not
+ * scanned.
  */
 export async function scanUpload(
   deps: StorageDeps,
   key: BlobKey,
   upload: { size: number; mimetype: string; actor: Actor },
   onQuarantined: () => void,
+  live: InstreamScan | null = null,
 ): Promise<ScanStatus | null> {
   const security = deps.config.storage.server.buckets[key.bucket];
   if (!security?.scan) return null;
-  let verdict: Awaited<ReturnType<NonNullable<StorageDeps["scanner"]>["scan"]>>;
+  let verdict: ScanVerdict;
   try {
     if (!deps.scanner) throw new ScannerUnavailable("no clamd configured ([storage.scan] clamd)");
-    verdict = await deps.scanner.scan((await deps.backend.read(key)) as Readable);
+    verdict = await scanVerdict(deps.scanner, live, () => deps.backend.read(key));
   } catch (error) {
     if (!(error instanceof ScannerUnavailable)) throw error;
     if (security.whenScannerUnavailable === "accept") return "not_scanned";
@@ -84,6 +87,22 @@ export async function scanUpload(
   });
   onQuarantined();
   throw errors.infected(verdict.signature);
+}
+
+/** The live scan's verdict; when clamd broke off midway, a second try from the written bytes. */
+async function scanVerdict(
+  scanner: ClamdScanner,
+  live: InstreamScan | null,
+  written: () => Promise<Readable>,
+): Promise<ScanVerdict> {
+  if (live) {
+    try {
+      return await live.verdict();
+    } catch (error) {
+      if (!(error instanceof ScannerUnavailable)) throw error;
+    }
+  }
+  return scanner.scan(await written());
 }
 
 /** Every quarantined file, newest first (optionally of one bucket). */

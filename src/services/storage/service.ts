@@ -34,7 +34,10 @@ export const storageService: Service = {
   prefix: "/storage/v1",
   async register(scope: FastifyInstance, serviceDeps: ServiceDeps) {
     const deps = storageDeps(serviceDeps);
-    scope.addHook("onClose", () => deps.looseBlobs.close());
+    scope.addHook("onClose", async () => {
+      await deps.looseBlobs.close();
+      await deps.backend.close?.();
+    });
 
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (request, payload, done) => {
@@ -116,6 +119,7 @@ export const storageService: Service = {
         clearInterval(every);
         await running;
         await deps.looseBlobs.close();
+        await deps.backend.close?.();
       },
     };
   },

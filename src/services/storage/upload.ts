@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { Readable } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type Actor, recordFileEvent } from "./audit.js";
 import type { BlobKey } from "./backend/backend.js";
 import { mimeTypeAllowed } from "./bucket-rules.js";
 import { ByteLimit } from "./byte-limit.js";
 import { asPlatform } from "./caller.js";
-import { checkContentType } from "./content-type.js";
+import { ContentTypeCheck } from "./content-type.js";
 import { errors, StorageError } from "./errors.js";
 import { scanUpload } from "./quarantine.js";
+import { type InstreamScan, ScannerUnavailable } from "./scanner.js";
 import { findObject, lockKey, writeObjectRow } from "./sql/objects.js";
 import type { ObjectRow, StorageDeps } from "./types.js";
 
@@ -71,17 +72,21 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
   const key: BlobKey = { bucket: input.bucket.id, name: input.name, version: randomUUID() };
   await deps.looseBlobs.willWrite([key]);
   const limit = new ByteLimit(sizeLimit(deps, input.bucket));
+  const security = deps.config.storage.server.buckets[input.bucket.id];
+  const contentCheck =
+    input.bucket.allowed_mime_types && (security?.checkContent ?? true)
+      ? new ContentTypeCheck(input.mimeType, input.bucket.allowed_mime_types)
+      : null;
   let row: ObjectRow;
   let replaced: BlobKey | null = null;
   let quarantined = false;
+  let scan: InstreamScan | null = null;
   try {
-    const written = await deps.backend.write(key, limitStream(body, limit));
+    scan = await openScan(deps, input.bucket.id);
+    const stages = [limit, contentCheck, scan].filter((stage) => stage !== null);
+    const written = await deps.backend.write(key, through(body, stages));
     if (input.contentLength !== null && written.size !== input.contentLength) {
       throw errors.invalidRequest("The upload was interrupted before the whole body arrived");
-    }
-    const security = deps.config.storage.server.buckets[input.bucket.id];
-    if (input.bucket.allowed_mime_types && (security?.checkContent ?? true)) {
-      await checkContentType(limit.head(), input.mimeType, input.bucket.allowed_mime_types);
     }
     const scanStatus = await scanUpload(
       deps,
@@ -90,6 +95,7 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
       () => {
         quarantined = true;
       },
+      scan,
     );
     const metadata = {
       eTag: written.eTag,
@@ -133,6 +139,7 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
       return saved;
     });
   } catch (error) {
+    scan?.close();
     if (!quarantined) await deps.looseBlobs.discard([key]);
     throw asUploadError(error);
   }
@@ -140,10 +147,30 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
   return row;
 }
 
-/** The body through the size limit; a stream that ends early or errors fails the write. */
-function limitStream(body: Readable, limit: ByteLimit): Readable {
-  pipeline(body, limit).catch((error: unknown) => limit.destroy(error as Error));
-  return limit;
+/**
+ * Opens the clamd stream an upload's bytes pass through when its bucket scans, so the scan runs
+ * while the bytes are written instead of reading them back afterwards. clamd out of reach: a
+ * bucket that refuses unscanned files refuses before a byte is read; one that accepts them gets
+ * null (scanUpload then marks the file).
+ */
+async function openScan(deps: StorageDeps, bucket: string): Promise<InstreamScan | null> {
+  const security = deps.config.storage.server.buckets[bucket];
+  if (!security?.scan || !deps.scanner) return null;
+  try {
+    return await deps.scanner.open();
+  } catch (error) {
+    if (!(error instanceof ScannerUnavailable)) throw error;
+    if (security.whenScannerUnavailable === "accept") return null;
+    throw errors.scannerUnavailable();
+  }
+}
+
+/** The body through each stage in turn; a stream that ends early or errors fails the write. */
+function through(body: Readable, stages: Transform[]): Readable {
+  const last = stages.at(-1);
+  if (!last) return body;
+  pipeline([body, ...stages]).catch((error: unknown) => last.destroy(error as Error));
+  return last;
 }
 
 /** A broken body (client gone, truncated form) is the client's fault, not ours. */

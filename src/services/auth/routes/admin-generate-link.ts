@@ -1,5 +1,5 @@
 import { generateLink } from "../generate-link.js";
-import { objectParam, readParams, requestAudience, stringParam } from "../params.js";
+import { clientInfo, objectParam, readParams, requestAudience, stringParam } from "../params.js";
 import { externalUrl, isAllowedRedirect, redirectTarget } from "../redirect.js";
 import { requireAdmin } from "../token-auth.js";
 import type { AuthRoute } from "./route.js";
@@ -29,6 +29,7 @@ export const adminGenerateLinkRoute: AuthRoute = (scope, runtime) => {
           ? requested
           : redirectTarget(request, runtime.config.auth),
       },
+      clientInfo(request),
     );
   });
 };

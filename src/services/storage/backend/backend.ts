@@ -42,6 +42,8 @@ export interface StorageBackend {
   list?(bucket: string): AsyncIterable<BlobKey>;
   /** Removes writes that a crashed process left half done (temporary files). */
   sweepPartial?(): Promise<number>;
+  /** Releases what the backend holds open (an S3 client's sockets); called when the server stops. */
+  close?(): Promise<void>;
 }
 
 /** Thrown by {@link StorageBackend.read} when a key has no bytes. */
