@@ -66,6 +66,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./commands/jobs.js")).jobsCommand,
     summary: "status | dead-letters | replay: webhook deliveries, cron jobs, queues",
   },
+  storage: {
+    load: async () => (await import("./commands/storage.js")).storageCommand,
+    summary: "quarantine | trash: list, release, restore and purge stored files",
+  },
   reset: {
     load: async () => (await import("./commands/reset.js")).resetCommand,
     summary: "back up, empty the data, seed fresh test users and data",

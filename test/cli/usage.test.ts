@@ -17,6 +17,7 @@ describe("CLI usage and errors", () => {
     [["migration", "new"], "expected 1 argument(s), got 0"],
     [["migration", "fly"], 'unknown subcommand "migration fly"'],
     [["db", "wipe"], 'unknown subcommand "db wipe"'],
+    [["storage", "trash", "empty"], 'expected "storage trash" followed by list, restore, purge'],
   ])("exits 2 for %j", async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
@@ -24,7 +25,7 @@ describe("CLI usage and errors", () => {
   });
 
   it("prints help for every command with exit code 0", async () => {
-    for (const command of ["start", "stop", "status", "migration", "db", "init"]) {
+    for (const command of ["start", "stop", "status", "migration", "db", "init", "storage"]) {
       const result = await runCli([command, "--help"]);
       expect(result.code, command).toBe(0);
       expect(result.stdout).toMatch(/Usage:\s+groundwork/);

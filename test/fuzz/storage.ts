@@ -205,6 +205,18 @@ const ROUTES: readonly FuzzRoute[] = [
     example: (c) => call(c, "DELETE", `/quarantine/${MISSING_ID}`, {}),
     exampleStatus: 400,
   },
+  { method: "GET", route: `${P}/trash`, example: (c) => call(c, "GET", "/trash?bucket=fuzz") },
+  {
+    method: "POST",
+    route: `${P}/trash/:id/restore`,
+    example: (c) => call(c, "POST", `/trash/${c.values.trashId}/restore`, {}),
+  },
+  {
+    method: "DELETE",
+    route: `${P}/trash/:id`,
+    example: (c) => call(c, "DELETE", `/trash/${MISSING_ID}`, {}),
+    exampleStatus: 400,
+  },
   {
     method: "GET",
     route: `${P}/render/image/authenticated/:bucket/*`,
@@ -365,8 +377,21 @@ export const storageFuzz: FuzzService = {
   async setup(server) {
     const json = { "content-type": "application/json" };
     for (const id of ["fuzz", "fuzz-empty"]) {
-      await storage(server, "POST", "/bucket", JSON.stringify({ id, public: true }), json);
+      // Soft delete on: removes and empties of the fuzz run go through the trash.
+      await storage(
+        server,
+        "POST",
+        "/bucket",
+        JSON.stringify({ id, public: true, soft_delete_days: 7 }),
+        json,
+      );
     }
+    // A soft-deleted object for the trash routes (its restore example puts it back).
+    await storage(server, "POST", "/object/fuzz/fz/corbeille%20🗑.txt", "à jeter", {
+      "content-type": "text/plain",
+    });
+    await storage(server, "DELETE", "/object/fuzz/fz/corbeille%20🗑.txt", "{}", json);
+    const [trashed] = (await storage(server, "GET", "/trash?bucket=fuzz")) as unknown as { id: string }[];
     await storage(server, "POST", `/object/fuzz/${OBJECT}`, "bonjour", { "content-type": "text/plain" });
     const response = await fetch(`${server.url}${P}/object/fuzz/fz/dot.png`, {
       method: "POST",
@@ -413,6 +438,7 @@ export const storageFuzz: FuzzService = {
     return {
       tusUpload: await tusUpload(false),
       tusSignedUpload: await tusUpload(true),
+      trashId: trashed?.id ?? MISSING_ID,
       downloadToken: token(signed.signedURL ?? ""),
       renderToken: token(rendered.signedURL ?? ""),
       uploadToken: uploadUrl.token ?? "",

@@ -1,4 +1,5 @@
 import { type ResetStep, resetDatabase } from "../../migrate/reset.js";
+import { openStorageAdmin } from "../../services/storage/index.js";
 import { parseCommandArgs } from "../args.js";
 import { withDatabaseUrl } from "../database-target.js";
 import { note, print } from "../output.js";
@@ -9,7 +10,8 @@ import { UsageError } from "../usage-error.js";
 export const dbHelp = `Database commands.
 
 Usage:
-  groundwork db reset [--db-url URL]   recreate the database: platform schema, every migration, seed.sql
+  groundwork db reset [--db-url URL]   recreate the database: platform schema, every migration, seed.sql,
+                                       config.toml's storage buckets and their objects_path files
   groundwork db lint [options]         check for security and performance mistakes (db lint --help)
   groundwork db backup [options]       back up schema and data to backups/ (db backup --help)
   groundwork db restore FILE [options] restore a backup in one transaction (db restore --help)
@@ -45,13 +47,26 @@ export async function dbCommand(argv: readonly string[]): Promise<number> {
   }
   const config = await loadProjectConfig(values.workdir);
   const started = Date.now();
-  const result = await withDatabaseUrl(config, values["db-url"], (url) =>
-    withProgress("Resetting the database", () =>
-      resetDatabase(config, url, (step) => note(`${RESET_LABELS[step]}…`)),
-    ),
-  );
+  const result = await withDatabaseUrl(config, values["db-url"], async (url) => {
+    const storage = openStorageAdmin(config, url, note);
+    try {
+      // The bytes the old database referred to go with it; read their keys while it exists.
+      const stale = await storage.blobKeys().catch(() => []);
+      const reset = await withProgress("Resetting the database", () =>
+        resetDatabase(config, url, (step) => note(`${RESET_LABELS[step]}…`)),
+      );
+      await storage.deleteBlobs(stale);
+      const buckets = Object.keys(config.storage.buckets).length;
+      if (buckets > 0) note("Seeding storage buckets…");
+      const files = buckets > 0 ? await storage.seedBuckets() : 0;
+      return { ...reset, buckets, files };
+    } finally {
+      await storage.close();
+    }
+  });
+  const storage = result.buckets > 0 ? `, ${result.buckets} bucket(s) with ${result.files} file(s)` : "";
   print(
-    `Reset the database in ${Date.now() - started} ms: ${result.migrations} migration(s), ${result.seedFiles} seed file(s).`,
+    `Reset the database in ${Date.now() - started} ms: ${result.migrations} migration(s), ${result.seedFiles} seed file(s)${storage}.`,
   );
   return 0;
 }

@@ -25,6 +25,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "storage",
   "storage_current",
   "storage_security",
+  "storage_trash",
   "api",
   "auth_indexes",
   "auth_flow_state",

@@ -38,8 +38,32 @@ export function actorOf(request: FastifyRequest): Actor {
   };
 }
 
+/**
+ * The server itself as an {@link Actor}: seeding, the sweep's purges and the admin commands, with
+ * the service role's rights. `requestId` and `userAgent` say which of them it was.
+ */
+export function platformActor(requestId: string, userAgent: string): Actor {
+  return {
+    sub: null,
+    role: "service_role",
+    tenant_id: "00000000-0000-0000-0000-000000000000",
+    request_id: requestId,
+    ip: "",
+    user_agent: userAgent,
+    claims: { role: "service_role" },
+  };
+}
+
 /** The file events of docs/storage.md "Audit". */
-export type FileEvent = "UPLOAD" | "DOWNLOAD" | "MOVE" | "COPY" | "REMOVE" | "QUARANTINE";
+export type FileEvent =
+  | "UPLOAD"
+  | "DOWNLOAD"
+  | "MOVE"
+  | "COPY"
+  | "REMOVE"
+  | "QUARANTINE"
+  | "RESTORE"
+  | "PURGE";
 
 /**
  * Records a file event in `groundwork.audit_log`, in the given transaction when there is one (so
@@ -78,6 +102,27 @@ export async function recordFileEvents(
     [
       event,
       bucket,
+      items.map((item) => item.name),
+      items.map((item) => jsonForPostgres(item.detail)),
+      jsonForPostgres(actor),
+    ],
+  );
+}
+
+/** Records one event per object, objects of any bucket, in the given transaction (purges). */
+export async function recordFileEventsIn(
+  client: pg.ClientBase,
+  event: FileEvent,
+  items: readonly { bucket: string; name: string; detail: Record<string, unknown> }[],
+  actor: Actor,
+): Promise<void> {
+  if (items.length === 0) return;
+  await client.query(
+    `select storage.groundwork_file_event($1, t.bucket, t.name, t.detail, $5)
+     from unnest($2::text[], $3::text[], $4::jsonb[]) as t(bucket, name, detail)`,
+    [
+      event,
+      items.map((item) => item.bucket),
       items.map((item) => item.name),
       items.map((item) => jsonForPostgres(item.detail)),
       jsonForPostgres(actor),

@@ -20,6 +20,20 @@ export function parseFileSizeLimit(value: unknown): number | null | undefined {
   return bytes;
 }
 
+/** Longest retention a bucket may ask for (about 100 years): keeps `now() + days` in range. */
+const MAX_SOFT_DELETE_DAYS = 36_500;
+
+/**
+ * Groundwork's `soft_delete_days` as given to create/update (docs/storage.md, "Soft delete"):
+ * whole days, 0 or null for none; undefined when absent (left as it is).
+ */
+export function parseSoftDeleteDays(value: unknown): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > MAX_SOFT_DELETE_DAYS)
+    throw errors.invalidParameter("soft_delete_days");
+  return value;
+}
+
 const MIME_PATTERN = /^([a-zA-Z0-9\-+.]+)\/([a-zA-Z0-9\-+.]+|\*)(;\s*charset=[a-zA-Z0-9-]+)?$/;
 
 /** Checks `allowed_mime_types` entries as Supabase does (`type/subtype` or `type/*`). */

@@ -7,14 +7,15 @@ import type { Operation, StorageDeps } from "./types.js";
 /**
  * Runs `fn` as the request's caller under RLS, with the settings Supabase Storage adds for
  * policies: `storage.operation` and `storage.allow_delete_query` (reference/storage.md §6).
- * `rollback` makes it a probe: the writes are checked by the policies, then undone.
+ * `rollback` makes it a probe: the writes are checked by the policies, then undone. `settings` adds
+ * transaction-local settings (the trash retention of a remove).
  */
 export async function asCaller<T>(
   deps: StorageDeps,
   request: FastifyRequest,
   operation: Operation,
   fn: (client: pg.PoolClient) => Promise<T>,
-  options: { rollback?: boolean; readOnly?: boolean } = {},
+  options: { rollback?: boolean; readOnly?: boolean; settings?: Readonly<Record<string, string>> } = {},
 ): Promise<T> {
   const ctx = requireContext(request);
   await deps.looseBlobs.ready();
@@ -31,6 +32,7 @@ export async function asCaller<T>(
         "storage.operation": operation,
         "storage.allow_delete_query": "true",
         "storage.groundwork_server_lock": deps.looseBlobs.lockKey,
+        ...options.settings,
       },
     },
   );

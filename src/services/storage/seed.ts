@@ -1,21 +1,14 @@
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { platformActor } from "./audit.js";
 import { errors } from "./errors.js";
 import { findObject } from "./sql/objects.js";
 import type { StorageDeps } from "./types.js";
 import { bucketLimits, storeUpload } from "./upload.js";
 
 /** The seeding server, as the audit log records it. */
-const SEED_ACTOR = {
-  sub: null,
-  role: "service_role",
-  tenant_id: "00000000-0000-0000-0000-000000000000",
-  request_id: "seed",
-  ip: "",
-  user_agent: "groundwork seed",
-  claims: { role: "service_role" },
-} as const;
+const SEED_ACTOR = platformActor("seed", "groundwork seed");
 
 /** Types of the text files a seed folder usually holds; others are read from their bytes. */
 const TEXT_TYPES: Record<string, string> = {

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Service, ServiceDeps } from "../service.js";
-import { createBackend } from "./backend/create.js";
+import { platformActor } from "./audit.js";
+import { createStorageDeps } from "./deps.js";
 import { errors, StorageError, sendStorageError, toStorageError } from "./errors.js";
-import { LooseBlobs } from "./loose-blobs.js";
-import { UploadRateLimit } from "./rate-limit.js";
 import { resumableUploads } from "./resumable.js";
 import { sweepExpiredUploads } from "./resumable-sweep.js";
 import { bucketRoutes } from "./routes/buckets.js";
@@ -14,8 +13,9 @@ import { objectUploadRoutes } from "./routes/object-upload.js";
 import { quarantineRoutes } from "./routes/quarantine.js";
 import { renderRoutes } from "./routes/render.js";
 import { resumableRoutes } from "./routes/resumable.js";
-import { ClamdScanner } from "./scanner.js";
+import { trashRoutes } from "./routes/trash.js";
 import { seedBuckets } from "./seed.js";
+import { purgeTrash } from "./trash.js";
 import type { StorageDeps } from "./types.js";
 
 /** JSON bodies of the non-upload routes (bucket options, list, sign...) stay small. */
@@ -23,6 +23,8 @@ const JSON_BODY_LIMIT = 1024 * 1024;
 /** Seeding and the orphan sweep run this long after start (not during it), then at this interval. */
 const SWEEP_DELAY_MS = 2_000;
 const SWEEP_INTERVAL_MS = 10 * 60_000;
+/** The sweep, as the audit log records its purges. */
+const SWEEP_ACTOR = platformActor("sweep", "groundwork storage sweep");
 
 /**
  * The Supabase Storage-compatible service under `/storage/v1` (reference/storage.md). Rows live
@@ -67,6 +69,7 @@ export const storageService: Service = {
     objectManageRoutes(scope, deps);
     objectSignRoutes(scope, deps);
     quarantineRoutes(scope, deps);
+    trashRoutes(scope, deps);
     renderRoutes(scope, deps);
     resumableRoutes(
       scope,
@@ -82,7 +85,8 @@ export const storageService: Service = {
 
   /**
    * Seeds config.toml's buckets, then sweeps what a crash left (bytes of uploads that never
-   * committed, versions dropped but not deleted), shortly after start and every ten minutes.
+   * committed, versions dropped but not deleted) and purges the soft-deleted objects whose
+   * retention ended, shortly after start and every ten minutes.
    */
   start(serviceDeps) {
     const deps = storageDeps(serviceDeps);
@@ -97,6 +101,9 @@ export const storageService: Service = {
         }
         const removed = await deps.looseBlobs.sweep();
         if (removed > 0) log.info({ removed }, "storage sweep removed orphaned bytes");
+        const purged = await purgeTrash(deps, {}, SWEEP_ACTOR);
+        if (purged.length > 0)
+          log.info({ purged: purged.length }, "storage sweep purged soft-deleted objects");
         const { path, expireAfterSeconds } = deps.config.storage.server.resumable;
         const expired = await sweepExpiredUploads(path, expireAfterSeconds);
         if (expired > 0) log.info({ expired }, "storage sweep removed expired resumable uploads");
@@ -125,19 +132,9 @@ export const storageService: Service = {
   },
 };
 
-/** The storage service's own dependencies: the backend, the loose-blob ledger, the URL secret. */
+/** The storage service's own dependencies, logging through the server's logger. */
 function storageDeps({ config, db, log }: ServiceDeps): StorageDeps {
-  const backend = createBackend(config.storage.server.backend);
-  return {
-    config,
-    db,
-    backend,
-    looseBlobs: new LooseBlobs(db.admin, backend, (message, error) => log.warn({ err: error }, message)),
-    // Connected per scan: nothing is opened at start, and clamd may start later than the server.
-    scanner: config.storage.server.clamd ? new ClamdScanner(config.storage.server.clamd) : null,
-    uploadLimit: new UploadRateLimit(db.admin, config.storage.server.uploadsPerMinute),
-    signingSecret: config.storage.server.signingSecret ?? config.jwt.secret,
-  };
+  return createStorageDeps(config, db, (message, error) => log.warn({ err: error }, message));
 }
 
 function streamsBody(request: FastifyRequest): boolean {

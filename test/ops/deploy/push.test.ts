@@ -122,6 +122,7 @@ describe("pushMigrations (ops)", () => {
       "0007_auth_indexes",
       "0030_storage_current",
       "0031_storage_security",
+      "0032_storage_trash",
       "0040_realtime",
       "0050_webhooks",
       "0060_auth_flow_state",

@@ -27,7 +27,7 @@ function lazyS3Backend(config: S3BackendConfig): StorageBackend {
       yield* (await backend()).list?.(bucket) ?? [];
     },
     async close() {
-      if (loaded) await (await loaded).close?.();
+      if (loaded !== null) await (await loaded).close?.();
     },
   };
 }

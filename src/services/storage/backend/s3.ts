@@ -12,6 +12,7 @@ import type { S3BackendConfig } from "../../../config/storage-section.js";
 import { type BlobKey, BlobNotFound, type ByteRange, type StorageBackend } from "./backend.js";
 import { ByteCounter } from "./byte-counter.js";
 import { hashedName } from "./hashed-name.js";
+import { Md5Stream } from "./md5-stream.js";
 
 /** Enough sockets for many downloads streaming at once (the SDK's default is 50). */
 const MAX_SOCKETS = 256;
@@ -48,10 +49,12 @@ export function s3Backend(config: S3BackendConfig): StorageBackend {
   return {
     kind: "s3",
     async write(key, body) {
+      // The ETag is the MD5 of the bytes (a multipart upload's own ETag is not), taken on the way.
+      const md5 = new Md5Stream();
       const counter = new ByteCounter();
       // A failing body destroys the counter, which fails the upload; the body's own error is
       // the one to report (the client's fault, such as a cut connection or too many bytes).
-      const piped = pipeline(body, counter).catch(() => {});
+      const piped = pipeline(body, md5, counter).catch(() => {});
       const upload = new Upload({
         client,
         params: { Bucket, Key: keyOf(key), Body: counter },
@@ -68,7 +71,7 @@ export function s3Backend(config: S3BackendConfig): StorageBackend {
         throw bodyFailure ?? error;
       }
       await piped;
-      return counter.written();
+      return { size: counter.bytes, eTag: `"${await md5.digest()}"` };
     },
     async read(key, range?: ByteRange) {
       try {

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { actorOf, recordFileEvents } from "../audit.js";
-import { parseAllowedMimeTypes, parseFileSizeLimit } from "../bucket-rules.js";
+import { parseAllowedMimeTypes, parseFileSizeLimit, parseSoftDeleteDays } from "../bucket-rules.js";
 import { asCaller, callerSub } from "../caller.js";
 import { errors } from "../errors.js";
 import { mustBeValidBucketName } from "../keys.js";
 import { deleteBucket, findBucket, insertBucket, listBuckets, updateBucket } from "../sql/buckets.js";
 import { deleteAllObjects } from "../sql/objects.js";
+import { storeSoftDeleteDays } from "../sql/trash.js";
+import { softDeleteDays, softDeleteDetail, trashSettings } from "../trash.js";
 import { OPERATIONS, type StorageDeps } from "../types.js";
 import { jsonBody, queryInteger, queryString } from "./input.js";
 
@@ -43,10 +45,13 @@ export function bucketRoutes(scope: FastifyInstance, deps: StorageDeps): void {
     };
     const type = body.type === undefined ? "STANDARD" : body.type;
     if (type !== "STANDARD") throw errors.featureDisabled(`${String(type).toLowerCase()}_buckets`);
+    const softDelete = parseSoftDeleteDays(body.soft_delete_days);
     const owner = callerSub(request);
     await asCaller(deps, request, OPERATIONS.createBucket, (client) =>
       insertBucket(client, id, owner, values),
     );
+    // Groundwork's extension, stored beside the bucket once the caller was allowed to create it.
+    if (softDelete !== undefined) await storeSoftDeleteDays(deps.db.admin, id, softDelete);
     return { name: id };
   });
 
@@ -59,31 +64,44 @@ export function bucketRoutes(scope: FastifyInstance, deps: StorageDeps): void {
       fileSizeLimit: parseFileSizeLimit(body.file_size_limit),
       allowedMimeTypes: parseAllowedMimeTypes(body.allowed_mime_types),
     };
+    const softDelete = parseSoftDeleteDays(body.soft_delete_days);
     const updated = await asCaller(deps, request, OPERATIONS.updateBucket, (client) =>
       updateBucket(client, id, values),
     );
     if (!updated) throw errors.noSuchBucket();
+    if (softDelete !== undefined) await storeSoftDeleteDays(deps.db.admin, id, softDelete);
     return { message: "Successfully updated" };
   });
 
   scope.post("/bucket/:id/empty", async (request) => {
     const { id } = request.params as { id: string };
-    const deleted = await asCaller(deps, request, OPERATIONS.emptyBucket, async (client) => {
-      if (!(await findBucket(client, id))) throw errors.noSuchBucket();
-      const rows = await deleteAllObjects(client, id);
-      return rows.flatMap((row) =>
-        row.version ? [{ bucket: id, name: row.name, version: row.version }] : [],
-      );
-    });
+    const days = await softDeleteDays(deps, id);
+    const deleted = await asCaller(
+      deps,
+      request,
+      OPERATIONS.emptyBucket,
+      async (client) => {
+        if (!(await findBucket(client, id))) throw errors.noSuchBucket();
+        const rows = await deleteAllObjects(client, id);
+        return rows.flatMap((row) =>
+          row.version ? [{ bucket: id, name: row.name, version: row.version }] : [],
+        );
+      },
+      { settings: trashSettings(days) },
+    );
     // Emptied at once; Supabase queues it and words the answer so (reference/storage.md §2).
     await recordFileEvents(
       deps,
       "REMOVE",
       id,
-      deleted.map((key) => ({ name: key.name, detail: { version: key.version, via: "empty" } })),
+      deleted.map((key) => ({
+        name: key.name,
+        detail: { version: key.version, via: "empty", ...softDeleteDetail(days) },
+      })),
       actorOf(request),
     );
-    await deps.looseBlobs.discard(deleted);
+    // Soft delete: the bytes stay with the rows in the trash.
+    if (!days) await deps.looseBlobs.discard(deleted);
     return { message: "Empty bucket has been queued. Completion may take up to an hour." };
   });
 

@@ -13,6 +13,7 @@ import {
   searchObjects,
   writeObjectRow,
 } from "../sql/objects.js";
+import { softDeleteDays, softDeleteDetail, trashSettings } from "../trash.js";
 import { OPERATIONS, type StorageDeps } from "../types.js";
 import { bucketLimits } from "../upload.js";
 import { bodyInteger, bodyString, jsonBody } from "./input.js";
@@ -78,7 +79,10 @@ export function objectManageRoutes(scope: FastifyInstance, deps: StorageDeps): v
   scope.post("/object/copy", (request) => relocate(deps, request, "copy"));
 }
 
-/** Deletes as the caller (rows it may not delete are skipped), then their bytes. */
+/**
+ * Deletes as the caller (rows it may not delete are skipped), then their bytes; in a bucket with
+ * soft delete the rows go to the trash with their bytes instead (trash.ts).
+ */
 async function removeObjects(
   deps: StorageDeps,
   request: FastifyRequest,
@@ -86,17 +90,22 @@ async function removeObjects(
   names: string[],
   operation: typeof OPERATIONS.deleteObjects | typeof OPERATIONS.deleteObject,
 ) {
-  const rows = await asCaller(deps, request, operation, (client) => deleteObjects(client, bucket, names));
+  const days = await softDeleteDays(deps, bucket);
+  const rows = await asCaller(deps, request, operation, (client) => deleteObjects(client, bucket, names), {
+    settings: trashSettings(days),
+  });
   await recordFileEvents(
     deps,
     "REMOVE",
     bucket,
-    rows.map((row) => ({ name: row.name, detail: { version: row.version } })),
+    rows.map((row) => ({ name: row.name, detail: { version: row.version, ...softDeleteDetail(days) } })),
     actorOf(request),
   );
-  await deps.looseBlobs.discard(
-    rows.flatMap((row) => (row.version ? [{ bucket, name: row.name, version: row.version }] : [])),
-  );
+  if (!days) {
+    await deps.looseBlobs.discard(
+      rows.flatMap((row) => (row.version ? [{ bucket, name: row.name, version: row.version }] : [])),
+    );
+  }
   return rows;
 }
 
