@@ -389,3 +389,40 @@ describe("resumable uploads (TUS) with tus-js-client", () => {
 function b64(text: string): string {
   return Buffer.from(text).toString("base64");
 }
+
+describe("resumable uploads under the upload rate limit", () => {
+  let server: StorageTestServer;
+  beforeAll(async () => {
+    server = await startStorageServer({
+      projectDir: path.join(import.meta.dirname, "fixtures/rate-project"),
+    });
+    await server.database.query("insert into storage.buckets (id, name) values ('docs', 'docs')");
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("counts each creation as an upload: the fourth in a minute is 429 with Retry-After", async () => {
+    const user = newUser();
+    const token = await server.userToken(user);
+    await server.database.query(`
+      create policy "rate own" on storage.objects for all to authenticated
+        using (owner_id = (select auth.uid()::text)) with check (owner_id = (select auth.uid()::text))`);
+    const create = (n: number) =>
+      fetch(`${server.url}/storage/v1/upload/resumable`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "tus-resumable": "1.0.0",
+          "upload-length": "4",
+          "upload-metadata": `bucketName ${b64("docs")},objectName ${b64(`${user}/n° ${n} ✓.txt`)}`,
+        },
+      });
+    for (const n of [1, 2, 3]) expect((await create(n)).status).toBe(201);
+    const refused = await create(4);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get("tus-resumable")).toBe("1.0.0");
+    expect(await refused.text()).toBe("Too many uploads; try again later");
+  });
+});
