@@ -31,30 +31,61 @@ export interface Credentials {
  * `anon`. Services reached without HTTP headers (a WebSocket's `apikey` query parameter, a
  * realtime `access_token` message) call this directly.
  */
-export async function resolveCredentials(
+export function resolveCredentials(
   bearer: string | null,
   key: string | null,
   keys: JwtKeys,
 ): Promise<Credentials | JwtError> {
-  const credential = bearer !== null && !isOpaqueApiKey(bearer) ? bearer : (key ?? bearer);
-  let claims: Readonly<Record<string, unknown>> = {};
-  let token = credential;
-  let apiKeyKind: ApiKeyKind | undefined;
-  if (credential !== null && isOpaqueApiKey(credential)) {
+  const known = knownCredentials(bearer, key, keys);
+  return known !== undefined ? Promise.resolve(known) : verifiedCredentials(credentialOf(bearer, key), keys);
+}
+
+/** A JWT bearer wins; otherwise the API key, then an opaque key given as bearer. */
+function credentialOf(bearer: string | null, key: string | null): string | null {
+  return bearer !== null && !isOpaqueApiKey(bearer) ? bearer : (key ?? bearer);
+}
+
+/**
+ * The credentials when they can be told without verifying a signature: nothing (anon), an
+ * opaque key, or a JWT that verified recently (the keys' cache). Undefined otherwise. Kept
+ * synchronous so that a request whose token is cached costs no promise.
+ */
+function knownCredentials(
+  bearer: string | null,
+  key: string | null,
+  keys: JwtKeys,
+): Credentials | JwtError | undefined {
+  const credential = credentialOf(bearer, key);
+  if (credential === null) return credentialsOf(EMPTY_CLAIMS, null);
+  if (isOpaqueApiKey(credential)) {
     const mapped = apiKeyCaller(credential, keys);
-    if (!mapped) return new JwtError("invalid_api_key");
-    ({ claims, token } = mapped);
-    apiKeyKind = mapped.kind;
-  } else if (credential !== null) {
-    try {
-      claims = await verifyJwt(credential, verificationKeys(keys));
-    } catch (error) {
-      if (error instanceof JwtError) return error;
-      throw error;
-    }
+    return mapped ? credentialsOf(mapped.claims, mapped.token, mapped.kind) : new JwtError("invalid_api_key");
   }
+  const cached = verificationKeys(keys).cache.get(credential);
+  return cached === null ? undefined : credentialsOf(cached, credential);
+}
+
+async function verifiedCredentials(token: string | null, keys: JwtKeys): Promise<Credentials | JwtError> {
+  try {
+    return credentialsOf(await verifyJwt(token ?? "", verificationKeys(keys)), token);
+  } catch (error) {
+    if (error instanceof JwtError) return error;
+    throw error;
+  }
+}
+
+const EMPTY_CLAIMS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function credentialsOf(
+  claims: Readonly<Record<string, unknown>>,
+  token: string | null,
+  apiKey?: ApiKeyKind,
+): Credentials {
   const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : ANON_ROLE;
-  return { role, claims: { ...claims, role }, token, ...(apiKeyKind ? { apiKey: apiKeyKind } : {}) };
+  // Verified claims are frozen and shared: copied only when `role` has to be filled in.
+  const withRole =
+    claims.role === role && Object.isFrozen(claims) ? claims : Object.freeze({ ...claims, role });
+  return apiKey === undefined ? { role, claims: withRole, token } : { role, claims: withRole, token, apiKey };
 }
 
 /**
@@ -62,28 +93,38 @@ export async function resolveCredentials(
  * ({@link resolveCredentials}). This is the one place where a request's credentials become a role
  * and claims.
  */
-export async function resolveCaller(
-  request: FastifyRequest,
+export function resolveCaller(
+  request: CallerRequest,
   keys: JwtKeys,
   servicePath: string,
-): Promise<Caller> {
-  const credentials = await resolveCredentials(
-    bearerToken(request.headers.authorization),
-    apiKey(request.headers.apikey),
-    keys,
+): Caller | Promise<Caller> {
+  const bearer = bearerToken(request.headers.authorization);
+  const key = apiKey(request.headers.apikey);
+  const known = knownCredentials(bearer, key, keys);
+  if (known !== undefined) return callerOf(request, known, servicePath);
+  return verifiedCredentials(credentialOf(bearer, key), keys).then((credentials) =>
+    callerOf(request, credentials, servicePath),
   );
+}
+
+/** What {@link resolveCaller} reads of a request (a WebSocket upgrade passes the same fields). */
+export type CallerRequest = Pick<FastifyRequest, "headers" | "method" | "id" | "ip" | "ips">;
+
+function callerOf(request: CallerRequest, credentials: Credentials | JwtError, servicePath: string): Caller {
   if (credentials instanceof JwtError) return { ok: false, error: credentials };
-  return {
-    ok: true,
-    context: {
-      ...credentials,
-      headers: headersForDatabase(request),
-      cookies: parseCookies(request.headers.cookie),
-      method: request.method,
-      path: servicePath,
-      requestId: request.id,
-    },
+  // Spelled out rather than spread: V8 builds `{ ...object, more }` on a slow path.
+  const context: RequestContext = {
+    role: credentials.role,
+    claims: credentials.claims,
+    token: credentials.token,
+    headers: headersForDatabase(request),
+    cookies: parseCookies(request.headers.cookie),
+    method: request.method,
+    path: servicePath,
+    requestId: request.id,
   };
+  if (credentials.apiKey !== undefined) (context as { apiKey?: ApiKeyKind }).apiKey = credentials.apiKey;
+  return { ok: true, context };
 }
 
 function bearerToken(header: string | undefined): string | null {
@@ -98,7 +139,7 @@ function apiKey(header: string | string[] | undefined): string | null {
 }
 
 /** Header names lower-cased, `cookie` left out (PostgREST passes cookies separately). */
-function headersForDatabase(request: FastifyRequest): Record<string, string> {
+function headersForDatabase(request: CallerRequest): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (name === "cookie" || value === undefined) continue;
@@ -112,7 +153,7 @@ function headersForDatabase(request: FastifyRequest): Record<string, string> {
 }
 
 /** `client, proxy1, ...`: request.ips holds the socket address, then each trusted hop back to the client. */
-function forwardedFor(request: FastifyRequest): string {
+function forwardedFor(request: CallerRequest): string {
   const ips = request.ips;
   return ips !== undefined && ips.length > 1 ? ips.slice(1).reverse().join(", ") : request.ip;
 }

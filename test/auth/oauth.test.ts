@@ -20,7 +20,7 @@ describe("auth: OAuth / OpenID Connect sign-in against a real OpenID provider", 
     const idpPort = await freePort();
     const secret = "a-client-secret-long-enough-for-hs256-0123456789";
     server = await startAuthServer({
-      extraToml: `[auth.external.keycloak]\nenabled = true\nclient_id = "groundwork-app"\nsecret = "${secret}"\nurl = "http://127.0.0.1:${idpPort}"\n\n[auth.external.github]\nenabled = true\nclient_id = "x"\nsecret = "y"`,
+      extraToml: `[auth.external.keycloak]\nenabled = true\nclient_id = "groundwork-app"\nsecret = "${secret}"\nurl = "http://127.0.0.1:${idpPort}"\n\n[auth.external.twitter]\nenabled = true\nclient_id = "x"\nsecret = "y"`,
     });
     idp = await startOpenIdProvider(idpPort, `${server.url}/auth/v1/callback`);
   });
@@ -256,10 +256,16 @@ describe("auth: OAuth / OpenID Connect sign-in against a real OpenID provider", 
     const unknown = await api(server, "GET", "/authorize?provider=nowhere", { token: null });
     expect(unknown.status).toBe(400);
     expect(unknown.body.code).toBe("validation_failed");
-    const github = await api(server, "GET", "/authorize?provider=github", { token: null });
-    expect(github.status).toBe(400);
+    // Twitter's OAuth 1.0a is not served: enabled, it still answers as unsupported.
+    const twitter = await api(server, "GET", "/authorize?provider=twitter", { token: null });
+    expect(twitter.status).toBe(400);
     const settings = await api(server, "GET", "/settings", { token: null });
-    expect(settings.body.external).toMatchObject({ keycloak: true, github: false, google: false });
+    expect(settings.body.external).toMatchObject({
+      keycloak: true,
+      twitter: false,
+      github: false,
+      google: false,
+    });
     const inherited = await api(server, "GET", "/authorize?provider=constructor", { token: null });
     expect(inherited.status).toBe(400);
     // The provider's code and the signed state never reach a log line.

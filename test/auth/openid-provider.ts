@@ -20,6 +20,14 @@ export interface OpenIdProvider {
    * consent pages as `sub`, and returns the URL the provider sends the browser back to.
    */
   signIn(authorizeUrl: string, sub: string): Promise<string>;
+  /**
+   * The same for `response_mode=form_post` (Apple's way): returns the form the provider's page
+   * would have the browser post, its target and fields.
+   */
+  signInFormPost(
+    authorizeUrl: string,
+    sub: string,
+  ): Promise<{ action: string; fields: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -40,7 +48,8 @@ export async function startOpenIdProvider(port: number, callbackUrl: string): Pr
         token_endpoint_auth_method: "client_secret_post",
       },
     ],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    // `name` is Apple's scope for the user's name (Apple sends the name in the posted form only).
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"], name: [] },
     features: { devInteractions: { enabled: true } },
     // ID tokens carry the scopes' claims (email...), as Google's and Keycloak's do.
     conformIdTokenClaims: false,
@@ -60,6 +69,21 @@ export async function startOpenIdProvider(port: number, callbackUrl: string): Pr
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
 
   async function signIn(authorizeUrl: string, sub: string): Promise<string> {
+    const outcome = await browse(authorizeUrl, sub);
+    if (typeof outcome !== "string") throw new Error("the provider answered with a form post");
+    return outcome;
+  }
+
+  async function signInFormPost(authorizeUrl: string, sub: string) {
+    const outcome = await browse(authorizeUrl, sub);
+    if (typeof outcome === "string") throw new Error(`the provider redirected to ${outcome}`);
+    return outcome;
+  }
+
+  async function browse(
+    authorizeUrl: string,
+    sub: string,
+  ): Promise<string | { action: string; fields: Record<string, string> }> {
     const cookies = new Map<string, string>();
     const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     const remember = (response: Response) => {
@@ -93,6 +117,14 @@ export async function startOpenIdProvider(port: number, callbackUrl: string): Pr
       const page = await response.text();
       if (response.status !== 200)
         throw new Error(`provider answered ${response.status}: ${page.slice(0, 300)}`);
+      const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page)?.[1];
+      if (action && !new URL(htmlText(action), url).toString().startsWith(issuer)) {
+        const fields: Record<string, string> = {};
+        for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
+          fields[htmlText(name as string)] = htmlText(value as string);
+        }
+        return { action: htmlText(action), fields };
+      }
       // The development interaction pages: a login form, then a consent form, posted to the page itself.
       body = page.includes('name="login"')
         ? new URLSearchParams({ prompt: "login", login: sub, password: "any" })
@@ -107,6 +139,18 @@ export async function startOpenIdProvider(port: number, callbackUrl: string): Pr
     clientSecret,
     addAccount: (sub, account) => accounts.set(sub, account),
     signIn,
+    signInFormPost,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The entities oidc-provider's pages escape. */
+function htmlText(text: string): string {
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&#x2F;/g, "/")
+    .replace(/&amp;/g, "&");
 }

@@ -60,6 +60,16 @@ export async function startToolboxServer(): Promise<ToolboxServer> {
     20_000,
     "the buckets of config.toml",
   );
+  // The data API reloads its schema cache after the migrations; the last one's function is in it
+  // once a call reaches the function (retention_days 0 is refused before it does anything).
+  const service = server.client(server.serviceRoleKey);
+  await eventually(
+    async () =>
+      (await service.rpc("aggregate_agent_analytics", { retention_days: 0 })).error?.code === "22023" ||
+      undefined,
+    20_000,
+    "the schema cache with the example's migrations",
+  );
   const clients: SupabaseClient[] = [];
   return {
     ...server,

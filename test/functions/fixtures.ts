@@ -18,10 +18,11 @@ Deno.serve(async (req) => {
 });
 `,
   // Echoes what it received (the functions-js "mirror" function).
-  "mirror/index.ts": `Deno.serve(async (req) => {
+  "mirror/index.ts": `Deno.serve(async (req, info) => {
   const url = new URL(req.url);
   const body = await req.text();
   return Response.json({
+    remote: info.remoteAddr,
     path: url.pathname,
     search: url.search,
     method: req.method,

@@ -48,6 +48,14 @@ describe("edge functions through supabase-js", () => {
     expect(headers["x-groundwork-request-id"]).toBeUndefined();
   });
 
+  it("gives the handler the client's address, which a client's header cannot set", async () => {
+    const response = await call("mirror", { headers: { "x-groundwork-client": "1 203.0.113.9" } });
+    const data = (await response.json()) as { remote: Record<string, unknown>; headers: [string, string][] };
+    expect(data.remote).toMatchObject({ transport: "tcp", hostname: "127.0.0.1" });
+    expect(data.remote.port).toBeGreaterThan(0);
+    expect(data.headers.map(([name]) => name)).not.toContain("x-groundwork-client");
+  });
+
   it("all methods reach the function", async () => {
     for (const method of ["GET", "POST", "PATCH", "DELETE", "OPTIONS"] as const) {
       const response = await call("mirror", { method });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVICES } from "../../src/http/services.js";
 import { type TempProject, tempProject } from "../harness/project.js";
 import { startTestServer, type TestServer } from "../harness/server.js";
+import { FUZZ_TEST_NUMBERS } from "./auth.js";
 import { mutateRequest } from "./mutate.js";
 import { seededRandom } from "./random.js";
 import { describeRequest, type FuzzResponse, sendRaw } from "./send.js";
@@ -37,8 +38,18 @@ function fuzzProject(): TempProject {
       /^(email_sent|anonymous_users|token_refresh|sign_in_sign_ups|token_verifications) = \d+$/gm,
       "$1 = 1000000",
     )
-    .replace(/^max_frequency = .*$/m, 'max_frequency = "0s"');
-  writeFileSync(file, toml);
+    .replace(/^max_frequency = .*$/m, 'max_frequency = "0s"')
+    // Phone sign-in on, with test numbers (no SMS delivery is configured, so others answer 422).
+    .replace(
+      /^\[auth\.sms\]\nenable_signup = false$/m,
+      `[auth.sms]\nenable_signup = true\nmax_frequency = "0s"\n[auth.sms.test_otp]\n${FUZZ_TEST_NUMBERS.map((n) => `${n} = "123456"`).join("\n")}`,
+    );
+  // A GitHub provider at a port nothing is fetched from (fetch refuses port 9): /authorize builds
+  // its URL, /callback checks the state and then fails to reach the provider, so both run past
+  // their input checks.
+  const github =
+    '\n[auth.external.github]\nenabled = true\nclient_id = "fuzz"\nsecret = "fuzz"\nurl = "http://127.0.0.1:9"\n';
+  writeFileSync(file, `${toml}${github}`);
   return project;
 }
 

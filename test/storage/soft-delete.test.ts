@@ -100,8 +100,13 @@ describe("soft delete", () => {
     expect(entry).toMatchObject({ bucket_id: "archive", name, deleted_by: alice });
     const retention = (entry?.purge_after.getTime() ?? 0) - (entry?.deleted_at.getTime() ?? 0);
     expect(retention).toBe(30 * DAY_MS);
-    // The bytes stay for a restore.
+    // The bytes stay for a restore, off the loose-blob ledger (no sweep deletes them).
     expect((await versionsOnDisk(server.storagePath)).has(entry?.version ?? "")).toBe(true);
+    const ledger = await server.database.query(
+      "select 1 from storage.groundwork_loose_blobs where version = $1",
+      [entry?.version],
+    );
+    expect(ledger.rowCount).toBe(0);
 
     const audit = await server.database.query(
       `select auth_uid::text, record from groundwork.audit_log where op = 'REMOVE' and record ->> 'name' = $1`,
@@ -214,6 +219,19 @@ describe("soft delete", () => {
     expect(await trash("name in ('b/trois.txt', 'quatre.txt')")).toEqual([]);
     const onDisk = await versionsOnDisk(server.storagePath);
     expect(versions.filter((v) => onDisk.has(v))).toEqual([]);
+
+    // An emptied bucket can be deleted; its trash stays (purged later) but cannot be restored.
+    expect(await service.storage.deleteBucket("runtime")).toEqual({
+      data: { message: "Successfully deleted" },
+      error: null,
+    });
+    const settings = await server.database.query(
+      "select 1 from storage.groundwork_bucket_settings where bucket_id = 'runtime'",
+    );
+    expect(settings.rowCount).toBe(0);
+    const orphan = await serviceHttp("POST", `/trash/${kept?.id}/restore`, {});
+    expect(await orphan.json()).toMatchObject({ statusCode: "404", code: "NoSuchBucket" });
+    expect(await trash("bucket_id = 'runtime'")).toHaveLength(2);
   });
 
   it("purges after the retention: each bucket's own, each entry once across processes", async () => {

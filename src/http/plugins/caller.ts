@@ -9,10 +9,22 @@ export function servicePath(url: string): string {
   return stripped === "" ? "/" : stripped;
 }
 
-/** Resolves the caller of every request once, before any handler runs. */
+/**
+ * Resolves the caller of every request once, before any handler runs. A callback hook, not an
+ * async one: a token verified recently resolves at once, without a promise per request.
+ */
 export function registerCaller(app: FastifyInstance, keys: JwtKeys): void {
   app.decorateRequest<Caller | null>("caller", null);
-  app.addHook("onRequest", async (request) => {
-    request.caller = await resolveCaller(request, keys, servicePath(request.url));
+  app.addHook("onRequest", (request, _reply, done) => {
+    const caller = resolveCaller(request, keys, servicePath(request.url));
+    if (!(caller instanceof Promise)) {
+      request.caller = caller;
+      done();
+      return;
+    }
+    caller.then((resolved) => {
+      request.caller = resolved;
+      done();
+    }, done);
   });
 }

@@ -36,12 +36,11 @@ export async function registerCors(app: FastifyInstance): Promise<void> {
       "Sb-Auth-Session-Id",
     ],
   });
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.method !== "OPTIONS") return;
+  app.addHook("onRequest", (request, reply, done) => {
     // Edge functions answer their own preflight, as on Supabase.
-    if (request.url.startsWith("/functions/v1/")) return;
+    if (request.method !== "OPTIONS" || request.url.startsWith("/functions/v1/")) return done();
     const method = request.headers["access-control-request-method"];
-    if (!request.headers.origin || !method) return;
+    if (!request.headers.origin || !method) return done();
     const requested = request.headers["access-control-request-headers"];
     reply
       .code(204)
@@ -51,6 +50,5 @@ export async function registerCors(app: FastifyInstance): Promise<void> {
       .header("access-control-max-age", "86400")
       .header("vary", "Origin, Access-Control-Request-Headers")
       .send();
-    return reply;
   });
 }

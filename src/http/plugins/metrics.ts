@@ -20,7 +20,7 @@ export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): 
   // The labelled series of each route, method and status, looked up once: prom-client hashes the
   // label set on every observe otherwise, a measurable share of a small request's cost.
   const series = new Map<string, { observe(value: number): void }>();
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url;
     const key = `${route ?? ""} ${request.method} ${reply.statusCode}`;
     let observer = series.get(key);
@@ -34,5 +34,6 @@ export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): 
       series.set(key, observer);
     }
     observer.observe(reply.elapsedTime / 1000);
+    done();
   });
 }

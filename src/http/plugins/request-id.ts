@@ -11,7 +11,8 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 
 /** Echoes the request id on every response so a client can quote it in a bug report. */
 export function registerRequestId(app: FastifyInstance): void {
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
 }

@@ -43,6 +43,12 @@ export function registerRequestLog(app: FastifyInstance): void {
     if (fault) request.log.error(line, "request");
     else request.log.info(line, "request");
   };
-  app.addHook("onResponse", async (request, reply) => log(request, reply));
-  app.addHook("onRequestAbort", async (request) => log(request, null));
+  app.addHook("onResponse", (request, reply, done) => {
+    log(request, reply);
+    done();
+  });
+  app.addHook("onRequestAbort", (request, done) => {
+    log(request, null);
+    done();
+  });
 }

@@ -38,11 +38,13 @@ create index if not exists groundwork_trash_path_idx on storage.groundwork_trash
 alter table storage.groundwork_trash enable row level security;
 revoke all on storage.groundwork_trash from anon, authenticated, service_role;
 
--- 0030's trigger, now with the trash: in a transaction where the API removes objects of a bucket
--- with soft delete (it sets storage.groundwork_trash_days to the bucket's retention), a deleted
--- row goes to the trash with its version, and its bytes stay. Every other dropped version (an
--- overwrite, a move, a remove without soft delete, a DELETE from SQL) is a loose blob as before.
-create or replace function storage.groundwork_record_dropped_blob() returns trigger
+-- In a transaction where the API removes objects of a bucket with soft delete (it sets
+-- storage.groundwork_trash_days to the bucket's retention), a deleted row goes to the trash with
+-- its version, and its bytes stay. 0030's trigger has just put that version on the loose-blob
+-- ledger (triggers fire in name order: groundwork_record_dropped_blob, then this one); it is the
+-- trash's now, so it leaves the ledger. Every other dropped version (an overwrite, a move, a
+-- remove without soft delete, a DELETE from SQL) stays a loose blob, as 0030 has it.
+create or replace function storage.groundwork_keep_removed_in_trash() returns trigger
 language plpgsql
 security definer
 set search_path = ''
@@ -50,33 +52,30 @@ as $$
 declare
   trash_days integer := nullif(current_setting('storage.groundwork_trash_days', true), '')::integer;
 begin
-  if old.version is null then
+  if old.version is null or trash_days is null or trash_days <= 0 then
     return null;
   end if;
-  if tg_op = 'DELETE' and trash_days > 0 then
-    insert into storage.groundwork_trash (
-      object_id, bucket_id, name, version, owner, owner_id, metadata, user_metadata, created_at, updated_at,
-      deleted_by, purge_after
-    ) values (
-      old.id, old.bucket_id, old.name, old.version, old.owner, old.owner_id, old.metadata, old.user_metadata,
-      old.created_at, old.updated_at,
-      nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub',
-      now() + make_interval(days => trash_days)
-    ) on conflict do nothing;
-    return null;
-  end if;
-  if tg_op = 'DELETE' or new.version is distinct from old.version
-     or new.name is distinct from old.name or new.bucket_id is distinct from old.bucket_id then
-    insert into storage.groundwork_loose_blobs (bucket_id, name, version, server_lock)
-    values (old.bucket_id, old.name, old.version,
-            coalesce(nullif(current_setting('storage.groundwork_server_lock', true), '')::bigint, 0))
-    on conflict do nothing;
-  end if;
+  insert into storage.groundwork_trash (
+    object_id, bucket_id, name, version, owner, owner_id, metadata, user_metadata, created_at, updated_at,
+    deleted_by, purge_after
+  ) values (
+    old.id, old.bucket_id, old.name, old.version, old.owner, old.owner_id, old.metadata, old.user_metadata,
+    old.created_at, old.updated_at,
+    nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub',
+    now() + make_interval(days => trash_days)
+  ) on conflict do nothing;
+  delete from storage.groundwork_loose_blobs
+  where bucket_id = old.bucket_id and name = old.name and version = old.version;
   return null;
 end
 $$;
-revoke all on function storage.groundwork_record_dropped_blob() from public;
-revoke execute on function storage.groundwork_record_dropped_blob() from anon, authenticated, service_role;
+revoke all on function storage.groundwork_keep_removed_in_trash() from public;
+revoke execute on function storage.groundwork_keep_removed_in_trash() from anon, authenticated, service_role;
+
+drop trigger if exists groundwork_trash_removed on storage.objects;
+create trigger groundwork_trash_removed
+  after delete on storage.objects
+  for each row execute function storage.groundwork_keep_removed_in_trash();
 
 -- Restores and purges are file events of the audit log, beside 0031's.
 do $$

@@ -16,6 +16,9 @@ export interface TokenResponse {
   readonly refresh_token: string;
   readonly user: UserJson;
   readonly weak_password?: { readonly reasons: readonly string[]; readonly message: string };
+  /** PKCE OAuth sign-ins: the provider's tokens, as GoTrue returns them from the code exchange. */
+  readonly provider_token?: string;
+  readonly provider_refresh_token?: string;
 }
 
 export interface AccessTokenInput {

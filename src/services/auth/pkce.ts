@@ -83,7 +83,13 @@ export async function exchangeAuthCode(
     const user = await findUserById(tx, flow.user_id);
     if (!user) throw authError("flow_state_not_found");
     await deleteFlowState(tx, flow.id);
-    return issueSession(runtime, tx, user, flow.authentication_method, client);
+    const session = await issueSession(runtime, tx, user, flow.authentication_method, client);
+    // OAuth flows hand the provider's tokens to the app here, as the implicit flow's fragment does.
+    return {
+      ...session,
+      ...(flow.provider_access_token ? { provider_token: flow.provider_access_token } : {}),
+      ...(flow.provider_refresh_token ? { provider_refresh_token: flow.provider_refresh_token } : {}),
+    };
   });
 }
 

@@ -20,13 +20,15 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Response headers the server's CORS plugin sets; a function's CORS is its own (as on Supabase). */
-const SERVER_CORS_HEADERS = ["access-control-allow-origin", "access-control-expose-headers", "vary"];
+const SERVER_CORS_HEADERS = new Set(["access-control-allow-origin", "access-control-expose-headers", "vary"]);
 
 /**
- * The header that carries the request id to the worker's bootstrap, which removes it before the
- * function sees the request (runtime/bootstrap.js spells the same name).
+ * The headers that carry the request id and the client's address to the worker's bootstrap,
+ * which removes them before the function sees the request (runtime/bootstrap.js spells the same
+ * names). A client's own headers of these names are dropped.
  */
-const REQUEST_ID_HEADER = "x-groundwork-request-id";
+export const REQUEST_ID_HEADER = "x-groundwork-request-id";
+export const CLIENT_HEADER = "x-groundwork-client";
 
 export interface RelayOptions {
   /** The path the function sees: `/<name>/<rest>?<query>`. */
@@ -44,6 +46,10 @@ export interface RelayOptions {
  * (Authorization included, unchanged), query and body go as the client sent them, and the
  * function's status, headers and body come back untouched. Limits end the call with Supabase's
  * relay answers: 413 past the body limit, 546 past the wall clock, 500 when the worker dies.
+ *
+ * The response is written straight to the client's socket as the worker's chunks arrive (undici's
+ * dispatch API, with backpressure both ways), without a stream in between: on a small function
+ * the relay's own work is a large part of each call's cost.
  */
 export function relay(
   request: FastifyRequest,
@@ -52,30 +58,28 @@ export function relay(
   options: RelayOptions,
 ): Promise<void> {
   return new Promise<void>((resolve) => {
-    const abort = new AbortController();
+    const response = reply.raw;
+    let controller: Dispatcher.DispatchController | null = null;
     let settled = false;
+    const abort = () => controller?.abort(new Error("the call to the function was ended"));
     const finish = (error?: RelayError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (error !== undefined) options.onRelayError(codeOf(error));
-      if (error !== undefined && !reply.sent) {
-        // After a refused upload the connection may hold unread bytes: do not reuse it.
-        if (error === RELAY_ERRORS.payloadTooLarge) reply.header("connection", "close");
-        reply.code(error.status).send(error.body);
-      } else if (error !== undefined) {
-        reply.raw.destroy();
+      if (error !== undefined) {
+        options.onRelayError(codeOf(error));
+        sendError(request, reply, error);
       }
       resolve();
     };
     const timer = setTimeout(() => {
       options.onTimeout(worker);
-      abort.abort();
+      abort();
       finish(RELAY_ERRORS.workerLimit);
     }, options.wallClockMs);
     // The client went away: stop waiting for the function.
-    reply.raw.on("close", () => {
-      if (!reply.raw.writableFinished) abort.abort();
+    response.on("close", () => {
+      if (!response.writableFinished) abort();
       if (!settled) {
         settled = true;
         clearTimeout(timer);
@@ -89,62 +93,146 @@ export function relay(
       finish(RELAY_ERRORS.payloadTooLarge);
       return;
     }
-    const bodiless = declared === 0 && request.headers["transfer-encoding"] === undefined;
-    const body = bodiless
-      ? null
-      : request.raw.pipe(
-          new BodyLimit(options.bodyLimit, () => {
-            abort.abort();
-            // Keep reading (and dropping) the rest, so the client is not left stuck mid-upload.
-            request.raw.unpipe();
-            request.raw.resume();
-            finish(RELAY_ERRORS.payloadTooLarge);
-          }),
-        );
-    if (bodiless) request.raw.resume();
-
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (!HOP_BY_HOP.has(name) && value !== undefined && name !== REQUEST_ID_HEADER) headers[name] = value;
+    const chunked = request.headers["transfer-encoding"] !== undefined;
+    let body: NodeJS.ReadableStream | null = null;
+    if (chunked) {
+      body = request.raw.pipe(
+        new BodyLimit(options.bodyLimit, () => {
+          abort();
+          // Keep reading (and dropping) the rest, so the client is not left stuck mid-upload.
+          request.raw.unpipe();
+          request.raw.resume();
+          finish(RELAY_ERRORS.payloadTooLarge);
+        }),
+      );
+    } else if (declared > 0) {
+      // Node's parser ends the body at Content-Length, which is within the limit.
+      body = request.raw;
+    } else {
+      request.raw.resume();
     }
-    headers[REQUEST_ID_HEADER] = request.id;
 
-    worker.pool
-      .request({
+    worker.pool.dispatch(
+      {
         path: options.path,
         method: request.method as Dispatcher.HttpMethod,
-        headers,
-        body,
-        signal: abort.signal,
+        headers: forwardedHeaders(request),
+        body: body as Dispatcher.DispatchOptions["body"],
         // The wall clock is the only limit on how long a function may take to answer or stream.
         headersTimeout: 0,
         bodyTimeout: 0,
-      })
-      .then(
-        (response) => {
-          if (settled) {
-            response.body.resume();
+      },
+      {
+        onRequestStart(started) {
+          controller = started;
+          if (settled) abort();
+        },
+        onResponseStart(_controller, statusCode, headers) {
+          // 1xx answers (100 Continue, 103 Early Hints) are the worker's business with the relay.
+          if (settled || statusCode < 200) return;
+          if (!writeHead(reply, statusCode, headers)) {
+            abort();
+            finish(RELAY_ERRORS.workerError);
+          }
+        },
+        onResponseData(paused, chunk) {
+          if (settled || response.write(chunk)) return;
+          paused.pause();
+          response.once("drain", () => paused.resume());
+        },
+        onResponseEnd() {
+          if (settled) return;
+          response.end();
+          finish();
+        },
+        onResponseError(_controller, error) {
+          if (settled) return;
+          if (response.headersSent || error.name === "RequestAbortedError") {
+            finish(RELAY_ERRORS.workerError);
             return;
           }
-          for (const name of SERVER_CORS_HEADERS) reply.removeHeader(name);
-          reply.code(response.statusCode);
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (!HOP_BY_HOP.has(name) && value !== undefined) reply.header(name, value);
-          }
-          response.body.on("end", () => finish());
-          response.body.on("error", () => finish(RELAY_ERRORS.workerError));
-          void reply.send(response.body);
-        },
-        () => {
-          if (settled) return;
           // The worker died (its exit says whether memory ran out) or dropped the connection.
           void worker.exited.then((exit) =>
             finish(exit.outOfMemory ? RELAY_ERRORS.workerLimit : RELAY_ERRORS.workerError),
           );
           if (worker.exitState === null) setTimeout(() => finish(RELAY_ERRORS.workerError), 200);
         },
-      );
+      },
+    );
   });
+}
+
+/** The client's headers for the worker: hop-by-hop ones left out, the relay's own set. */
+function forwardedHeaders(request: FastifyRequest): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  const incoming = request.headers;
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (
+      value !== undefined &&
+      !HOP_BY_HOP.has(name) &&
+      name !== REQUEST_ID_HEADER &&
+      name !== CLIENT_HEADER
+    ) {
+      headers[name] = value;
+    }
+  }
+  headers[REQUEST_ID_HEADER] = request.id;
+  headers[CLIENT_HEADER] = `${request.raw.socket.remotePort ?? 0} ${request.ip}`;
+  return headers;
+}
+
+/**
+ * Starts the client's response with the function's status and headers, plus the server's own
+ * (`x-request-id`) but not its CORS headers. The reply is taken over from Fastify, whose
+ * onResponse hooks (request log, metrics) still run when the response finishes. False when Node
+ * refuses a header the function sent.
+ */
+function writeHead(
+  reply: FastifyReply,
+  statusCode: number,
+  headers: Record<string, string | string[] | undefined>,
+): boolean {
+  const out: Record<string, string | string[] | number> = {};
+  const own = reply.getHeaders();
+  for (const name in own) {
+    const value = own[name];
+    if (value !== undefined && !SERVER_CORS_HEADERS.has(name)) out[name] = value;
+  }
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  }
+  reply.hijack();
+  try {
+    reply.raw.writeHead(statusCode, out);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The relay's own answer: through Fastify while it still has the reply, else on the socket. */
+function sendError(request: FastifyRequest, reply: FastifyReply, error: RelayError): void {
+  const response = reply.raw;
+  // After a refused upload the connection may hold unread bytes: do not reuse it.
+  const close = error === RELAY_ERRORS.payloadTooLarge;
+  if (!reply.sent) {
+    if (close) reply.header("connection", "close");
+    reply.code(error.status).send(error.body);
+  } else if (!response.headersSent) {
+    const body = typeof error.body === "string" ? error.body : JSON.stringify(error.body);
+    const type =
+      typeof error.body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=utf-8";
+    response.writeHead(error.status, {
+      "x-request-id": request.id,
+      "content-type": type,
+      ...(close ? { connection: "close" } : {}),
+    });
+    response.end(body);
+  } else {
+    response.destroy();
+  }
 }
 
 function codeOf(error: RelayError): string {

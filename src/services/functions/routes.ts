@@ -26,7 +26,7 @@ export function registerFunctionRoutes(
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = functionPath(request.url);
     const name = path.split(/[/?#]/)[1] ?? "";
-    const files = findFunction(config, name);
+    const files = workers.runningFiles(name) ?? findFunction(config, name);
     if (files === null) return send(reply, RELAY_ERRORS.notFound);
     if (FORBIDDEN_METHODS.has(request.method)) return send(reply, RELAY_ERRORS.methodNotAllowed);
     if (request.method !== "OPTIONS" && verifiesJwt(config, files)) {

@@ -41,6 +41,14 @@ export class FunctionWorkers {
 
   constructor(private readonly options: WorkersOptions) {}
 
+  /**
+   * The files of a function whose worker is running: a request to it needs no look at the disk
+   * (an edit or a removal restarts or retires the worker through the watcher).
+   */
+  runningFiles(name: string): FunctionFiles | null {
+    return this.running.get(name)?.files ?? null;
+  }
+
   /** A ready worker for the function, started if needed. Counts the request as in flight. */
   async acquire(files: FunctionFiles): Promise<FunctionWorker> {
     // A request still under way when the server closes must not start a worker nobody stops.

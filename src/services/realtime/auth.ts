@@ -1,8 +1,7 @@
 import type { IncomingMessage } from "node:http";
-import type { FastifyRequest } from "fastify";
 import type { JwtKeys } from "../../config/index.js";
 import type { RequestContext } from "../../db/context.js";
-import { resolveCaller } from "../../request/caller.js";
+import { type CallerRequest, resolveCaller } from "../../request/caller.js";
 
 /** Who a socket or channel acts as, or why the credentials were refused (Realtime's wording). */
 export type RealtimeCaller =
@@ -38,13 +37,13 @@ export async function realtimeCaller(
   const headers: Record<string, string | string[] | undefined> = { ...upgrade.headers, apikey };
   headers.authorization = `Bearer ${token}`;
   // resolveCaller reads only these fields of a request; the upgrade is not a Fastify request.
-  const requestLike = {
+  const requestLike: CallerRequest = {
     headers,
     method: "GET",
     ip: upgrade.ip,
+    ips: undefined,
     id: upgrade.requestId,
-    url: "/realtime/v1/websocket",
-  } as unknown as FastifyRequest;
+  };
   const caller = await resolveCaller(requestLike, keys, "/websocket");
   if (!caller.ok) return refusalFor(caller.error);
   const claims = caller.context.claims;

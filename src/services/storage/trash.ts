@@ -2,6 +2,7 @@ import { type Actor, recordFileEvent, recordFileEventsIn } from "./audit.js";
 import type { BlobKey } from "./backend/backend.js";
 import { asPlatform } from "./caller.js";
 import { errors } from "./errors.js";
+import { findBucket } from "./sql/buckets.js";
 import { findObject, lockKey } from "./sql/objects.js";
 import {
   reinsertObject,
@@ -53,8 +54,7 @@ export async function restoreTrashed(deps: StorageDeps, id: string, actor: Actor
     const entry = await takeFromTrash(client, id);
     if (!entry) throw errors.noSuchKey();
     await lockKey(client, entry.bucket_id, entry.name);
-    const bucket = await client.query("select 1 from storage.buckets where id = $1", [entry.bucket_id]);
-    if (bucket.rows.length === 0) throw errors.noSuchBucket();
+    if (!(await findBucket(client, entry.bucket_id))) throw errors.noSuchBucket();
     if (await findObject(client, entry.bucket_id, entry.name, { forUpdate: true })) {
       throw errors.keyAlreadyExists();
     }

@@ -40,7 +40,8 @@ create table public.file_access_log (
   id bigint generated always as identity primary key,
   file_id uuid not null references public.files (id) on delete cascade,
   organization_id uuid not null references groundwork.tenants (id) on delete cascade,
-  user_id uuid not null references auth.users (id) on delete cascade,
+  -- The member; null for a download through a signed URL.
+  user_id uuid references auth.users (id) on delete cascade,
   action text not null check (action in ('upload', 'download', 'delete')),
   ip_address text,
   user_agent text,
@@ -136,9 +137,10 @@ create trigger files_mark_removed after delete on storage.objects
   for each row when (old.bucket_id = 'files') execute function private.mark_removed_file();
 
 -- The access log of downloads: Storage writes every download (authenticated, signed, public,
--- transformed) to Groundwork's audit log (docs/storage.md); a member's download of a `files`
--- object becomes a `download` entry of its record. Downloads by the service role (the
--- file-processing function) carry no user and are not members' accesses.
+-- transformed) to Groundwork's audit log (docs/storage.md); each download of a `files` object
+-- becomes a `download` entry of its record, with the member (none for a signed URL, whose holder
+-- is not known), IP, user agent and request id. The service role's downloads (the
+-- file-processing function) are the system's own, not accesses.
 create function private.log_file_download() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -155,7 +157,7 @@ end
 $$;
 create trigger toolboxai_file_downloads after insert on groundwork.audit_log
   for each row when (new.op = 'DOWNLOAD' and new.table_name = 'objects' and new.table_schema = 'storage'
-                     and new.record ->> 'bucket_id' = 'files' and new.auth_uid is not null)
+                     and new.record ->> 'bucket_id' = 'files' and new.auth_role is distinct from 'service_role')
   execute function private.log_file_download();
 
 -- Storage policies. Members upload into their own folder of their organization; students read

@@ -2,19 +2,24 @@
 -- runs public.aggregate_agent_analytics(): per-agent metrics over the last 30 days, one system
 -- health row, and the 30-day cleanup, all in SQL, in one transaction.
 
--- Removes soft-deleted file records older than the cutoff for good, with their bytes and
--- thumbnails (Storage deletes the bytes of objects deleted from SQL once the transaction commits).
+-- Removes soft-deleted file records older than the cutoff for good, with their objects and
+-- thumbnails. Storage refuses DELETEs from SQL unless storage.allow_delete_query is set, because
+-- on Supabase the bytes would stay behind; Groundwork records the bytes of every object row
+-- deleted from SQL and its sweep deletes them (docs/storage.md). On a hosted project, remove the
+-- objects with the Storage API (storage.from(bucket).remove(paths)) before this runs.
 create function private.purge_deleted_files(cutoff timestamptz) returns bigint
 language plpgsql security definer set search_path = '' as $$
 declare
   purged bigint;
 begin
   perform set_config('toolboxai.purge', 'on', true);
+  perform set_config('storage.allow_delete_query', 'true', true);
   delete from storage.objects o using public.files f
    where f.deleted_at < cutoff and o.name = f.storage_path and o.bucket_id in (f.bucket_id, 'thumbnails');
   delete from public.files where deleted_at < cutoff;
   get diagnostics purged = row_count;
   perform set_config('toolboxai.purge', 'off', true);
+  perform set_config('storage.allow_delete_query', 'false', true);
   return purged;
 end
 $$;

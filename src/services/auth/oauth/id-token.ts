@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TokenResponse } from "../access-token.js";
 import { AuthError, authError } from "../errors.js";
+import { beforeUserCreated, externalUserDraft } from "../hooks/before-user-created.js";
 import { type Params, stringParam } from "../params.js";
 import { issueSession } from "../sessions.js";
 import { signInExternalIdentity } from "../sql/oauth-users.js";
@@ -9,7 +10,8 @@ import { findUserById } from "../sql/users.js";
 import type { AuthRuntime, ClientInfo } from "../types.js";
 import { isBanned } from "../users.js";
 import { configuredProvider } from "./flow.js";
-import { identityFromClaims, ProviderError, verifyIdToken } from "./oidc-client.js";
+import { verifyIdToken } from "./provider-client.js";
+import { identityFromClaims, ProviderError, primaryEmail } from "./provider-identity.js";
 
 /**
  * `POST /token?grant_type=id_token` (`signInWithIdToken`, mobile and one-tap sign-in): an ID
@@ -54,22 +56,27 @@ export async function signInWithIdToken(
   if (typeof payload.sub !== "string" || payload.sub === "")
     throw authError("validation_failed", "ID token has no subject");
   const identity = identityFromClaims(provider.issuer, payload, accessToken, null);
-  if (identity.email !== null && !identity.emailVerified && !runtime.autoconfirm) {
-    throw authError("validation_failed", `Unverified email with ${provider.name}`);
-  }
+  const primary = primaryEmail(identity);
   return transaction(runtime.db.admin, async (tx) => {
-    const found = await signInExternalIdentity(
-      tx,
-      {
-        provider: provider.name,
-        providerId: identity.sub,
-        email: identity.email,
-        emailVerified: identity.emailVerified,
-        data: identity.claims,
-      },
-      aud,
-    );
+    const external = {
+      provider: provider.name,
+      providerId: identity.sub,
+      email: primary?.address ?? null,
+      emailVerified: primary?.verified ?? false,
+      linkEmails: identity.emails.filter((email) => email.verified).map((email) => email.address),
+      data: identity.claims,
+    };
+    const found = await signInExternalIdentity(tx, external, aud, {
+      signupAllowed: runtime.config.auth.enableSignup,
+      unverifiedAllowed: runtime.autoconfirm,
+      beforeCreate: (id) => beforeUserCreated(runtime, externalUserDraft(id, aud, external), client.ip, tx),
+    });
     if (found === "email_taken") throw authError("email_exists");
+    if (found === "signup_disabled") throw authError("signup_disabled");
+    if (found === "needs_verification")
+      throw authError("validation_failed", `Unverified email with ${provider.name}`);
+    if (found === "multiple_accounts")
+      throw authError("validation_failed", "Multiple accounts with the same email address detected");
     const user = await findUserById(tx, found.userId);
     if (!user) throw authError("user_not_found");
     if (isBanned(user)) throw new AuthError(400, "user_banned", "User is banned");

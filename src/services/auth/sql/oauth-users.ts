@@ -1,27 +1,51 @@
+import { randomUUID } from "node:crypto";
 import { NIL_UUID, type Queryable } from "./queryable.js";
 
 /** The user an external identity signs in, or a new one (GoTrue's account linking, in short). */
 export interface ExternalIdentity {
   readonly provider: string;
   readonly providerId: string;
+  /** The address a new user is signed up with (the provider's primary one), and whether it is verified. */
   readonly email: string | null;
   readonly emailVerified: boolean;
+  /** Addresses that may link the identity to an existing user: the verified ones (all under autoconfirm). */
+  readonly linkEmails: readonly string[];
   readonly data: Record<string, unknown>;
 }
 
+/** What may happen when no user is found: sign-ups allowed, and with an unverified address. */
+export interface SignUpPolicy {
+  readonly signupAllowed: boolean;
+  readonly unverifiedAllowed: boolean;
+  /**
+   * Asked, with the id the new user will get, just before a user is created (the
+   * before_user_created hook); throwing refuses the sign-up.
+   */
+  readonly beforeCreate?: (userId: string) => Promise<void>;
+}
+
+export type ExternalSignIn =
+  | { readonly userId: string; readonly created: boolean }
+  | "email_taken"
+  | "multiple_accounts"
+  | "signup_disabled"
+  | "needs_verification";
+
 /**
- * Finds or makes the user of an external identity, in GoTrue's order:
+ * Finds or makes the user of an external identity, in GoTrue's order
+ * (`DetermineAccountLinking`):
  * 1. the identity is known: its user, with the identity's data refreshed;
- * 2. the provider vouches for the email and a user has that address: the identity is linked to
- *    that user (and the provider added to `app_metadata.providers`);
- * 3. otherwise a new user, confirmed when the provider verified the email.
- * Returns the user id, or "email_taken" when an unverified email belongs to another user.
+ * 2. one of the addresses the provider verified belongs to a user: the identity is linked to
+ *    that user (and the provider added to `app_metadata.providers`); two users is a conflict;
+ * 3. otherwise a new user with the primary address, confirmed when the provider verified it.
+ * An unverified address that belongs to another user is never linked ("email_taken").
  */
 export async function signInExternalIdentity(
   sql: Queryable,
   identity: ExternalIdentity,
   aud: string,
-): Promise<{ userId: string; created: boolean } | "email_taken"> {
+  policy: SignUpPolicy,
+): Promise<ExternalSignIn> {
   const data = JSON.stringify(identity.data);
   const { rows: known } = await sql.query<{ user_id: string }>(
     `update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
@@ -29,18 +53,33 @@ export async function signInExternalIdentity(
     [identity.provider, identity.providerId, data],
   );
   if (known[0]) return { userId: known[0].user_id, created: false };
-  if (identity.email !== null) {
+  if (identity.linkEmails.length > 0) {
     const { rows: owners } = await sql.query<{ id: string }>(
-      "select id from auth.users where lower(email) = lower($1) and is_sso_user = false limit 1",
-      [identity.email],
+      `select id from auth.users
+       where lower(email) = any(select lower(address) from unnest($1::text[]) address) and is_sso_user = false
+       order by created_at limit 2`,
+      [identity.linkEmails],
     );
+    if (owners.length > 1) return "multiple_accounts";
     const owner = owners[0];
-    if (owner && !identity.emailVerified) return "email_taken";
     if (owner) {
       await attachIdentity(sql, owner.id, identity);
       return { userId: owner.id, created: false };
     }
   }
+  if (identity.email !== null) {
+    const { rows: owners } = await sql.query<{ id: string }>(
+      "select id from auth.users where lower(email) = lower($1) and is_sso_user = false limit 1",
+      [identity.email],
+    );
+    if (owners[0]) return "email_taken";
+  }
+  if (!policy.signupAllowed) return "signup_disabled";
+  if (identity.email !== null && !identity.emailVerified && !policy.unverifiedAllowed) {
+    return "needs_verification";
+  }
+  const userId = randomUUID();
+  await policy.beforeCreate?.(userId);
   const { rows } = await sql.query<{ id: string }>(
     `with created as (
        insert into auth.users (
@@ -48,14 +87,23 @@ export async function signInExternalIdentity(
          is_anonymous, is_sso_user, email_confirmed_at, created_at, updated_at,
          confirmation_token, recovery_token, email_change_token_new, email_change_token_current, email_change,
          phone_change, phone_change_token, reauthentication_token)
-       values ($1, gen_random_uuid(), $2, 'authenticated', $3, '',
+       values ($1, $8, $2, 'authenticated', $3, '',
                jsonb_build_object('provider', $4::text, 'providers', jsonb_build_array($4::text)), $5::jsonb,
                false, false, case when $6 then now() end, now(), now(), '', '', '', '', '', '', '', '')
        returning id)
      insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
      select $7, id, $5::jsonb, $4, now(), now(), now() from created
      returning user_id as id`,
-    [NIL_UUID, aud, identity.email, identity.provider, data, identity.emailVerified, identity.providerId],
+    [
+      NIL_UUID,
+      aud,
+      identity.email,
+      identity.provider,
+      data,
+      identity.emailVerified || policy.unverifiedAllowed,
+      identity.providerId,
+      userId,
+    ],
   );
   return { userId: (rows[0] as { id: string }).id, created: true };
 }

@@ -1,7 +1,9 @@
 // The first module of every function worker (run by Deno, not Node). It gives the function what
 // Supabase's edge runtime gives it, then imports the function's entry module:
-// - `Deno.serve(...)` is captured: the function's handler is served on a loopback port the
-//   relay picks up from one control line on stdout (marked with a nonce the function never sees);
+// - `Deno.serve(...)` is captured: the function's handler is served on the Unix socket the relay
+//   names (or a loopback port it picks up), announced by one control line on stdout (marked with a
+//   nonce the function never sees);
+// - the handler's `info.remoteAddr` is the client's address as the relay saw it, not the relay's;
 // - console output becomes JSON lines carrying the id of the request being handled, so the relay
 //   can log each line under its function and request;
 // - `EdgeRuntime.waitUntil(promise)` and the `beforeunload` event on termination;
@@ -10,10 +12,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
 
 const entry = Deno.env.get("GROUNDWORK_FUNCTION_ENTRY");
 const nonce = Deno.env.get("GROUNDWORK_FUNCTION_NONCE");
+const socketPath = Deno.env.get("GROUNDWORK_FUNCTION_SOCKET");
 Deno.env.delete("GROUNDWORK_FUNCTION_ENTRY");
 Deno.env.delete("GROUNDWORK_FUNCTION_NONCE");
+Deno.env.delete("GROUNDWORK_FUNCTION_SOCKET");
 
+// The relay's own headers (relay.ts spells the same names): removed before the function sees them.
 const REQUEST_ID_HEADER = "x-groundwork-request-id";
+const CLIENT_HEADER = "x-groundwork-client";
 const encoder = new TextEncoder();
 const currentRequest = new AsyncLocalStorage();
 
@@ -44,12 +50,24 @@ let server = null;
 
 async function handle(request, info) {
   const requestId = request.headers.get(REQUEST_ID_HEADER);
-  if (requestId !== null) {
+  const client = request.headers.get(CLIENT_HEADER);
+  if (requestId !== null || client !== null) {
     // A served request's headers are immutable: the function sees a copy without the relay's
-    // header. Shadowing the getter keeps the request itself (body, signal) untouched.
+    // headers. Shadowing the getter keeps the request itself (body, signal) untouched.
     const headers = new Headers(request.headers);
     headers.delete(REQUEST_ID_HEADER);
+    headers.delete(CLIENT_HEADER);
     Object.defineProperty(request, "headers", { value: headers });
+  }
+  if (client !== null) {
+    // `<port> <address>`: the client's end of its connection to the API server.
+    const space = client.indexOf(" ");
+    const remoteAddr = {
+      transport: "tcp",
+      hostname: client.slice(space + 1),
+      port: Number(client.slice(0, space)),
+    };
+    Object.defineProperty(info, "remoteAddr", { value: remoteAddr });
   }
   return currentRequest.run(requestId, async () => {
     try {
@@ -83,9 +101,8 @@ Deno.serve = (first, second) => {
   }
   userHandler = handler;
   server = realServe({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: ({ port }) => writeLine({ t: "ready", nonce, port }),
+    ...(socketPath ? { path: socketPath } : { hostname: "127.0.0.1", port: 0 }),
+    onListen: (address) => writeLine({ t: "ready", nonce, port: address.port, path: address.path }),
     onError: (error) => {
       console.error(error);
       return workerError(500, "WORKER_ERROR", "Function exited due to an error (please check logs)");

@@ -36,6 +36,7 @@ export class SchemaCacheHolder {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   #loading: Promise<void> | null = null;
+  #next: Promise<void> | null = null;
 
   constructor(private readonly options: SchemaCacheOptions) {
     this.#ownListener = options.listener ? null : new Listener({ pool: options.admin, log: options.log });
@@ -64,9 +65,22 @@ export class SchemaCacheHolder {
     }
   }
 
-  /** Loads the catalogs now; concurrent calls share one load. */
+  /**
+   * Loads the catalogs now. A call while a load is under way gets one more load after it (shared
+   * by every such call): the load under way may have read the catalogs before the change that
+   * asked for this one committed.
+   */
   reload(): Promise<void> {
-    this.#loading ??= this.#load().finally(() => {
+    if (this.#loading !== null) {
+      this.#next ??= this.#loading
+        .catch(() => {})
+        .then(() => {
+          this.#next = null;
+          return this.reload();
+        });
+      return this.#next;
+    }
+    this.#loading = this.#load().finally(() => {
       this.#loading = null;
     });
     return this.#loading;
@@ -103,5 +117,6 @@ export class SchemaCacheHolder {
     this.#subscription?.unsubscribe();
     await this.#ownListener?.close();
     await this.#loading?.catch(() => {});
+    await this.#next?.catch(() => {});
   }
 }
