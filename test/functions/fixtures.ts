@@ -90,6 +90,19 @@ serve(() => new Response("served by std"));
   return response;
 });
 `,
+  // A WebSocket echo; a plain request, or one asking ?refuse, gets an HTTP answer instead.
+  "echo-ws/index.ts": `Deno.serve((req) => {
+  const refuse = new URL(req.url).searchParams.has("refuse");
+  if (req.headers.get("upgrade") !== "websocket" || refuse) {
+    return new Response("a WebSocket only ✋", { status: 426, headers: { "x-reason": "upgrade" } });
+  }
+  const { socket, response } = Deno.upgradeWebSocket(req);
+  socket.onmessage = (event) => {
+    socket.send(typeof event.data === "string" ? \`echo: \${event.data}\` : event.data);
+  };
+  return response;
+});
+`,
   // Streams a text/event-stream response one chunk every 50 ms.
   "stream/index.ts": `Deno.serve(() => {
   let n = 0;

@@ -8,7 +8,7 @@ import type { FunctionWorker } from "./worker.js";
  * Headers about one hop of the connection, never forwarded (RFC 9110 §7.6.1), and `Expect`, which
  * the server has already answered with its 100 Continue.
  */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -233,6 +233,12 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: RelayErr
   } else {
     response.destroy();
   }
+}
+
+/** `/functions/v1/hello/a?b=1` -> `/hello/a?b=1`: the path the function sees, as on Supabase. */
+export function functionPath(url: string): string {
+  const rest = url.replace(/^\/functions\/v1/, "");
+  return rest.startsWith("/") ? rest : `/${rest}`;
 }
 
 function codeOf(error: RelayError): string {

@@ -198,6 +198,12 @@ export class FunctionWorker {
     return this.connections;
   }
 
+  /** Where the worker's HTTP server listens; only once `ready` has resolved. */
+  get listenAddress(): WorkerAddress {
+    if (this.address === null) throw new Error(`${this.name} is not ready`);
+    return this.address;
+  }
+
   /** How the process ended, or null while it runs. */
   get exitState(): WorkerExit | null {
     return this.exit;
