@@ -13,7 +13,9 @@ export const verifyPostRoute: AuthRoute = (scope, runtime) => {
   scope.post("/verify", async (request) => {
     await enforce(runtime.limits.verify, request.ip);
     const params = readParams(request);
-    if (stringParam(params, "type") === "sms") {
+    // An SMS code comes with its phone; `{type: "sms", token_hash}` is no phone code and gets the
+    // token-hash path's refusal of a non-email type.
+    if (stringParam(params, "type") === "sms" && stringParam(params, "token_hash") === "") {
       return verifyPhoneCode(
         runtime,
         {
