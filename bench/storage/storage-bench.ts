@@ -30,7 +30,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { withCredentials } from "../../src/db/database-url.js";
 import { ClamdScanner } from "../../src/services/storage/scanner.js";
 import { freePort } from "../../test/harness/free-port.js";
-import { startClamd } from "../../test/storage/clamd.js";
+import { startClamd, type TestClamd } from "../../test/storage/clamd.js";
 import { startExampleDatabase } from "../example-database.js";
 
 const MB = Number(process.argv[2] ?? 100);
@@ -43,9 +43,11 @@ const HERE = new URL(".", import.meta.url).pathname;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "gw-storage-bench-"));
 const example = await startExampleDatabase();
-const clamd = await startClamd();
 const children: ChildProcess[] = [];
+let clamd: TestClamd | null = null;
 try {
+  // clamd takes streams up to its StreamMaxLength: room for the file.
+  clamd = await startClamd({ streamMaxLength: `${Math.max(200, 2 * MB)}M` });
   const adminUrl = example.adminUrl;
   const env = {
     ...process.env,
@@ -260,7 +262,7 @@ try {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
-  await clamd.stop();
+  await clamd?.stop();
   await example.stop();
   await rm(dir, { recursive: true, force: true });
 }
