@@ -49,7 +49,9 @@ function fuzzProject(): TempProject {
   // their input checks.
   const github =
     '\n[auth.external.github]\nenabled = true\nclient_id = "fuzz"\nsecret = "fuzz"\nurl = "http://127.0.0.1:9"\n';
-  writeFileSync(file, `${toml}${github}`);
+  // Phone MFA on (no SMS delivery: challenges of phone factors answer 422 sms_send_failed).
+  const phoneMfa = "\n[auth.mfa.phone]\nenroll_enabled = true\nverify_enabled = true\n";
+  writeFileSync(file, `${toml}${github}${phoneMfa}`);
   return project;
 }
 

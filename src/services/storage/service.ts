@@ -95,6 +95,11 @@ export const storageService: Service = {
     const run = async () => {
       try {
         if (!seeded) {
+          // A store that cannot be reached (wrong bucket, keys, endpoint) is said at start, not
+          // at the first upload.
+          await deps.backend.check?.().catch((error: unknown) => {
+            log.error({ err: error }, "storage backend cannot be reached");
+          });
           const uploaded = await seedBuckets(deps);
           seeded = true;
           if (uploaded > 0) log.info({ uploaded }, "storage seeded files from config.toml");
