@@ -65,6 +65,11 @@ export const AUTH_ERRORS = {
   mfa_totp_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for TOTP" },
   mfa_totp_verify_not_enabled: { status: 422, message: "MFA verification is disabled for TOTP" },
   mfa_phone_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for Phone" },
+  mfa_phone_verify_not_enabled: { status: 422, message: "MFA verification is disabled for Phone" },
+  mfa_verified_factor_exists: {
+    status: 422,
+    message: "A verified phone factor already exists, unenroll the existing factor to continue",
+  },
   mfa_webauthn_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for WebAuthn" },
   unexpected_failure: {
     status: 500,

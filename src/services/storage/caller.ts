@@ -46,21 +46,29 @@ export function callerSub(request: FastifyRequest): string | null {
 
 /**
  * Runs `fn` in a transaction on the platform pool (no RLS): the writes Supabase Storage makes as
- * superuser once the caller's rights were checked, with deletes allowed.
+ * superuser once the caller's rights were checked, with deletes allowed. `lockKey` takes the
+ * key's writer lock (see sql/objects.ts `lockKey`) in the same round trip as BEGIN.
  */
 export async function asPlatform<T>(
   deps: StorageDeps,
   fn: (client: pg.PoolClient) => Promise<T>,
+  options: { lockKey?: { bucket: string; name: string } } = {},
 ): Promise<T> {
   await deps.looseBlobs.ready();
   const client = await deps.db.admin.connect();
   let broken: Error | undefined;
   try {
-    await client.query("begin");
-    await client.query(
-      "select set_config('storage.allow_delete_query', 'true', true), set_config('storage.groundwork_server_lock', $1, true)",
-      [deps.looseBlobs.lockKey],
-    );
+    // One round trip: a multi-statement simple query cannot bind parameters, so the values are
+    // inlined as literals (escapeLiteral makes that safe).
+    const settings = [
+      "set_config('storage.allow_delete_query', 'true', true)",
+      `set_config('storage.groundwork_server_lock', ${client.escapeLiteral(deps.looseBlobs.lockKey)}, true)`,
+    ];
+    if (options.lockKey) {
+      const key = `${options.lockKey.bucket}/${options.lockKey.name}`;
+      settings.push(`pg_advisory_xact_lock(hashtextextended(${client.escapeLiteral(key)}, 0))`);
+    }
+    await client.query(`begin; select ${settings.join(", ")}`);
     const result = await fn(client);
     await client.query("commit");
     return result;

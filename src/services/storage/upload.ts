@@ -10,7 +10,7 @@ import { ContentTypeCheck } from "./content-type.js";
 import { errors, StorageError } from "./errors.js";
 import { scanUpload } from "./quarantine.js";
 import { type InstreamScan, ScannerUnavailable } from "./scanner.js";
-import { findObject, lockKey, writeObjectRow } from "./sql/objects.js";
+import { commitObjectRow } from "./sql/objects.js";
 import type { ObjectRow, StorageDeps } from "./types.js";
 
 /** A bucket's limits, looked up on the platform pool (a bucket hidden by RLS still counts). */
@@ -107,37 +107,36 @@ export async function storeUpload(deps: StorageDeps, input: UploadInput, body: R
       httpStatusCode: 200,
       ...(scanStatus ? { scanStatus } : {}),
     };
-    row = await asPlatform(deps, async (client) => {
-      // Concurrent uploads of one key take turns: the last to commit wins an upsert, the
-      // second plain upload gets 409, and each knows which version it replaced.
-      await lockKey(client, key.bucket, key.name);
-      const existing = await findObject(client, key.bucket, key.name, { forUpdate: true });
-      if (existing && !input.upsert) throw errors.keyAlreadyExists();
-      const saved = await writeObjectRow(
-        client,
-        { ...key, owner: input.owner, metadata, userMetadata: input.userMetadata },
-        input.upsert,
-      );
-      replaced = existing?.version ? { bucket: key.bucket, name: key.name, version: existing.version } : null;
-      if (!(await deps.looseBlobs.settle(client, [key]))) {
-        throw new Error("the upload's bytes were swept while it was being written");
-      }
-      await recordFileEvent(
-        deps,
-        "UPLOAD",
-        key.bucket,
-        key.name,
-        {
-          version: key.version,
-          size: written.size,
-          mimetype: input.mimeType,
-          replaced: existing?.version ?? null,
-        },
-        input.actor,
-        client,
-      );
-      return saved;
-    });
+    row = await asPlatform(
+      deps,
+      async (client) => {
+        // Concurrent uploads of one key take turns (asPlatform's lockKey): the last to commit
+        // wins an upsert, the second plain upload gets 409, and each knows which version it
+        // replaced.
+        const saved = await commitObjectRow(
+          client,
+          { ...key, owner: input.owner, metadata, userMetadata: input.userMetadata },
+          input.upsert,
+        );
+        if (!saved) throw errors.keyAlreadyExists();
+        const replacedVersion = saved.replacedVersion;
+        replaced = replacedVersion ? { bucket: key.bucket, name: key.name, version: replacedVersion } : null;
+        if (!(await deps.looseBlobs.settle(client, [key]))) {
+          throw new Error("the upload's bytes were swept while it was being written");
+        }
+        await recordFileEvent(
+          deps,
+          "UPLOAD",
+          key.bucket,
+          key.name,
+          { version: key.version, size: written.size, mimetype: input.mimeType, replaced: replacedVersion },
+          input.actor,
+          client,
+        );
+        return saved.row;
+      },
+      { lockKey: key },
+    );
   } catch (error) {
     scan?.close();
     if (!quarantined) await deps.looseBlobs.discard([key]);

@@ -13,7 +13,7 @@ export async function sendSmsThroughHook(
   runtime: AuthRuntime,
   tx: pg.ClientBase,
   user: AuthUser,
-  sms: { readonly otp: string; readonly phone: string },
+  sms: { readonly otp: string; readonly phone: string; readonly sms_type?: "mfa" },
   ip: string | null,
 ): Promise<void> {
   const hook = runtime.hooks.send_sms;

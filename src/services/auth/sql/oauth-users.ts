@@ -48,10 +48,16 @@ export async function signInExternalIdentity(
 ): Promise<ExternalSignIn> {
   const data = JSON.stringify(identity.data);
   const { rows: known } = await sql.query<{ user_id: string }>(
-    `update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
-     where provider = $1 and provider_id = $2 returning user_id`,
+    `with known as (
+       update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
+       where provider = $1 and provider_id = $2 returning user_id)
+     update auth.users u set raw_user_meta_data = coalesce(u.raw_user_meta_data, '{}') || $3::jsonb, updated_at = now()
+     from known where u.id = known.user_id
+     returning known.user_id`,
     [identity.provider, identity.providerId, data],
   );
+  // As GoTrue's `UpdateUserMetaData`: what the provider says now (a new name, avatar...) is merged
+  // into the user's metadata on every sign-in.
   if (known[0]) return { userId: known[0].user_id, created: false };
   if (identity.linkEmails.length > 0) {
     const { rows: owners } = await sql.query<{ id: string }>(
@@ -63,6 +69,7 @@ export async function signInExternalIdentity(
     if (owners.length > 1) return "multiple_accounts";
     const owner = owners[0];
     if (owner) {
+      await takeOverUnconfirmed(sql, owner.id, identity);
       await attachIdentity(sql, owner.id, identity);
       return { userId: owner.id, created: false };
     }
@@ -106,6 +113,31 @@ export async function signInExternalIdentity(
     ],
   );
   return { userId: (rows[0] as { id: string }).id, created: true };
+}
+
+/**
+ * GoTrue's `RemoveUnconfirmedIdentities`, for a user found by an address the provider verified
+ * whose own address and phone were never confirmed: whoever made that account (with a password,
+ * perhaps to wait for its owner) never proved the address, so its password, its other
+ * identities and its metadata go, the provider's data takes their place, and the address counts
+ * as confirmed now that the provider vouched for it. Nothing happens to a confirmed user.
+ */
+async function takeOverUnconfirmed(
+  sql: Queryable,
+  userId: string,
+  identity: ExternalIdentity,
+): Promise<void> {
+  await sql.query(
+    `with unconfirmed as (
+       select id from auth.users
+       where id = $1 and email_confirmed_at is null and phone_confirmed_at is null),
+     removed as (delete from auth.identities where user_id in (select id from unconfirmed))
+     update auth.users set encrypted_password = '', raw_user_meta_data = $2::jsonb,
+       raw_app_meta_data = jsonb_set(coalesce(raw_app_meta_data, '{}'), '{providers}', '[]'),
+       email_confirmed_at = now(), confirmation_token = '', updated_at = now()
+     where id in (select id from unconfirmed)`,
+    [userId, JSON.stringify(identity.data)],
+  );
 }
 
 /** Adds an identity to a user and its provider to `app_metadata.providers`. */

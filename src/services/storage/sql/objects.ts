@@ -138,3 +138,44 @@ export async function searchObjects(
 export async function lockKey(client: pg.ClientBase, bucket: string, name: string): Promise<void> {
   await client.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [`${bucket}/${name}`]);
 }
+
+/**
+ * An upload's final write, on the platform connection with the key's writer lock held: inserts
+ * the row or, for an upsert, replaces the current one, and names the version it replaced. Null
+ * when the key exists and `upsert` is false. One statement: the `current` CTE locks and reads the
+ * row before the write (the insert selects from it, so it runs first; read after the write in
+ * the same command, the row would be skipped as modified by it).
+ */
+export async function commitObjectRow(
+  client: pg.ClientBase,
+  write: ObjectWrite,
+  upsert: boolean,
+): Promise<{ row: ObjectRow; replacedVersion: string | null } | null> {
+  const { rows } = await client.query<ObjectRow & { replaced_version: string | null }>(
+    `with current as (
+       select version from storage.objects where bucket_id = $1 and name = $2 for update
+     )
+     insert into storage.objects as o (bucket_id, name, version, owner, owner_id, metadata, user_metadata)
+     select $1::text, $2::text, $3::text, ${OWNER_UUID}, $4::text, $5::jsonb, $6::jsonb
+     from (values (1)) as one left join current on true
+     on conflict (bucket_id, name) do ${
+       upsert
+         ? `update set version = excluded.version, owner = excluded.owner, owner_id = excluded.owner_id,
+              metadata = excluded.metadata, user_metadata = excluded.user_metadata, last_accessed_at = now()`
+         : "nothing"
+     }
+     returning ${OBJECT_COLUMNS}, (select version from current) as replaced_version`,
+    [
+      write.bucket,
+      write.name,
+      write.version,
+      write.owner,
+      jsonForPostgres(write.metadata),
+      write.userMetadata === null ? null : jsonForPostgres(write.userMetadata),
+    ],
+  );
+  const found = rows[0];
+  if (!found) return null;
+  const { replaced_version: replacedVersion, ...row } = found;
+  return { row, replacedVersion };
+}
