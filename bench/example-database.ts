@@ -25,8 +25,8 @@ export interface ExampleDatabase {
   stop(): Promise<void>;
 }
 
-/** Starts the cluster and builds the example database in it. */
-export async function startExampleDatabase(): Promise<ExampleDatabase> {
+/** Starts the cluster and builds the example database in it (another example project's if given). */
+export async function startExampleDatabase(projectDir: string = EXAMPLE): Promise<ExampleDatabase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "groundwork-bench-"));
   chmodSync(dir, 0o755);
   const cluster = await startEmbeddedCluster({
@@ -49,7 +49,7 @@ export async function startExampleDatabase(): Promise<ExampleDatabase> {
     await setup.connect();
     await applyPlatformSchema(setup);
     await setup.query("alter role authenticator with login password 'postgres'");
-    const project = await loadConfig(EXAMPLE, {});
+    const project = await loadConfig(projectDir, {});
     await applyMigrations(setup, readMigrationDirectory(project.migrationsDir).migrations);
     await runSeedFiles(setup, project.seedPaths, project.projectDir);
     await setup.end();

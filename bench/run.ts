@@ -26,6 +26,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: "storage/storage-bench.ts",
     what: "100 MB up/download vs stream copy, 100 small uploads, transforms vs sharp",
   },
+  "toolboxai-aggregation": {
+    file: "examples/toolboxai-aggregation.ts",
+    what: "examples/toolboxai's analytics over 1,000 agents × 100 executions: function, rpc, SQL, plain query",
+  },
   "storage-s3": {
     file: "storage/s3-bench.ts",
     what: "100 MB up/download through the API on the S3 backend vs the SDK alone (s3rver)",

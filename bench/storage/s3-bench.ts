@@ -2,7 +2,8 @@
  * Storage on the S3 backend, beside a baseline measured in the same run: a 100 MB upload and
  * download through the API with the bytes in s3rver (an S3-protocol server in a process of its
  * own) vs the same file sent to and fetched from s3rver directly with the AWS SDK (lib-storage
- * with the same part size; GetObject), and the API process's peak RSS growth during each.
+ * with the same part size; GetObject), and the API process's peak RSS growth during each; then
+ * 100 concurrent 50 KB uploads, each as its own user under RLS, vs 100 concurrent PutObjects.
  * Run: npm run bench -- storage-s3 [MB]
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -13,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { SignJWT } from "jose";
 import { loadConfig } from "../../src/config/index.js";
@@ -26,6 +27,8 @@ import { startExampleDatabase } from "../example-database.js";
 
 const MB = Number(process.argv[2] ?? 100);
 const PART_SIZE = 5 * 1024 * 1024;
+const CONCURRENT = 100;
+const SMALL = 50 * 1024;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "gw-s3-bench-"));
 const example = await startExampleDatabase();
@@ -40,9 +43,11 @@ try {
     ...s3.env("bench/"),
   });
   const db = connectDatabase({ adminUrl, apiUrl, poolSize: 10 });
-  await db.admin.query(
-    "insert into storage.buckets (id, name, file_size_limit) values ('plain', 'plain', null) on conflict do nothing",
-  );
+  await db.admin.query(`
+    insert into storage.buckets (id, name, file_size_limit) values ('plain', 'plain', null) on conflict do nothing;
+    create policy "bench own folder" on storage.objects for all to authenticated
+      using ((storage.foldername(name))[1] = (select auth.uid()::text))
+      with check ((storage.foldername(name))[1] = (select auth.uid()::text));`);
   const app = await buildServer({
     config: { ...config, storage: { ...config.storage, fileSizeLimit: 2 ** 40 } },
     db,
@@ -50,10 +55,9 @@ try {
   });
   const url = await listen(app, config);
   const secret = new TextEncoder().encode(config.jwt.secret);
-  const service = await new SignJWT({ sub: randomUUID(), role: "service_role" })
-    .setProtectedHeader({ alg: "HS256" })
-    .setExpirationTime("2h")
-    .sign(secret);
+  const tokenFor = (sub: string, role = "authenticated") =>
+    new SignJWT({ sub, role }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("2h").sign(secret);
+  const service = await tokenFor(randomUUID(), "service_role");
 
   const source = path.join(dir, "big.bin");
   await pipeline(Readable.from(chunks(MB)), createWriteStream(source));
@@ -133,6 +137,40 @@ try {
       ],
     ],
   );
+
+  const small = randomBytes(SMALL);
+  const users = await Promise.all(
+    Array.from({ length: CONCURRENT }, async () => {
+      const sub = randomUUID();
+      return { sub, token: await tokenFor(sub) };
+    }),
+  );
+  const sdkSmall = await concurrent(
+    users.map((user) => async () => {
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: s3.bucket, Key: `baseline/${user.sub}/small.bin`, Body: small }),
+      );
+    }),
+  );
+  const apiSmall = await concurrent(
+    users.map((user) => async () => {
+      const response = await fetch(`${url}/storage/v1/object/plain/${user.sub}/small.bin`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${user.token}`, "content-type": "application/octet-stream" },
+        body: small,
+      });
+      if (response.status !== 200)
+        throw new Error(`small upload: ${response.status} ${await response.text()}`);
+    }),
+  );
+  console.log(`\n${CONCURRENT} concurrent ${SMALL / 1024} KB uploads, each as its own user\n`);
+  table(
+    ["", "uploads/s", "p50 ms", "p99 ms"],
+    [
+      ["SDK PutObject to s3rver (baseline)", ...summary(sdkSmall)],
+      ["API under RLS, S3 backend", ...summary(apiSmall)],
+    ],
+  );
   await app.close();
   await db.close();
 } finally {
@@ -157,6 +195,23 @@ async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; rssGrowt
   const ms = performance.now() - start;
   clearInterval(sampler);
   return { ms, rssGrowthMb: (peak - before) / 1024 / 1024 };
+}
+
+async function concurrent(tasks: (() => Promise<void>)[]): Promise<{ latencies: number[]; ms: number }> {
+  const start = performance.now();
+  const latencies = await Promise.all(
+    tasks.map(async (task) => {
+      const t = performance.now();
+      await task();
+      return performance.now() - t;
+    }),
+  );
+  return { latencies: latencies.sort((a, b) => a - b), ms: performance.now() - start };
+}
+
+function summary({ latencies, ms }: { latencies: number[]; ms: number }): string[] {
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return [(latencies.length / (ms / 1000)).toFixed(1), at(0.5).toFixed(0), at(0.99).toFixed(0)];
 }
 
 function mbps(ms: number): string {

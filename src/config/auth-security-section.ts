@@ -11,6 +11,15 @@ export interface MfaConfig {
     /** `[auth.mfa.totp] verify_enabled`. */
     readonly verifyEnabled: boolean;
   };
+  /** `[auth.mfa.phone]`: codes by SMS (the send_sms hook); off unless the project turns it on. */
+  readonly phone: {
+    readonly enrollEnabled: boolean;
+    readonly verifyEnabled: boolean;
+    /** Digits of a code (`otp_length`, 6). */
+    readonly otpLength: number;
+    /** Seconds before a factor may be challenged again (`max_frequency`, `"5s"`). */
+    readonly maxFrequency: number;
+  };
 }
 
 /** `[auth.sessions]`: limits on how long a session lives; 0 means no limit. */
@@ -30,11 +39,18 @@ export interface SessionsConfig {
 export function readMfa(auth: TableReader): MfaConfig {
   const mfa = auth.section("mfa");
   const totp = mfa.section("totp");
+  const phone = mfa.section("phone");
   return {
     maxEnrolledFactors: mfa.integer("max_enrolled_factors", 10, { min: 1, max: 100 }),
     totp: {
       enrollEnabled: totp.boolean("enroll_enabled", true),
       verifyEnabled: totp.boolean("verify_enabled", true),
+    },
+    phone: {
+      enrollEnabled: phone.boolean("enroll_enabled", false),
+      verifyEnabled: phone.boolean("verify_enabled", false),
+      otpLength: phone.integer("otp_length", 6, { min: 4, max: 10 }),
+      maxFrequency: phone.has("max_frequency") ? duration(phone, "max_frequency", "auth.mfa.phone") : 5,
     },
   };
 }
@@ -43,15 +59,15 @@ export function readMfa(auth: TableReader): MfaConfig {
 export function readSessions(auth: TableReader): SessionsConfig {
   const sessions = auth.section("sessions");
   return {
-    timebox: duration(sessions, "timebox"),
-    inactivityTimeout: duration(sessions, "inactivity_timeout"),
+    timebox: duration(sessions, "timebox", "auth.sessions"),
+    inactivityTimeout: duration(sessions, "inactivity_timeout", "auth.sessions"),
     singlePerUser: sessions.boolean("single_per_user", false),
   };
 }
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1e-3, s: 1, m: 60, h: 3600 };
 
-function duration(reader: TableReader, name: string): number {
+function duration(reader: TableReader, name: string, section: string): number {
   if (!reader.has(name)) return 0;
   const text = reader.string(name, "").trim();
   if (text === "" || text === "0") return 0;
@@ -59,7 +75,7 @@ function duration(reader: TableReader, name: string): number {
   if (parts.length === 0 || parts.map((part) => part[0]).join("") !== text) {
     throw new ConfigError(
       "supabase/config.toml",
-      `auth.sessions.${name}`,
+      `${section}.${name}`,
       'a duration such as "24h" or "30m"',
       JSON.stringify(text),
     );

@@ -4,6 +4,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { readExternalProviders } from "./auth-external-section.js";
 import { readAuthHooks } from "./auth-hooks-section.js";
 import { readMfa, readSessions } from "./auth-security-section.js";
+import { readSms } from "./auth-sms-section.js";
 import { ConfigError } from "./errors.js";
 import { readEdgeRuntime, readFunctions } from "./functions-section.js";
 import { readAudit, readGuard, readLint } from "./groundwork-sections.js";
@@ -220,6 +221,7 @@ function readAuth(auth: TableReader, apiPort: number, groundworkAuth: TableReade
       anonymousUsers: rateLimit.integer("anonymous_users", 30, { min: 1 }),
     },
     hooks: readAuthHooks(auth, SUPABASE_CONFIG_FILE),
+    sms: readSms(auth),
     passwordHashCost: groundworkAuth.integer("password_hash_cost", 10, { min: 4, max: 16 }),
     mfa: readMfa(auth),
     sessions: readSessions(auth),

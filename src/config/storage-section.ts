@@ -58,6 +58,15 @@ export interface StorageServerConfig {
   readonly uploadsPerMinute: number;
   /** Secret that signs signed URLs (`signing_secret`); null: the project JWT secret. */
   readonly signingSecret: string | null;
+  readonly resumable: ResumableUploadsConfig;
+}
+
+/** Resumable (TUS) uploads (`groundwork.toml` `[storage.resumable]`). */
+export interface ResumableUploadsConfig {
+  /** Folder of the chunks of unfinished uploads (`path`); default `.groundwork/storage-resumable`. */
+  readonly path: string;
+  /** An unfinished upload is dropped this long after it was created (`expire_after_seconds`). */
+  readonly expireAfterSeconds: number;
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -172,5 +181,20 @@ export function readStorageServer(
     buckets,
     uploadsPerMinute: storage.section("rate_limit").integer("uploads_per_minute", 0, { min: 0 }),
     signingSecret: storage.optionalString("signing_secret"),
+    resumable: readResumable(storage.section("resumable"), stateDir, env),
+  };
+}
+
+/** Reads `[storage.resumable]`; `GROUNDWORK_RESUMABLE_PATH` overrides the folder. */
+function readResumable(
+  section: TableReader,
+  stateDir: string,
+  env: NodeJS.ProcessEnv,
+): ResumableUploadsConfig {
+  const folder =
+    env.GROUNDWORK_RESUMABLE_PATH || section.string("path", path.join(stateDir, "storage-resumable"));
+  return {
+    path: path.resolve(stateDir, "..", folder),
+    expireAfterSeconds: section.integer("expire_after_seconds", 24 * 3600, { min: 1 }),
   };
 }

@@ -1,6 +1,7 @@
 import type { ExternalProviderConfig } from "./auth-external-section.js";
 import type { AuthHooksConfig } from "./auth-hooks-section.js";
 import type { MfaConfig, SessionsConfig } from "./auth-security-section.js";
+import type { SmsConfig } from "./auth-sms-section.js";
 import type { JobsConfig } from "./jobs-section.js";
 import type { StorageServerConfig } from "./storage-section.js";
 
@@ -101,6 +102,8 @@ export interface AuthConfig {
   };
   /** `[auth.hook.*]`: each Postgres-function hook, null when disabled (auth-hooks-section.ts). */
   readonly hooks: AuthHooksConfig;
+  /** `[auth.sms]`: phone sign-in (auth-sms-section.ts). */
+  readonly sms: SmsConfig;
   /**
    * bcrypt cost of new password hashes (`groundwork.toml` `[auth] password_hash_cost`); 10 like
    * GoTrue. Tests lower it to keep hashing fast; existing hashes of any cost still verify.

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../harness/free-port.js";
 import type { TestServer } from "../harness/server.js";
 import { api, startAuthServer, uniqueEmail } from "./helpers.js";
+import { type OpenIdProvider, startOpenIdProvider } from "./openid-provider.js";
 
 /**
  * The before user created hook of Supabase's guide: refuses sign-ups from a blocked domain with a
@@ -35,17 +37,45 @@ const PASSWORD = "hook-pass-123";
 
 describe("auth: before user created hook", () => {
   let server: TestServer;
+  let idp: OpenIdProvider;
   beforeAll(async () => {
+    const idpPort = await freePort();
     server = await startAuthServer({
       auth: { enable_anonymous_sign_ins: true },
-      extraToml:
-        '[auth.hook.before_user_created]\nenabled = true\nuri = "pg-functions://postgres/public/check_new_user"',
+      extraToml: [
+        "[auth.hook.before_user_created]",
+        "enabled = true",
+        'uri = "pg-functions://postgres/public/check_new_user"',
+        "[auth.external.keycloak]",
+        "enabled = true",
+        'client_id = "groundwork-app"',
+        'secret = "a-client-secret-long-enough-for-hs256-0123456789"',
+        `url = "http://127.0.0.1:${idpPort}"`,
+      ].join("\n"),
     });
     await server.database.query(HOOK_SQL);
+    idp = await startOpenIdProvider(idpPort, `${server.url}/auth/v1/callback`);
   });
   afterAll(async () => {
-    await server.close();
+    await idp?.close();
+    await server?.close();
   });
+
+  /** Plays the browser through signInWithOAuth (implicit) as `email`; returns where the app lands. */
+  async function oauthSignIn(email: string): Promise<URL> {
+    const sub = `sub-${email}`;
+    idp.addAccount(sub, { email, emailVerified: true, name: "Åsa Ōkubo 🌊" });
+    const { data, error } = await server.client().auth.signInWithOAuth({
+      provider: "keycloak",
+      options: { redirectTo: "https://app.example.com/welcome", skipBrowserRedirect: true },
+    });
+    expect(error).toBeNull();
+    const authorize = await fetch(data.url as string, { redirect: "manual" });
+    const callback = await idp.signIn(authorize.headers.get("location") as string, sub);
+    const back = await fetch(callback, { redirect: "manual" });
+    expect(back.status).toBe(303);
+    return new URL(back.headers.get("location") as string);
+  }
 
   async function userExists(email: string): Promise<boolean> {
     const { rows } = await server.database.query("select 1 from auth.users where email = $1", [email]);
@@ -143,5 +173,32 @@ describe("auth: before user created hook", () => {
         "alter function public.check_new_user_gone(jsonb) rename to check_new_user",
       );
     }
+  });
+
+  it("is asked about users an OAuth provider signs up, and its refusal goes back to the app", async () => {
+    const email = uniqueEmail("oauth");
+    const landed = await oauthSignIn(email);
+    const access = new URLSearchParams(landed.hash.slice(1)).get("access_token") ?? "";
+    expect(access).not.toBe("");
+    const { rows } = await server.database.query<{ id: string }>(
+      "select id from auth.users where email = $1",
+      [email],
+    );
+    const event = await logged(rows[0]?.id ?? "");
+    expect(event.user).toMatchObject({
+      email,
+      app_metadata: { provider: "keycloak" },
+      user_metadata: { name: "Åsa Ōkubo 🌊" },
+    });
+
+    const blocked = `oauth.${Date.now()}@spam.example`;
+    const refused = await oauthSignIn(blocked);
+    expect(`${refused.origin}${refused.pathname}`).toBe("https://app.example.com/welcome");
+    expect(refused.searchParams.get("error")).toBe("access_denied");
+    expect(refused.searchParams.get("error_description")).toBe(
+      "Inscriptions refusées pour ce domaine — 登録できません 🚫",
+    );
+    expect(new URLSearchParams(refused.hash.slice(1)).get("error")).toBe("access_denied");
+    expect(await userExists(blocked)).toBe(false);
   });
 });

@@ -137,4 +137,22 @@ describe("auth: hook errors", () => {
     const after = await server.database.query("select count(*)::int as n from auth.sessions");
     expect(after.rows[0]?.n).toBe(before.rows[0]?.n);
   });
+
+  it("times every call in /metrics, by hook and outcome", async () => {
+    await setMode("raise");
+    await signIn();
+    await setMode("error_429");
+    await signIn();
+    await setMode("ok");
+    await signIn();
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const outcome of ["success", "error", "failure"]) {
+      expect(text).toMatch(
+        new RegExp(
+          `^groundwork_auth_hook_seconds_count\\{hook="password_verification_attempt",outcome="${outcome}"\\} [1-9]`,
+          "m",
+        ),
+      );
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { WebSocketLikeConstructor } from "@supabase/realtime-js";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { SignJWT } from "jose";
@@ -6,13 +7,7 @@ import ws from "ws";
 import { freePort } from "../harness/free-port.js";
 import type { TestServer } from "../harness/server.js";
 import { api, decodeJwt, startAuthServer, uniqueEmail } from "./helpers.js";
-import {
-  type Flavor,
-  newClient,
-  type OAuth2Server,
-  type RegisteredClient,
-  startOAuth2Server,
-} from "./oauth2-server.js";
+import { type Flavor, newClient, type OAuth2Server, startOAuth2Server } from "./oauth2-server.js";
 import { type OpenIdProvider, startOpenIdProvider } from "./openid-provider.js";
 
 const APP = "https://app.example.com/welcome";
@@ -26,15 +21,13 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
   let accounts = 0;
 
   beforeAll(async () => {
-    const ports = {} as Record<Flavor, number>;
-    const clients = {} as Record<Flavor, RegisteredClient>;
     const sections: string[] = [];
     for (const flavor of FLAVORS) {
-      ports[flavor] = await freePort();
-      clients[flavor] = newClient(flavor);
+      const registered = newClient(flavor);
+      providers[flavor] = await startOAuth2Server(flavor, registered);
       sections.push(
-        `[auth.external.${flavor}]\nenabled = true\nclient_id = "${clients[flavor].clientId}"\n` +
-          `secret = "${clients[flavor].clientSecret}"\nurl = "http://127.0.0.1:${ports[flavor]}/"`,
+        `[auth.external.${flavor}]\nenabled = true\nclient_id = "${registered.clientId}"\n` +
+          `secret = "${registered.clientSecret}"\nurl = "${providers[flavor].url}/"`,
       );
     }
     const applePort = await freePort();
@@ -44,9 +37,7 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
     );
     server = await startAuthServer({ extraToml: sections.join("\n\n") });
     const callback = `${server.url}/auth/v1/callback`;
-    for (const flavor of FLAVORS) {
-      providers[flavor] = await startOAuth2Server(flavor, ports[flavor], clients[flavor], callback);
-    }
+    for (const flavor of FLAVORS) providers[flavor].registerCallback(callback);
     apple = await startOpenIdProvider(applePort, callback);
   });
   afterAll(async () => {
@@ -172,6 +163,18 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
     expect((decodeJwt(fragment.get("access_token") as string).amr as { method: string }[])[0]?.method).toBe(
       "oauth",
     );
+
+    // A new name at GitHub reaches the user's metadata on the next sign-in; still the same user.
+    providers.github.addAccount({
+      id,
+      login,
+      name: "Zoë Ōsaka 🌊",
+      emails: [{ email: primary, verified: true, primary: true }],
+    });
+    const again = await browse("github", data.url as string, login);
+    const token = new URLSearchParams(again.hash.slice(1)).get("access_token") as string;
+    expect(decodeJwt(token).sub).toBe(user?.id);
+    expect((await api(server, "GET", "/user", { token })).body.user_metadata.full_name).toBe("Zoë Ōsaka 🌊");
   });
 
   it("GitHub, PKCE flow: ?code= for exchangeCodeForSession with the provider token; the flow is used once", async () => {
@@ -242,6 +245,34 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
     const refused = await browse("github", await signInUrl("github", "implicit"), unverified.login);
     expect(new URLSearchParams(refused.hash.slice(1)).get("error_code")).toBe("email_exists");
     expect(new URLSearchParams(refused.hash.slice(1)).get("access_token")).toBeNull();
+  });
+
+  it("an unconfirmed account with the verified address loses its password and other identities to the provider's", async () => {
+    const victim = uniqueEmail("gh.victim");
+    // Made by someone who never confirmed the address, with a password of their own.
+    const admin = server.client(server.serviceRoleKey).auth.admin;
+    const created = await admin.createUser({
+      email: victim,
+      password: "waiting-pass-1",
+      email_confirm: false,
+    });
+    expect(created.data.user?.email_confirmed_at).toBeFalsy();
+    const { login } = account("github", [{ email: victim, verified: true, primary: true }]);
+    const landed = await browse("github", await signInUrl("github", "implicit"), login);
+    const token = new URLSearchParams(landed.hash.slice(1)).get("access_token") as string;
+    expect(decodeJwt(token).sub).toBe(created.data.user?.id);
+    const user = await api(server, "GET", "/user", { token });
+    expect(user.body.email_confirmed_at).toBeTruthy();
+    expect(user.body.identities.map((identity: { provider: string }) => identity.provider)).toEqual([
+      "github",
+    ]);
+    expect(user.body.app_metadata.providers).toEqual(["github"]);
+    expect(user.body.user_metadata.full_name).toBe("Zoë 東京 🌸");
+    const withOldPassword = await client("implicit").auth.signInWithPassword({
+      email: victim,
+      password: "waiting-pass-1",
+    });
+    expect(withOldPassword.error?.code).toBe("invalid_credentials");
   });
 
   it("the provider's refusal goes back to the app as error and error_description", async () => {
@@ -429,6 +460,57 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
       signal: AbortSignal.timeout(10_000),
     });
     expect(forged.status).toBe(400);
+  });
+
+  it("Apple ID tokens from a mobile app sign in through signInWithIdToken, checked against Apple's keys", async () => {
+    const email = uniqueEmail("apple.mobile");
+    const sub = `001234.mobile-${Date.now()}`;
+    apple.addAccount(sub, { email, emailVerified: true, name: "Zoë" });
+    const rawNonce = "mobile-nonce-東京-🌸";
+    const authorize = new URL(`${apple.issuer}/auth`);
+    authorize.search = new URLSearchParams({
+      client_id: apple.clientId,
+      redirect_uri: `${server.url}/auth/v1/callback`,
+      response_type: "code",
+      scope: "openid email",
+      nonce: createHash("sha256").update(rawNonce).digest("hex"),
+      state: "mobile",
+    }).toString();
+    const code = new URL(await apple.signIn(authorize.toString(), sub)).searchParams.get("code") as string;
+    const tokens = (await (
+      await fetch(`${apple.issuer}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: `${server.url}/auth/v1/callback`,
+          client_id: apple.clientId,
+          client_secret: apple.clientSecret,
+        }),
+        signal: AbortSignal.timeout(10_000),
+      })
+    ).json()) as { id_token: string };
+    const app = client("implicit");
+    const tampered = await app.auth.signInWithIdToken({
+      provider: "apple",
+      token: `${tokens.id_token.slice(0, -6)}AAAAAA`,
+      nonce: rawNonce,
+    });
+    expect(tampered.error?.code).toBe("validation_failed");
+    const { data, error } = await app.auth.signInWithIdToken({
+      provider: "apple",
+      token: tokens.id_token,
+      nonce: rawNonce,
+    });
+    expect(error).toBeNull();
+    expect(data.user?.email).toBe(email);
+    expect(data.user?.identities?.map((identity) => [identity.provider, identity.id])).toEqual([
+      ["apple", sub],
+    ]);
+    // GitHub issues no ID tokens.
+    const github = await app.auth.signInWithIdToken({ provider: "github", token: tokens.id_token });
+    expect(github.error?.code).toBe("validation_failed");
   });
 
   it("linkIdentity attaches a GitHub identity to the signed-in user; unlinkIdentity removes it", async () => {

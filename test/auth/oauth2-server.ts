@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 
 /** The REST API shapes served: GitHub (Enterprise paths), GitLab, Discord and Bitbucket. */
 export type Flavor = "github" | "gitlab" | "discord" | "bitbucket";
@@ -29,6 +30,8 @@ export interface OAuth2Server {
   readonly clientId: string;
   readonly clientSecret: string;
   addAccount(account: RestAccount): void;
+  /** Registers the client's callback URL (its `redirect_uri` must then be exactly this). */
+  registerCallback(url: string): void;
   /**
    * Plays the browser at the provider: opens `authorizeUrl` signed in as `login` (or declining
    * when `decline` is set) and returns where the provider sends the browser back.
@@ -97,16 +100,13 @@ export function newClient(flavor: Flavor): RegisteredClient {
 }
 
 /**
- * Starts the provider on `port` (from freePort(), so the app's config can name it first) with
- * one client whose only callback is `callbackUrl`.
+ * Starts the provider on a free port with one client; its only callback is the one given to
+ * `registerCallback` (the app's URL is known only once the app runs, after its config named
+ * this server).
  */
-export async function startOAuth2Server(
-  flavor: Flavor,
-  port: number,
-  registered: RegisteredClient,
-  callbackUrl: string,
-): Promise<OAuth2Server> {
+export async function startOAuth2Server(flavor: Flavor, registered: RegisteredClient): Promise<OAuth2Server> {
   const { clientId, clientSecret } = registered;
+  let callbackUrl = "";
   const accounts = new Map<string, RestAccount>();
   const codes = new Map<string, Grant>();
   const tokens = new Map<string, { login: string; scope: string }>();
@@ -139,7 +139,7 @@ export async function startOAuth2Server(
   function authorize(request: IncomingMessage, url: URL, response: ServerResponse): boolean {
     const query = url.searchParams;
     if (query.get("client_id") !== clientId) return json(response, 400, { error: "unknown client" });
-    if (query.get("redirect_uri") !== callbackUrl)
+    if (callbackUrl === "" || query.get("redirect_uri") !== callbackUrl)
       return json(response, 400, { error: "redirect_uri_mismatch" });
     if (query.get("response_type") !== "code")
       return json(response, 400, { error: "unsupported_response_type" });
@@ -200,8 +200,8 @@ export async function startOAuth2Server(
     return true;
   }
 
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const base = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url: base,
@@ -211,6 +211,9 @@ export async function startOAuth2Server(
       return lastScope;
     },
     addAccount: (account) => accounts.set(account.login, account),
+    registerCallback: (url) => {
+      callbackUrl = url;
+    },
     async signIn(authorizeUrl, login, options = {}) {
       const response = await fetch(authorizeUrl, {
         redirect: "manual",

@@ -87,7 +87,7 @@ describe("config: [auth.sessions] and [auth.mfa]", () => {
   it("reads Go durations and the MFA switches, and names a malformed duration's key", async () => {
     const good = tempProject({
       configToml:
-        '[auth.sessions]\ntimebox = "1h30m"\ninactivity_timeout = "45m"\n[auth.mfa]\nmax_enrolled_factors = 3\n[auth.mfa.totp]\nenroll_enabled = false\nverify_enabled = true\n',
+        '[auth.sessions]\ntimebox = "1h30m"\ninactivity_timeout = "45m"\n[auth.mfa]\nmax_enrolled_factors = 3\n[auth.mfa.totp]\nenroll_enabled = false\nverify_enabled = true\n[auth.mfa.phone]\nenroll_enabled = true\nmax_frequency = "1m"\n',
     });
     try {
       const config = await loadConfig(good.dir, {});
@@ -95,6 +95,7 @@ describe("config: [auth.sessions] and [auth.mfa]", () => {
       expect(config.auth.mfa).toEqual({
         maxEnrolledFactors: 3,
         totp: { enrollEnabled: false, verifyEnabled: true },
+        phone: { enrollEnabled: true, verifyEnabled: false, otpLength: 6, maxFrequency: 60 },
       });
     } finally {
       good.remove();

@@ -167,6 +167,32 @@ describe("loadConfig", () => {
     expect(error.key).toBe("auth.hook.send_email.uri");
   });
 
+  it("reads [auth.sms] with its test numbers (written with or without +) and sms_sent", async () => {
+    project = tempProject({
+      configToml:
+        '[auth.rate_limit]\nsms_sent = 7\n[auth.sms]\nenable_signup = true\nenable_confirmations = true\nmax_frequency = "1m30s"\n[auth.sms.test_otp]\n4152127777 = "123456"\n"+44 7700 900123" = "000111"\n',
+    });
+    const config = await loadConfig(project.dir, {});
+    expect(config.auth.sms).toEqual({
+      enableSignup: true,
+      enableConfirmations: true,
+      maxFrequency: 90,
+      otpLength: 6,
+      otpExpiry: 6000,
+      testOtp: { "4152127777": "123456", "447700900123": "000111" },
+      smsSent: 7,
+    });
+  });
+
+  it.each([
+    ['[auth.sms.test_otp]\n"not a number" = "123456"\n', 'auth.sms.test_otp."not a number"'],
+    ['[auth.sms.test_otp]\n4152127777 = "12ab"\n', 'auth.sms.test_otp."4152127777"'],
+    ['[auth.sms]\nmax_frequency = "soon"\n', "auth.sms.max_frequency"],
+  ])("refuses %j, naming %s", async (toml, key) => {
+    const error = await loadError(toml);
+    expect(error.key).toBe(key);
+  });
+
   it("reads every Postgres-function hook the Supabase CLI writes; disabled ones are null", async () => {
     const toml = [
       "password_verification_attempt",

@@ -90,6 +90,19 @@ serve(() => new Response("served by std"));
   return response;
 });
 `,
+  // A WebSocket echo; a plain request, or one asking ?refuse, gets an HTTP answer instead.
+  "echo-ws/index.ts": `Deno.serve((req) => {
+  const refuse = new URL(req.url).searchParams.has("refuse");
+  if (req.headers.get("upgrade") !== "websocket" || refuse) {
+    return new Response("a WebSocket only ✋", { status: 426, headers: { "x-reason": "upgrade" } });
+  }
+  const { socket, response } = Deno.upgradeWebSocket(req);
+  socket.onmessage = (event) => {
+    socket.send(typeof event.data === "string" ? \`echo: \${event.data}\` : event.data);
+  };
+  return response;
+});
+`,
   // Streams a text/event-stream response one chunk every 50 ms.
   "stream/index.ts": `Deno.serve(() => {
   let n = 0;
@@ -166,6 +179,9 @@ CONFIG_SECRET = "from config.toml"
 export const GROUNDWORK_TOML = `
 [functions]
 wall_clock_limit = 4
+# Above the wall clock, so that the loop function meets the wall-clock limit (cpu-limit.test.ts
+# tests this one).
+cpu_time_limit = 60
 memory_limit_mb = 64
 body_limit = "1MB"
 `;

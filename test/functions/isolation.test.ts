@@ -19,7 +19,7 @@ async function errorOf(client: SupabaseClient, name: string, path = name) {
   return { status: response.status, body: (await response.json()) as { code: string; message: string } };
 }
 
-// A function that throws, loops, runs out of memory, fails to load or answers 101 gets an error
+// A function that throws, loops, runs out of memory, fails to load or upgrades a plain request gets an error
 // response of its own and leaves the other functions alone; edits reload; stop ends every worker.
 describe("function isolation, limits and reload", () => {
   let project: TempProject;
@@ -57,7 +57,7 @@ describe("function isolation, limits and reload", () => {
     });
   });
 
-  it("a 101 upgrade answer gives an error, never a hung request", async () => {
+  it("Deno.upgradeWebSocket on a plain request gives an error, never a hung request", async () => {
     const { status } = await errorOf(anon, "hijack");
     expect(status).toBe(500);
   });

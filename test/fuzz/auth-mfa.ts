@@ -40,6 +40,16 @@ const ROUTES: readonly FuzzRoute[] = [
   },
   {
     method: "POST",
+    route: "/auth/v1/factors",
+    example: (c) =>
+      request(c, "POST", "/auth/v1/factors", {
+        factor_type: "phone",
+        friendly_name: "Téléphone ☎ 電話",
+        phone: "+33 6 12 34 56 78",
+      }),
+  },
+  {
+    method: "POST",
     route: "/auth/v1/factors/:factorId/challenge",
     example: (c) => request(c, "POST", `/auth/v1/factors/${v(c, "factorId")}/challenge`, {}),
   },

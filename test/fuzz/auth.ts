@@ -4,6 +4,9 @@ import type { FuzzContext, FuzzRequest, FuzzRoute, FuzzService, Mutation } from 
 const PASSWORD = "Fuzz-pass-123!";
 const FUZZ_EMAIL = "fuzz.user@example.com";
 const HEALTHY_EMAIL = "fuzz.after@example.com";
+/** `[auth.sms.test_otp]` numbers of the fuzz project (code 123456): phone sign-in without SMS delivery. */
+export const FUZZ_TEST_NUMBERS = ["14155550100", "14155550101", "14155550102"] as const;
+const [OTP_NUMBER, SIGNUP_NUMBER, PASSWORD_NUMBER] = FUZZ_TEST_NUMBERS;
 
 function json(method: string, path: string, key: string, body: unknown, bearer?: string): FuzzRequest {
   return {
@@ -97,6 +100,46 @@ const ROUTES: readonly FuzzRoute[] = [
     method: "POST",
     route: "/auth/v1/otp",
     example: (c) => json("POST", "/auth/v1/otp", anon(c), { email: FUZZ_EMAIL, create_user: false }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/otp",
+    example: (c) =>
+      json("POST", "/auth/v1/otp", anon(c), {
+        phone: `+1 ${OTP_NUMBER.slice(1)}`,
+        data: { name: "Jürgen 電話" },
+      }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/verify",
+    example: (c) =>
+      json("POST", "/auth/v1/verify", anon(c), { type: "sms", phone: OTP_NUMBER, token: "000000" }),
+    exampleStatus: 403,
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/signup",
+    example: (c) =>
+      json("POST", "/auth/v1/signup", anon(c), {
+        phone: `+${SIGNUP_NUMBER}`,
+        password: PASSWORD,
+        data: { emoji: "📞" },
+      }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/token",
+    example: (c) =>
+      json("POST", "/auth/v1/token?grant_type=password", anon(c), {
+        phone: PASSWORD_NUMBER,
+        password: PASSWORD,
+      }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/resend",
+    example: (c) => json("POST", "/auth/v1/resend", anon(c), { type: "sms", phone: PASSWORD_NUMBER }),
   },
   {
     method: "POST",
@@ -370,6 +413,7 @@ export const authFuzz: FuzzService = {
   mutations: [nulInField, authFields, authQuery, pkceAndLinks],
   async setup(server) {
     await createUser(server, FUZZ_EMAIL);
+    await createPhoneUser(server, PASSWORD_NUMBER);
     const target = (await createUser(server, "fuzz.target@example.com")).id;
     const session = await signIn(server, FUZZ_EMAIL);
     const logout = await signIn(server, FUZZ_EMAIL);
@@ -397,3 +441,14 @@ export const authFuzz: FuzzService = {
     if (body.email !== HEALTHY_EMAIL) throw new Error(`GET /auth/v1/user answered ${JSON.stringify(body)}`);
   },
 };
+
+/** A confirmed phone user with the fuzz password ([auth.sms] confirmations are off in the fuzz project). */
+async function createPhoneUser(server: TestServer, phone: string): Promise<void> {
+  const response = await fetch(`${server.url}/auth/v1/signup`, {
+    method: "POST",
+    headers: { apikey: server.anonKey, "content-type": "application/json" },
+    body: JSON.stringify({ phone, password: PASSWORD }),
+  });
+  if (response.status !== 200)
+    throw new Error(`phone sign-up answered ${response.status}: ${await response.text()}`);
+}

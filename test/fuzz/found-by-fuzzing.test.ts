@@ -140,4 +140,15 @@ describe("requests found by fuzzing", () => {
       expect(await response.json()).toMatchObject({ error_code: "email_exists" });
     }
   });
+
+  it("a storage list limit past PostgreSQL's integer is Storage's 400 InvalidParameter", async () => {
+    const response = await fetch(`${server.url}/storage/v1/object/list/attachments`, {
+      method: "POST",
+      headers: { ...service(), "content-type": "application/json" },
+      body: JSON.stringify({ prefix: "été", limit: 2147483648 }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ statusCode: "400", code: "InvalidParameter" });
+  });
 });

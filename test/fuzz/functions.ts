@@ -68,6 +68,7 @@ const functionHeaders: Mutation = (request, random) => {
     ["authorization", "bearer x"],
     ["apikey", "sb_publishable_forged"],
     ["x-groundwork-request-id", "spoofed"],
+    ["x-groundwork-client", "1 203.0.113.9"],
     ["x-request-id", "../../etc"],
     ["connection", "upgrade"],
     ["upgrade", "websocket"],

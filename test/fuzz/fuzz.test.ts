@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVICES } from "../../src/http/services.js";
 import { type TempProject, tempProject } from "../harness/project.js";
 import { startTestServer, type TestServer } from "../harness/server.js";
+import { FUZZ_TEST_NUMBERS } from "./auth.js";
 import { mutateRequest } from "./mutate.js";
 import { seededRandom } from "./random.js";
 import { describeRequest, type FuzzResponse, sendRaw } from "./send.js";
@@ -37,13 +38,20 @@ function fuzzProject(): TempProject {
       /^(email_sent|anonymous_users|token_refresh|sign_in_sign_ups|token_verifications) = \d+$/gm,
       "$1 = 1000000",
     )
-    .replace(/^max_frequency = .*$/m, 'max_frequency = "0s"');
+    .replace(/^max_frequency = .*$/m, 'max_frequency = "0s"')
+    // Phone sign-in on, with test numbers (no SMS delivery is configured, so others answer 422).
+    .replace(
+      /^\[auth\.sms\]\nenable_signup = false$/m,
+      `[auth.sms]\nenable_signup = true\nmax_frequency = "0s"\n[auth.sms.test_otp]\n${FUZZ_TEST_NUMBERS.map((n) => `${n} = "123456"`).join("\n")}`,
+    );
   // A GitHub provider at a port nothing is fetched from (fetch refuses port 9): /authorize builds
   // its URL, /callback checks the state and then fails to reach the provider, so both run past
   // their input checks.
   const github =
     '\n[auth.external.github]\nenabled = true\nclient_id = "fuzz"\nsecret = "fuzz"\nurl = "http://127.0.0.1:9"\n';
-  writeFileSync(file, `${toml}${github}`);
+  // Phone MFA on (no SMS delivery: challenges of phone factors answer 422 sms_send_failed).
+  const phoneMfa = "\n[auth.mfa.phone]\nenroll_enabled = true\nverify_enabled = true\n";
+  writeFileSync(file, `${toml}${github}${phoneMfa}`);
   return project;
 }
 
@@ -100,13 +108,14 @@ async function sendAll(
 /**
  * Answers given before any service sees the request, which no service can shape: the HTTP
  * parser's refusal of a malformed request (a NUL in a header), the router's refusal of a path
- * that does not percent-decode, and its 404 for a method no route of the path has (TRACE, or
- * OPTIONS without CORS headers).
+ * that does not percent-decode or whose parameter is longer than it takes (414), and its 404 for
+ * a method no route of the path has (TRACE, or OPTIONS without CORS headers).
  */
 function fromFramework(response: FuzzResponse): boolean {
   return (
     response.body === '{"error":"Bad Request","message":"Client Error","statusCode":400}' ||
     response.body.includes('"code":"FST_ERR_BAD_URL"') ||
+    response.body.includes('"code":"FST_ERR_MAX_PARAM_LENGTH"') ||
     (response.status === 404 && /^\{"message":"Route [A-Z]+:/.test(response.body))
   );
 }
@@ -184,7 +193,7 @@ describe(`fuzzing every route of every service (seed ${SEED})`, () => {
         underPrefix(item.request.path, item.service.prefix) &&
         !fromFramework(response)
       ) {
-        const problem = item.service.errorShape(response.status, response.body);
+        const problem = item.service.errorShape(response.status, response.body, item.request);
         if (problem) shapes.push(`${response.status} ${problem}: ${response.body.slice(0, 200)} to ${where}`);
       }
     });

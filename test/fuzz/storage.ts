@@ -34,6 +34,35 @@ const upload = (c: FuzzContext, method: string) =>
     "x-upsert": "true",
   });
 
+/** Upload-Metadata as tus clients send it: keys, then values in base64. */
+function tusMetadata(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([key, value]) => `${key} ${Buffer.from(value).toString("base64")}`)
+    .join(",");
+}
+
+const TUS_TEXT = "bonjour 🎉 日本";
+const TUS_NAME = "fz/été 🎉.txt";
+
+/** A tus request: creation (with its whole body) or a request for an upload made in setup. */
+const tus = (c: FuzzContext, method: string, path: string, headers: Record<string, string>, body?: string) =>
+  call(c, method, `/upload/resumable${path}`, body, { "tus-resumable": "1.0.0", ...headers });
+
+const tusCreation = (c: FuzzContext, signed: boolean) =>
+  tus(
+    c,
+    "POST",
+    signed ? "/sign" : "",
+    {
+      "upload-length": String(Buffer.byteLength(TUS_TEXT)),
+      "upload-metadata": tusMetadata({ bucketName: "fuzz", objectName: TUS_NAME, contentType: "text/plain" }),
+      "content-type": "application/offset+octet-stream",
+      "x-upsert": "true",
+      ...(signed ? { "x-signature": c.values.uploadToken ?? "" } : {}),
+    },
+    TUS_TEXT,
+  );
+
 const ROUTES: readonly FuzzRoute[] = [
   { method: "GET", route: `${P}/bucket`, example: (c) => call(c, "GET", "/bucket?limit=10&sortColumn=name") },
   {
@@ -143,6 +172,26 @@ const ROUTES: readonly FuzzRoute[] = [
     route: `${P}/object/sign/:bucket*`,
     example: (c) => call(c, "POST", `/object/sign/fuzz/${OBJECT}`, { expiresIn: 60 }),
   },
+  { method: "POST", route: `${P}/upload/resumable`, example: (c) => tusCreation(c, false) },
+  { method: "POST", route: `${P}/upload/resumable/sign`, example: (c) => tusCreation(c, true) },
+  {
+    method: "PATCH",
+    route: `${P}/upload/resumable/:id`,
+    example: (c) =>
+      tus(
+        c,
+        "PATCH",
+        `/${c.values.tusUpload}`,
+        { "upload-offset": "0", "content-type": "application/offset+octet-stream" },
+        "0123456789",
+      ),
+  },
+  {
+    method: "HEAD",
+    route: `${P}/upload/resumable/sign/:id`,
+    example: (c) =>
+      tus(c, "HEAD", `/sign/${c.values.tusSignedUpload}`, { "x-signature": c.values.uploadToken ?? "" }),
+  },
   { method: "GET", route: `${P}/quarantine`, example: (c) => call(c, "GET", "/quarantine") },
   {
     method: "POST",
@@ -246,8 +295,37 @@ const storageQueries: Mutation = (request, random) => {
   return { ...request, path: `${request.path}${request.path.includes("?") ? "&" : "?"}${extra}` };
 };
 
-/** Storage's error body: `{statusCode: "<status>", code, error, message}`. */
-function storageShape(_status: number, body: string): string | null {
+/** tus's headers with odd values: lengths, offsets, metadata, versions, extensions, tokens. */
+const tusHeaders: Mutation = (request, random) => {
+  const [name, value] = random.pick<[string, string]>([
+    ["upload-length", "-1"],
+    ["upload-length", "abc"],
+    ["upload-length", "99999999999999999999"],
+    ["upload-length", "0"],
+    ["upload-offset", "-5"],
+    ["upload-offset", "1e9"],
+    ["upload-offset", "10"],
+    ["upload-metadata", "bucketName"],
+    ["upload-metadata", "bucketName !!!,objectName ???"],
+    ["upload-metadata", tusMetadata({ bucketName: "fuzz", objectName: "../../etc/passwd" })],
+    ["upload-metadata", tusMetadata({ bucketName: "fuzz", objectName: "fz/a\u0000b" })],
+    ["upload-metadata", tusMetadata({ bucketName: "no-such-bucket", objectName: "x" })],
+    ["upload-metadata", tusMetadata({ bucketName: "fuzz", objectName: "fz/m", metadata: "[1]" })],
+    ["upload-metadata", tusMetadata({ bucketName: "fuzz", objectName: "fz/c", contentType: "image" })],
+    ["upload-defer-length", "1"],
+    ["upload-concat", "final;/a /b"],
+    ["upload-concat", "partial"],
+    ["tus-resumable", "0.2.2"],
+    ["content-type", "application/offset+octet-stream"],
+    ["x-signature", "a.b.c"],
+    ["x-http-method-override", "DELETE"],
+  ]);
+  return { ...request, headers: { ...request.headers, [name]: value } };
+};
+
+/** Storage's error body: `{statusCode: "<status>", code, error, message}`; tus answers in text. */
+function storageShape(_status: number, body: string, request: FuzzRequest): string | null {
+  if (request.path.startsWith(`${P}/upload/resumable`) && !body.startsWith("{")) return null;
   // OPTIONS (the CORS preflight) is answered by the server before the service, in Fastify's shape.
   if (body.includes('"code":"FST_ERR_CTP_INVALID_MEDIA_TYPE"')) return null;
   try {
@@ -294,7 +372,7 @@ export const storageFuzz: FuzzService = {
   name: "storage",
   prefix: P,
   routes: ROUTES,
-  mutations: [objectNames, storageHeaders, storageQueries],
+  mutations: [objectNames, storageHeaders, storageQueries, tusHeaders],
   errorShape: storageShape,
   async setup(server) {
     const json = { "content-type": "application/json" };
@@ -341,7 +419,25 @@ export const storageFuzz: FuzzService = {
       ...json,
       "x-upsert": "true",
     });
+    const tusUpload = async (signed: boolean) => {
+      const created = await fetch(`${server.url}${P}/upload/resumable${signed ? "/sign" : ""}`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${server.serviceRoleKey}`,
+          "tus-resumable": "1.0.0",
+          "upload-length": "100",
+          "upload-metadata": tusMetadata({ bucketName: "fuzz", objectName: TUS_NAME }),
+          "x-upsert": "true",
+          ...(signed ? { "x-signature": uploadUrl.token ?? "" } : {}),
+        },
+        signal: AbortSignal.timeout(15_000),
+      });
+      if (created.status !== 201) throw new Error(`tus creation: ${created.status} ${await created.text()}`);
+      return created.headers.get("location")?.split("/").at(-1) ?? "";
+    };
     return {
+      tusUpload: await tusUpload(false),
+      tusSignedUpload: await tusUpload(true),
       trashId: trashed?.id ?? MISSING_ID,
       downloadToken: token(signed.signedURL ?? ""),
       renderToken: token(rendered.signedURL ?? ""),

@@ -44,7 +44,7 @@ export interface FuzzService {
   /** Makes what the examples need (users, rows) before the run; the result is its context's values. */
   setup?(server: TestServer): Promise<Record<string, string>>;
   /** Why a 4xx body is not in the protocol's own error shape, or null when it is. */
-  errorShape?(status: number, body: string): string | null;
+  errorShape?(status: number, body: string, request: FuzzRequest): string | null;
   /** Throws unless the service still answers correctly after the run. */
   healthy(context: FuzzContext): Promise<void>;
 }

@@ -122,6 +122,9 @@ describe("storage admin commands", () => {
     const notYet = await storageCli("trash", "purge", "--due", "--json");
     expect(JSON.parse(notYet.stdout)).toEqual({ purged: [] });
     const asOf = new Date(Date.now() + 31 * 24 * 60 * 60 * 1000).toISOString();
+    const dryRun = await storageCli("trash", "purge", "--due", "--as-of", asOf, "--dry-run");
+    expect(dryRun.stdout).toContain("Would purge 1 soft-deleted object(s) (dry run: nothing purged).");
+    expect(dryRun.stdout).toContain(`archive/${name}`);
     const purged = await storageCli("trash", "purge", "--due", "--as-of", asOf, "--json");
     expect(JSON.parse(purged.stdout)).toEqual({ purged: [again?.id] });
     expect((await versionsOnDisk(server.storagePath)).has(entry.version)).toBe(false);

@@ -19,7 +19,11 @@ export async function startStorageServer(options: TestServerOptions = {}): Promi
   const server = await startTestServer({
     template: "platform",
     ...options,
-    env: { GROUNDWORK_STORAGE_PATH: storagePath, ...options.env },
+    env: {
+      GROUNDWORK_STORAGE_PATH: storagePath,
+      GROUNDWORK_RESUMABLE_PATH: `${storagePath}-resumable`,
+      ...options.env,
+    },
   });
   const userToken = (sub: string, claims: Record<string, unknown> = {}) =>
     new SignJWT({
@@ -44,6 +48,7 @@ export async function startStorageServer(options: TestServerOptions = {}): Promi
       server.app.server.closeAllConnections();
       await server.close();
       await rm(storagePath, { recursive: true, force: true });
+      await rm(`${storagePath}-resumable`, { recursive: true, force: true });
     },
   };
 }

@@ -127,6 +127,30 @@ describe("the S3 storage backend", () => {
     await backend.delete(to);
   });
 
+  it("checks that the store can be reached, naming the bucket but never the secret", async () => {
+    await expect(backend.check?.()).resolves.toBeUndefined();
+    const missing = s3Backend({ ...s3.config(prefix), bucket: "no-such-bucket" });
+    // s3rver refuses unknown key ids; it does not verify SigV4 signatures themselves.
+    const wrongKey = s3Backend({
+      ...s3.config(prefix),
+      accessKeyId: "UNKNOWNKEYID",
+      secretAccessKey: "not-the-secret-ñ",
+    });
+    try {
+      await expect(missing.check?.()).rejects.toThrow(
+        `the S3 bucket "no-such-bucket" at ${s3.endpoint} cannot be used: NotFound, HTTP 404`,
+      );
+      const refused = await wrongKey.check?.().catch((error: Error) => error);
+      expect((refused as Error).message).toMatch(
+        /^the S3 bucket "groundwork-test" at .* cannot be used: .*HTTP 403/,
+      );
+      expect((refused as Error).message).not.toContain("not-the-secret");
+    } finally {
+      await missing.close?.();
+      await wrongKey.close?.();
+    }
+  });
+
   it("lists a bucket's versions by hashed name, only under its own prefix", async () => {
     const neighbour = s3Backend({ ...s3.config("neighbour/"), checksums: "when_required" });
     try {

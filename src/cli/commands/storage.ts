@@ -16,6 +16,7 @@ Usage:
   groundwork storage trash purge ID...                       delete entries and their bytes now
   groundwork storage trash purge --due [--as-of TIME]        delete the entries whose retention ended
                                                              (by TIME, an ISO date; default now)
+  groundwork storage trash purge ... --dry-run               list what would be purged, purge nothing
 
 Options:
   --db-url URL      the database (default: DATABASE_URL, the running stack, or the embedded cluster)
@@ -29,6 +30,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   bucket: { type: "string" },
   due: { type: "boolean" },
+  "dry-run": { type: "boolean" },
   "as-of": { type: "string" },
   "db-url": { type: "string" },
   target: { type: "string" },
@@ -77,13 +79,22 @@ export async function storageCommand(argv: readonly string[]): Promise<number> {
       asOf = new Date(values["as-of"]);
       if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of "${values["as-of"]}" is not a date`);
     }
+  } else if (values["dry-run"]) {
+    throw new UsageError("--dry-run goes with trash purge");
   }
   const config = await loadProjectConfig(values.workdir);
   const url = databaseUrlFromFlags(config, { dbUrl: values["db-url"], target: values.target });
   return withDatabaseUrl(config, url, async (databaseUrl) => {
     const admin = openStorageAdmin(config, databaseUrl, note);
     try {
-      const run = { admin, json: values.json === true, bucket: values.bucket, ids: positionals, asOf };
+      const run = {
+        admin,
+        json: values.json === true,
+        bucket: values.bucket,
+        ids: positionals,
+        asOf,
+        dryRun: values["dry-run"] === true,
+      };
       return area === "quarantine" ? await quarantine(action, run) : await trash(action, run);
     } catch (error) {
       const message = entryError(error);
@@ -102,6 +113,7 @@ interface Run {
   readonly bucket: string | undefined;
   readonly ids: readonly string[];
   readonly asOf: Date | undefined;
+  readonly dryRun: boolean;
 }
 
 async function quarantine(action: string, { admin, json, bucket, ids }: Run): Promise<number> {
@@ -140,7 +152,7 @@ async function quarantine(action: string, { admin, json, bucket, ids }: Run): Pr
   return 0;
 }
 
-async function trash(action: string, { admin, json, bucket, ids, asOf }: Run): Promise<number> {
+async function trash(action: string, { admin, json, bucket, ids, asOf, dryRun }: Run): Promise<number> {
   if (action === "list") {
     const entries = await admin.listTrash(bucket);
     if (json) printJson(entries);
@@ -168,6 +180,18 @@ async function trash(action: string, { admin, json, bucket, ids, asOf }: Run): P
       { restored: entry.id, key: `${entry.bucket_id}/${entry.name}` },
       `Restored ${entry.bucket_id}/${entry.name}.`,
     );
+    return 0;
+  }
+  if (dryRun) {
+    const dueBy = (asOf ?? new Date()).getTime();
+    const due = (await admin.listTrash()).filter((e) =>
+      ids.length > 0 ? ids.includes(e.id) : new Date(e.purge_after).getTime() <= dueBy,
+    );
+    if (json) printJson({ wouldPurge: due.map((e) => e.id) });
+    else {
+      print(`Would purge ${due.length} soft-deleted object(s) (dry run: nothing purged).`);
+      for (const e of due) print(`  ${e.id}  ${e.bucket_id}/${e.name}`);
+    }
     return 0;
   }
   const purged = await admin.purgeTrash(ids.length > 0 ? { ids } : { dueBy: asOf });

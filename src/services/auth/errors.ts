@@ -32,6 +32,8 @@ export const AUTH_ERRORS = {
   otp_expired: { status: 403, message: "Token has expired or is invalid" },
   over_request_rate_limit: { status: 429, message: "Request rate limit reached" },
   over_email_send_rate_limit: { status: 429, message: "Email rate limit exceeded" },
+  over_sms_send_rate_limit: { status: 429, message: "SMS rate limit exceeded" },
+  sms_send_failed: { status: 422, message: "Error sending SMS" },
   conflict: { status: 409, message: "Conflict" },
   otp_disabled: { status: 422, message: "Signups not allowed for otp" },
   email_address_invalid: { status: 400, message: "Email address is invalid" },
@@ -63,6 +65,11 @@ export const AUTH_ERRORS = {
   mfa_totp_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for TOTP" },
   mfa_totp_verify_not_enabled: { status: 422, message: "MFA verification is disabled for TOTP" },
   mfa_phone_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for Phone" },
+  mfa_phone_verify_not_enabled: { status: 422, message: "MFA verification is disabled for Phone" },
+  mfa_verified_factor_exists: {
+    status: 422,
+    message: "A verified phone factor already exists, unenroll the existing factor to continue",
+  },
   mfa_webauthn_enroll_not_enabled: { status: 422, message: "MFA enroll is disabled for WebAuthn" },
   unexpected_failure: {
     status: 500,
@@ -132,7 +139,7 @@ function raceLost(error: unknown): AuthError | null {
 
 /** 429 with `Retry-After`. */
 export function rateLimitError(
-  code: "over_request_rate_limit" | "over_email_send_rate_limit",
+  code: "over_request_rate_limit" | "over_email_send_rate_limit" | "over_sms_send_rate_limit",
   retryAfterSeconds: number,
   message?: string,
 ): AuthError {

@@ -84,7 +84,7 @@ export const authService: Service = {
       limits: createRateLimits(config.auth, db.admin, (bucket) => metrics.rateLimited.inc({ bucket })),
       metrics,
       mailer: config.mail.smtp ? smtpMailer({ ...config.mail, smtp: config.mail.smtp }) : outboxMailer(),
-      hooks: configuredHooks(config.auth.hooks),
+      hooks: configuredHooks(config.auth.hooks, metrics),
       autoconfirm: !config.auth.email.enableConfirmations,
     };
 

@@ -1,4 +1,4 @@
-import type { Counter } from "prom-client";
+import type { Counter, Histogram } from "prom-client";
 import type { Metrics } from "../../metrics/index.js";
 import { AuthError } from "./errors.js";
 
@@ -8,6 +8,8 @@ export interface AuthMetrics {
   readonly signIns: Counter<"grant_type" | "outcome">;
   /** Requests refused by a rate limiter, by bucket (`sign_in`, `per_email`, `token_refresh`...). */
   readonly rateLimited: Counter<"bucket">;
+  /** Seconds each `[auth.hook.*]` call took, by hook and outcome (`success`, `error`, `failure`). */
+  readonly hookCalls: Histogram<"hook" | "outcome">;
 }
 
 export function authMetrics(metrics: Metrics): AuthMetrics {
@@ -21,6 +23,11 @@ export function authMetrics(metrics: Metrics): AuthMetrics {
       "groundwork_auth_rate_limited_total",
       "Auth requests refused with 429 by a rate limiter, by bucket",
       ["bucket"],
+    ),
+    hookCalls: metrics.histogram(
+      "groundwork_auth_hook_seconds",
+      "Calls of [auth.hook.*] Postgres functions by hook and outcome: success, error (the function answered an error object) or failure (it raised, timed out or is missing)",
+      ["hook", "outcome"],
     ),
   };
 }

@@ -6,6 +6,7 @@ import { mfaVerificationAttempt } from "./hooks/verification-attempt.js";
 import { newRefreshToken } from "./secrets.js";
 import { auditPayload } from "./sql/audit.js";
 import {
+  type ChallengeRow,
   currentFactors,
   deleteChallenge,
   deleteFactor,
@@ -22,7 +23,7 @@ import type { TokenUser } from "./token-auth.js";
 import type { AuthRuntime } from "./types.js";
 
 /** GoTrue's defaults: challenges live 300 s, abandoned (unverified) factors 300 s. */
-const CHALLENGE_EXPIRY_SECONDS = 300;
+export const CHALLENGE_EXPIRY_SECONDS = 300;
 const FACTOR_EXPIRY_SECONDS = 300;
 /** GoTrue's TOTP: SHA-1, 6 digits, 30 s steps, one step of clock skew either way, 160-bit secrets. */
 const TOTP_PARAMETERS = { algorithm: "SHA1", digits: 6, period: 30 } as const;
@@ -43,24 +44,19 @@ export interface EnrolledTotp {
 }
 
 /**
- * Enrols a TOTP factor (unverified until its first challenge is answered). Checks as GoTrue's
- * `validateFactors`: names unique per user, at most `max_enrolled_factors`, and a user who already
- * has a verified factor must be at aal2 to add another.
+ * GoTrue's `validateFactors` before any enrolment: names unique per user, at most
+ * `max_enrolled_factors`, and a user who already has a verified factor must be at aal2 to add
+ * another. Returns the user's current factors.
  */
-export async function enrollTotp(
+export async function assertCanEnroll(
   runtime: AuthRuntime,
   caller: MfaCaller,
   friendlyName: string,
-  issuerParam: string,
-  ip: string | null,
-): Promise<EnrolledTotp> {
+): Promise<FactorRow[]> {
   const sql = runtime.db.admin;
   const factors = await currentFactors(sql, caller.user.id, FACTOR_EXPIRY_SECONDS);
   if (friendlyName !== "" && factors.some((factor) => factor.friendlyName === friendlyName)) {
-    throw authError(
-      "mfa_factor_name_conflict",
-      `A factor with the friendly name ${JSON.stringify(friendlyName)} for this user already exists`,
-    );
+    throw friendlyNameConflict(friendlyName);
   }
   if (factors.length >= runtime.config.auth.mfa.maxEnrolledFactors) {
     throw authError("too_many_enrolled_mfa_factors");
@@ -69,6 +65,27 @@ export async function enrollTotp(
   if (verified > 0 && (await sessionLevel(sql, caller.sessionId)) !== "aal2") {
     throw authError("insufficient_aal", "AAL2 required to enroll a new factor");
   }
+  return factors;
+}
+
+/** Two factors of one user with one name (also what the unique index answers to a race). */
+export function friendlyNameConflict(friendlyName: string): AuthError {
+  return authError(
+    "mfa_factor_name_conflict",
+    `A factor with the friendly name ${JSON.stringify(friendlyName)} for this user already exists`,
+  );
+}
+
+/** Enrols a TOTP factor (unverified until its first challenge is answered). */
+export async function enrollTotp(
+  runtime: AuthRuntime,
+  caller: MfaCaller,
+  friendlyName: string,
+  issuerParam: string,
+  ip: string | null,
+): Promise<EnrolledTotp> {
+  const sql = runtime.db.admin;
+  await assertCanEnroll(runtime, caller, friendlyName);
   const totp = new OTPAuth.TOTP({
     ...TOTP_PARAMETERS,
     issuer: issuerParam || siteHost(runtime.config.auth.siteUrl),
@@ -87,12 +104,7 @@ export async function enrollTotp(
     );
   } catch (error) {
     // Two enrolments with one name racing: the unique index decides, as GoTrue's does.
-    if ((error as { code?: string }).code === "23505") {
-      throw authError(
-        "mfa_factor_name_conflict",
-        `A factor with the friendly name ${JSON.stringify(friendlyName)} for this user already exists`,
-      );
-    }
+    if ((error as { code?: string }).code === "23505") throw friendlyNameConflict(friendlyName);
     throw error;
   }
   // Loaded on the first enrolment, not with the server.
@@ -128,17 +140,42 @@ export async function challengeTotp(
 }
 
 /**
- * `POST /factors/{id}/verify` for TOTP: the challenge must be this factor's, unanswered, from the
- * same address and fresh; the code is checked by `otpauth` (constant-time). Success raises the
- * session to aal2 and answers with a new session (GoTrue's `verifyTOTPFactor`).
+ * `POST /factors/{id}/verify` for TOTP: the code is checked by `otpauth` (constant-time)
+ * (GoTrue's `verifyTOTPFactor`); the rest as {@link verifyChallenge}.
  */
-export async function verifyTotp(
+export function verifyTotp(
   runtime: AuthRuntime,
   caller: MfaCaller,
   factor: FactorRow,
   challengeId: string,
   code: string,
   ip: string,
+): Promise<TokenResponse> {
+  return verifyChallenge(runtime, caller, factor, challengeId, ip, {
+    method: "totp",
+    matches: () => codeMatches(factor.secret, code),
+    failure: "Invalid TOTP code entered",
+  });
+}
+
+/**
+ * Answers a challenge: it must be this factor's, unanswered, from the same address and fresh;
+ * `matches` checks the code. The MFA verification attempt hook hears the outcome (and may reject:
+ * every session ends). Success raises the session to aal2 with the factor's amr method and
+ * answers with a new session.
+ */
+export async function verifyChallenge(
+  runtime: AuthRuntime,
+  caller: MfaCaller,
+  factor: FactorRow,
+  challengeId: string,
+  ip: string,
+  proof: {
+    readonly method: "totp" | "mfa/phone";
+    readonly matches: (challenge: ChallengeRow) => boolean;
+    /** GoTrue's `mfa_verification_failed` message for this factor type. */
+    readonly failure: string;
+  },
 ): Promise<TokenResponse> {
   const sql = runtime.db.admin;
   const challenge = await findChallenge(sql, factor.id, challengeId, CHALLENGE_EXPIRY_SECONDS);
@@ -153,14 +190,14 @@ export async function verifyTotp(
       `MFA challenge ${challenge.id} has expired, verify against another challenge or create a new challenge.`,
     );
   }
-  const valid = codeMatches(factor.secret, code);
+  const valid = proof.matches(challenge);
   await mfaVerificationAttempt(
     runtime,
     { userId: caller.user.id, factorId: factor.id, factorType: factor.factorType },
     valid,
     ip,
   );
-  if (!valid) throw authError("mfa_verification_failed");
+  if (!valid) throw authError("mfa_verification_failed", proof.failure);
   return transaction(sql, async (tx) => {
     const refreshToken = newRefreshToken();
     const actor = { id: caller.user.id, name: caller.user.email };
@@ -176,6 +213,8 @@ export async function verifyTotp(
         factor_type: factor.factorType,
       }),
       ip,
+      method: proof.method,
+      factorType: factor.factorType,
     });
     const user = await findUserById(tx, caller.user.id);
     if (user === null) throw authError("user_not_found");
@@ -183,7 +222,7 @@ export async function verifyTotp(
       user,
       sessionId: caller.sessionId,
       amr,
-      method: "totp",
+      method: proof.method === "totp" ? "totp" : "mfa/phone",
     });
     return tokenResponse(runtime, user, accessToken, refreshToken);
   });

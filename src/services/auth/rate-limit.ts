@@ -23,6 +23,8 @@ export interface RateLimits {
   readonly anonymous: RateLimiter;
   /** All outgoing mail of the process, per hour (`email_sent`), as GoTrue's global email limiter. */
   readonly emailSent: RateLimiter;
+  /** Codes sent by SMS per hour (`sms_sent`), as GoTrue's global phone limiter. */
+  readonly smsSent: RateLimiter;
 }
 
 export function createRateLimits(
@@ -42,6 +44,7 @@ export function createRateLimits(
     verify: limiter("verify", limits.tokenVerifications, FIVE_MINUTES),
     anonymous: limiter("anonymous", limits.anonymousUsers, ONE_HOUR),
     emailSent: limiter("email_sent", limits.emailSent, ONE_HOUR),
+    smsSent: limiter("sms_sent", config.sms.smsSent, ONE_HOUR),
   };
 }
 

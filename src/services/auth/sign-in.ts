@@ -3,10 +3,12 @@ import { normaliseEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { passwordVerificationAttempt } from "./hooks/verification-attempt.js";
 import { passwordWeakness, spendPasswordCheck, verifyPassword } from "./password.js";
+import { assertPhoneEnabled, formatPhone } from "./phone.js";
 import { enforce } from "./rate-limit.js";
 import { issueSession } from "./sessions.js";
+import { findUserByPhone } from "./sql/phone-users.js";
 import { findUserByEmail } from "./sql/users.js";
-import type { AuthRuntime, ClientInfo } from "./types.js";
+import type { AuthRuntime, AuthUser, ClientInfo } from "./types.js";
 import { isBanned, isConfirmed } from "./users.js";
 
 export interface PasswordGrant {
@@ -34,13 +36,20 @@ export async function signInWithPassword(
       "Only an email address or phone number should be provided on login.",
     );
   }
-  if (grant.phone !== "") throw authError("phone_provider_disabled", "Phone logins are disabled");
-  if (grant.email === "") throw authError("validation_failed", "missing email or phone");
-  if (!config.auth.email.enableSignup)
-    throw authError("email_provider_disabled", "Email logins are disabled");
-  await enforce(runtime.limits.perEmail, `email:${normaliseEmail(grant.email)}`);
-
-  const user = await findUserByEmail(runtime.db.admin, grant.email, grant.aud);
+  if (grant.email === "" && grant.phone === "")
+    throw authError("validation_failed", "missing email or phone");
+  let user: AuthUser | null;
+  if (grant.email !== "") {
+    if (!config.auth.email.enableSignup)
+      throw authError("email_provider_disabled", "Email logins are disabled");
+    await enforce(runtime.limits.perEmail, `email:${normaliseEmail(grant.email)}`);
+    user = await findUserByEmail(runtime.db.admin, grant.email, grant.aud);
+  } else {
+    assertPhoneEnabled(runtime);
+    const phone = formatPhone(grant.phone);
+    await enforce(runtime.limits.perEmail, `phone:${phone}`);
+    user = await findUserByPhone(runtime.db.admin, phone, grant.aud);
+  }
   if (!user) {
     await spendPasswordCheck(config.auth.passwordHashCost);
     throw authError("invalid_credentials");
@@ -52,7 +61,8 @@ export async function signInWithPassword(
     await passwordVerificationAttempt(runtime, user.id, valid, client.ip);
   }
   if (!valid) throw authError("invalid_credentials");
-  if (!isConfirmed(user)) throw authError("email_not_confirmed");
+  if (grant.email !== "" && !isConfirmed(user)) throw authError("email_not_confirmed");
+  if (grant.email === "" && !user.phone_confirmed_at) throw authError("phone_not_confirmed");
 
   const weakness = passwordWeakness(grant.password, config.auth);
   const response = await withTokenScope(runtime, (sql) =>

@@ -101,6 +101,7 @@ export type AuthenticationMethod =
   | "magiclink"
   | "invite"
   | "totp"
+  | "mfa/phone"
   | "oauth";
 
 /**

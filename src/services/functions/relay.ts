@@ -8,7 +8,7 @@ import type { FunctionWorker } from "./worker.js";
  * Headers about one hop of the connection, never forwarded (RFC 9110 §7.6.1), and `Expect`, which
  * the server has already answered with its 100 Continue.
  */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -37,15 +37,16 @@ export interface RelayOptions {
   readonly wallClockMs: number;
   /** Told of each error answer of the relay's own (by its code). */
   readonly onRelayError: (code: string) => void;
-  /** Called when the wall-clock limit passes: the worker is stopped. */
-  readonly onTimeout: (worker: FunctionWorker) => void;
+  /** Called when the wall-clock or CPU time limit passes: the worker is stopped. */
+  readonly onLimit: (worker: FunctionWorker, limit: "wall-clock" | "CPU time") => void;
 }
 
 /**
  * Sends one request to a worker and its response back, both streamed: the method, headers
  * (Authorization included, unchanged), query and body go as the client sent them, and the
  * function's status, headers and body come back untouched. Limits end the call with Supabase's
- * relay answers: 413 past the body limit, 546 past the wall clock, 500 when the worker dies.
+ * relay answers: 413 past the body limit, 546 past the wall clock or the CPU time, 500 when the
+ * worker dies.
  *
  * The response is written straight to the client's socket as the worker's chunks arrive (undici's
  * dispatch API, with backpressure both ways), without a stream in between: on a small function
@@ -66,23 +67,27 @@ export function relay(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      untrackCpu();
       if (error !== undefined) {
         options.onRelayError(codeOf(error));
         sendError(request, reply, error);
       }
       resolve();
     };
-    const timer = setTimeout(() => {
-      options.onTimeout(worker);
+    const limit = (which: "wall-clock" | "CPU time") => {
+      options.onLimit(worker, which);
       abort();
       finish(RELAY_ERRORS.workerLimit);
-    }, options.wallClockMs);
+    };
+    const timer = setTimeout(() => limit("wall-clock"), options.wallClockMs);
+    const untrackCpu = worker.cpu.track(() => limit("CPU time"));
     // The client went away: stop waiting for the function.
     response.on("close", () => {
       if (!response.writableFinished) abort();
       if (!settled) {
         settled = true;
         clearTimeout(timer);
+        untrackCpu();
         resolve();
       }
     });
@@ -233,6 +238,12 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: RelayErr
   } else {
     response.destroy();
   }
+}
+
+/** `/functions/v1/hello/a?b=1` -> `/hello/a?b=1`: the path the function sees, as on Supabase. */
+export function functionPath(url: string): string {
+  const rest = url.replace(/^\/functions\/v1/, "");
+  return rest.startsWith("/") ? rest : `/${rest}`;
 }
 
 function codeOf(error: RelayError): string {

@@ -3,7 +3,7 @@ import type { Config } from "../../config/index.js";
 import { RELAY_ERRORS, type RelayError } from "./errors.js";
 import { findFunction, verifiesJwt } from "./function-files.js";
 import type { FunctionMetrics } from "./function-metrics.js";
-import { relay } from "./relay.js";
+import { functionPath, relay } from "./relay.js";
 import { checkJwt } from "./verify-jwt.js";
 import { BootError, type FunctionWorker } from "./worker.js";
 import type { FunctionWorkers } from "./workers.js";
@@ -48,9 +48,9 @@ export function registerFunctionRoutes(
         bodyLimit: config.edgeRuntime.bodyLimit,
         wallClockMs: config.edgeRuntime.wallClockMs,
         onRelayError: (code) => metrics.relayErrors.inc({ function: name, code }),
-        onTimeout: (timedOut) => {
-          request.log.warn({ function: name }, "wall-clock limit reached: the worker is stopped");
-          workers.kill(timedOut);
+        onLimit: (stopped, limit) => {
+          request.log.warn({ function: name }, `${limit} limit reached: the worker is stopped`);
+          workers.kill(stopped);
         },
       });
     } finally {
@@ -66,12 +66,6 @@ export function registerFunctionRoutes(
 
 /** Methods a function cannot receive: Deno's `new Request` throws for them. */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
-
-/** `/functions/v1/hello/a?b=1` -> `/hello/a?b=1`. */
-function functionPath(url: string): string {
-  const rest = url.replace(/^\/functions\/v1/, "");
-  return rest.startsWith("/") ? rest : `/${rest}`;
-}
 
 function send(reply: FastifyReply, error: RelayError): FastifyReply {
   return reply.code(error.status).send(error.body);

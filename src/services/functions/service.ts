@@ -1,8 +1,10 @@
 import type { AddressInfo } from "node:net";
 import type { Service } from "../service.js";
+import { routeUpgrades } from "../upgrade-routes.js";
 import { functionLogSink } from "./function-logs.js";
 import { functionMetrics } from "./function-metrics.js";
 import { registerFunctionRoutes } from "./routes.js";
+import { functionUpgrades } from "./upgrade.js";
 import { FunctionWorkers } from "./workers.js";
 
 /**
@@ -28,8 +30,24 @@ export const functionsService: Service = {
         if (ok) metrics.bootSeconds.observe({ function: name }, seconds);
       },
     });
+    const upgrades = functionUpgrades({
+      config,
+      workers,
+      metrics,
+      onError: (name, message) => deps.log.error({ function: name }, message),
+    });
+    const removeUpgrades = routeUpgrades(scope.server, upgrades.handler);
+    // Open WebSockets end before the HTTP server waits for its connections to close.
+    scope.addHook("preClose", async () => {
+      removeUpgrades();
+      upgrades.close();
+    });
     scope.addHook("onClose", async () => {
       await workers.close();
+    });
+    scope.addHook("onListen", (done) => {
+      setImmediate(() => workers.prepare());
+      done();
     });
     registerFunctionRoutes(scope, config, workers, metrics);
   },

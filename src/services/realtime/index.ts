@@ -1,5 +1,6 @@
 import type { Listener } from "../../db/listener.js";
 import type { Service } from "../service.js";
+import { routeUpgrades } from "../upgrade-routes.js";
 import { registerBroadcastRoutes } from "./routes/broadcast.js";
 import { RealtimeRuntime } from "./runtime.js";
 import { upgradeHandler } from "./upgrade.js";
@@ -21,17 +22,10 @@ export const realtimeService: Service = {
   register(scope, deps) {
     const runtime = new RealtimeRuntime(deps);
     runtimes.set(deps.listener, runtime);
-    const onUpgrade = upgradeHandler(runtime, "/realtime/v1/websocket");
-    const server = scope.server;
-    const listener = (...args: Parameters<typeof onUpgrade>) => {
-      if (!onUpgrade(...args) && server.listenerCount("upgrade") === 1) {
-        args[1].end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-      }
-    };
-    server.on("upgrade", listener);
+    const removeUpgrades = routeUpgrades(scope.server, upgradeHandler(runtime, "/realtime/v1/websocket"));
     // Sockets are closed before the HTTP server waits for its connections to end.
     scope.addHook("preClose", async () => {
-      server.off("upgrade", listener);
+      removeUpgrades();
       await runtime.close();
     });
     registerBroadcastRoutes(scope, runtime);

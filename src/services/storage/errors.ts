@@ -134,6 +134,7 @@ export function fromDatabase(error: PgErrorLike): StorageError {
     case "55P03":
       return new StorageError("ResourceLocked", 423, "The resource is locked");
     case "22P02":
+    case "22003":
     case "22001":
     case "22021":
     case "54000":

@@ -3,6 +3,8 @@ import type { Service, ServiceDeps } from "../service.js";
 import { platformActor } from "./audit.js";
 import { createStorageDeps } from "./deps.js";
 import { errors, StorageError, sendStorageError, toStorageError } from "./errors.js";
+import { resumableUploads } from "./resumable.js";
+import { sweepExpiredUploads } from "./resumable-sweep.js";
 import { bucketRoutes } from "./routes/buckets.js";
 import { objectManageRoutes } from "./routes/object-manage.js";
 import { objectReadRoutes } from "./routes/object-read.js";
@@ -10,6 +12,7 @@ import { objectSignRoutes } from "./routes/object-sign.js";
 import { objectUploadRoutes } from "./routes/object-upload.js";
 import { quarantineRoutes } from "./routes/quarantine.js";
 import { renderRoutes } from "./routes/render.js";
+import { resumableRoutes } from "./routes/resumable.js";
 import { trashRoutes } from "./routes/trash.js";
 import { seedBuckets } from "./seed.js";
 import { purgeTrash } from "./trash.js";
@@ -68,6 +71,11 @@ export const storageService: Service = {
     quarantineRoutes(scope, deps);
     trashRoutes(scope, deps);
     renderRoutes(scope, deps);
+    resumableRoutes(
+      scope,
+      deps,
+      resumableUploads(deps, (message, error) => serviceDeps.log.warn({ err: error }, message)),
+    );
     // A non-preflight OPTIONS request matches no route; routed here, its body is read by this
     // scope's parser and any error has Storage's shape (not the framework's), then it is a 404.
     scope.options("/*", async (request, reply) =>
@@ -87,6 +95,11 @@ export const storageService: Service = {
     const run = async () => {
       try {
         if (!seeded) {
+          // A store that cannot be reached (wrong bucket, keys, endpoint) is said at start, not
+          // at the first upload.
+          await deps.backend.check?.().catch((error: unknown) => {
+            log.error({ err: error }, "storage backend cannot be reached");
+          });
           const uploaded = await seedBuckets(deps);
           seeded = true;
           if (uploaded > 0) log.info({ uploaded }, "storage seeded files from config.toml");
@@ -96,6 +109,9 @@ export const storageService: Service = {
         const purged = await purgeTrash(deps, {}, SWEEP_ACTOR);
         if (purged.length > 0)
           log.info({ purged: purged.length }, "storage sweep purged soft-deleted objects");
+        const { path, expireAfterSeconds } = deps.config.storage.server.resumable;
+        const expired = await sweepExpiredUploads(path, expireAfterSeconds);
+        if (expired > 0) log.info({ expired }, "storage sweep removed expired resumable uploads");
       } catch (error) {
         log.warn({ err: error }, "storage seeding or sweep failed");
       }

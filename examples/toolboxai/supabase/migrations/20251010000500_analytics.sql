@@ -45,20 +45,28 @@ begin
   get diagnostics deleted_health = row_count;
   purged_files := private.purge_deleted_files(cutoff);
 
-  with figures as (
+  -- Per agent first, over the executions' covering index; then every agent, with or without any.
+  with per_agent as (
+    select agent_id,
+           count(*) as executions,
+           count(*) filter (where status = 'completed') as completed,
+           count(*) filter (where status = 'failed') as failed,
+           count(*) filter (where status in ('completed', 'failed') and execution_time_ms <= 5000) as fast,
+           count(execution_time_ms) as timed,
+           avg(execution_time_ms) as avg_ms,
+           percentile_cont(0.95) within group (order by execution_time_ms) as p95_ms,
+           avg(quality_score) as quality,
+           max(created_at) as last_at
+      from public.agent_executions
+     where created_at >= cutoff
+     group by agent_id
+  ), figures as (
     select a.id as agent_id, a.organization_id, a.status as agent_status,
-           count(e.id) as executions,
-           count(*) filter (where e.status = 'completed') as completed,
-           count(*) filter (where e.status = 'failed') as failed,
-           count(*) filter (where e.status in ('completed', 'failed') and e.execution_time_ms <= 5000) as fast,
-           count(e.execution_time_ms) as timed,
-           avg(e.execution_time_ms) as avg_ms,
-           percentile_cont(0.95) within group (order by e.execution_time_ms) as p95_ms,
-           avg(e.quality_score) as quality,
-           max(e.created_at) as last_at
+           coalesce(p.executions, 0) as executions, coalesce(p.completed, 0) as completed,
+           coalesce(p.failed, 0) as failed, coalesce(p.fast, 0) as fast, coalesce(p.timed, 0) as timed,
+           p.avg_ms, p.p95_ms, p.quality, p.last_at
       from public.agent_instances a
-      left join public.agent_executions e on e.agent_id = a.id and e.created_at >= cutoff
-     group by a.id
+      left join per_agent p on p.agent_id = a.id
   ), saved as (
     insert into public.agent_metrics as m (agent_id, organization_id, executions, completed, failed, success_rate,
                                            avg_execution_ms, p95_execution_ms, avg_quality_score,

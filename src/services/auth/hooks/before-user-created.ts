@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { AuthRuntime, AuthUser } from "../types.js";
 import { userJson } from "../user-json.js";
 import { callHook, decodeOutput, hookMetadata } from "./call.js";
@@ -18,22 +19,47 @@ export interface UserDraft {
 /**
  * `[auth.hook.before_user_created]`: asks the function before a user is created by sign-up,
  * anonymous sign-in, email OTP, invite, `generateLink` or an external provider (not by
- * `admin.createUser`, as in GoTrue). The call commits on its own, before the user's transaction;
- * an `error` in its answer refuses the sign-up with that status and message. Nothing happens when
- * the hook is off.
+ * `admin.createUser`, as in GoTrue). The call commits on its own, before the user's transaction
+ * (for external providers, whose account linking decides inside the sign-in's transaction, it
+ * runs in that transaction, so no second connection is taken while one is held); an `error` in
+ * its answer refuses the sign-up with that status and message. Nothing happens when the hook is
+ * off.
  */
 export async function beforeUserCreated(
   runtime: AuthRuntime,
   draft: UserDraft,
   ip: string | null,
+  /** The sign-in's transaction, where the user is created inside one (external providers). */
+  sql: pg.Pool | pg.ClientBase = runtime.db.admin,
 ): Promise<void> {
   const hook = runtime.hooks.before_user_created;
   if (!hook) return;
-  const output = await callHook(runtime.db.admin, hook, {
+  const output = await callHook(sql, hook, {
     metadata: hookMetadata("before-user-created", ip),
     user: draftJson(draft),
   });
   decodeOutput(output, {});
+}
+
+/** The draft of a user an external provider's identity is about to create. */
+export function externalUserDraft(
+  id: string,
+  aud: string,
+  identity: {
+    readonly provider: string;
+    readonly email: string | null;
+    readonly data: Record<string, unknown>;
+  },
+): UserDraft {
+  return {
+    id,
+    aud,
+    email: identity.email,
+    phone: null,
+    provider: identity.provider,
+    userMetadata: identity.data,
+    isAnonymous: false,
+  };
 }
 
 /**

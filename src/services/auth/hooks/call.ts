@@ -4,11 +4,16 @@ import { quoteQualified } from "../../../db/sql.js";
 import { AuthError } from "../errors.js";
 import { transaction } from "../sql/queryable.js";
 
+/** How a hook call ended: answered, answered with an `error`, or failed (raised, timed out...). */
+export type HookOutcome = "success" | "error" | "failure";
+
 /** A configured hook: a Postgres function `(event jsonb) returns jsonb`. */
 export interface HookFunction {
   readonly uri: string;
   /** The quoted `schema.function` to call. */
   readonly sqlName: string;
+  /** Told how each call ended and how long it took (the service's metrics). */
+  readonly observe?: (outcome: HookOutcome, seconds: number) => void;
 }
 
 /** GoTrue's names for its hooks, as each event's `metadata.name` carries them. */
@@ -74,13 +79,22 @@ export async function callHook(
     await client.query("set local role none; set local statement_timeout to default");
     return result.rows[0]?.output ?? null;
   };
+  const started = performance.now();
+  const observe = (outcome: HookOutcome) => hook.observe?.(outcome, (performance.now() - started) / 1000);
   let output: unknown;
   try {
     output = sql instanceof pg.Pool ? await transaction(sql, run) : await run(sql);
   } catch (error) {
+    observe("failure");
     throw new AuthError(500, null, `Error running hook URI: ${hook.uri}`, {}, error);
   }
-  throwHookError(output);
+  try {
+    throwHookError(output);
+  } catch (error) {
+    observe("error");
+    throw error;
+  }
+  observe("success");
   return output;
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import { jwtVerify, SignJWT } from "jose";
-import { authError } from "../errors.js";
+import { AuthError, authError } from "../errors.js";
+import { beforeUserCreated, externalUserDraft } from "../hooks/before-user-created.js";
 import { clientInfo, queryParam, requestAudience } from "../params.js";
 import { pkceChallenge } from "../pkce.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
@@ -64,6 +65,11 @@ export async function startSignIn(
   const provider = configuredProvider(runtime, name.toLowerCase());
   if (!provider)
     throw authError("validation_failed", `Unsupported provider: provider ${name} could not be found`);
+  // GoTrue's `ValidateOAuth`, checked when a sign-in starts rather than at boot.
+  if (provider.clientId === "")
+    throw authError("validation_failed", "Unsupported provider: missing OAuth client ID");
+  if (provider.secret === "")
+    throw authError("validation_failed", "Unsupported provider: missing OAuth secret");
   const pkce = pkceChallenge({
     code_challenge: queryParam(request, "code_challenge"),
     code_challenge_method: queryParam(request, "code_challenge_method"),
@@ -149,7 +155,7 @@ export async function finishSignIn(
     if (error instanceof ProviderError) return fail("bad_oauth_callback", error.message);
     throw error;
   }
-  return transaction(runtime.db.admin, async (tx) => {
+  const signIn = transaction(runtime.db.admin, async (tx) => {
     if (state.flowStateId && !(await lockOpenOAuthFlowState(tx, state.flowStateId))) {
       return fail("flow_state_not_found", "invalid flow state, no valid flow state found");
     }
@@ -173,6 +179,13 @@ export async function finishSignIn(
       : await signInExternalIdentity(tx, external, state.aud, {
           signupAllowed: runtime.config.auth.enableSignup,
           unverifiedAllowed: runtime.autoconfirm,
+          beforeCreate: (id) =>
+            beforeUserCreated(
+              runtime,
+              externalUserDraft(id, state.aud, external),
+              clientInfo(request).ip,
+              tx,
+            ),
         });
     if (typeof found === "string") {
       const [code, description] = REFUSALS[found] ?? ["unexpected_failure", found];
@@ -203,7 +216,29 @@ export async function finishSignIn(
       }),
     };
   });
+  // A hook's refusal (before_user_created, or the access token hook) goes back to the app like
+  // every other problem here, as GoTrue's `redirectErrors` sends it: `error` from the status,
+  // the hook's message, and GoTrue's empty `error_code` for errors without one.
+  return signIn.catch((error: unknown) => {
+    if (!(error instanceof AuthError) || error.code !== null) throw error;
+    return {
+      redirect: withErrorParams(state.redirectTo, {
+        error: OAUTH_ERRORS[error.status] ?? "server_error",
+        error_code: "",
+        error_description: error.message,
+      }),
+    };
+  });
 }
+
+/** GoTrue's `oauthErrorMap`: the OAuth `error` of an HTTP status. */
+const OAUTH_ERRORS: Readonly<Record<number, string>> = {
+  400: "invalid_request",
+  401: "unauthorized_client",
+  403: "access_denied",
+  500: "server_error",
+  503: "temporarily_unavailable",
+};
 
 /** GoTrue's `error_code` and `error_description` for each way linking can end without a user. */
 const REFUSALS: Readonly<Record<string, readonly [string, string]>> = {

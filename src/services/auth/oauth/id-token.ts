@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TokenResponse } from "../access-token.js";
 import { AuthError, authError } from "../errors.js";
+import { beforeUserCreated, externalUserDraft } from "../hooks/before-user-created.js";
 import { type Params, stringParam } from "../params.js";
 import { issueSession } from "../sessions.js";
 import { signInExternalIdentity } from "../sql/oauth-users.js";
@@ -57,19 +58,19 @@ export async function signInWithIdToken(
   const identity = identityFromClaims(provider.issuer, payload, accessToken, null);
   const primary = primaryEmail(identity);
   return transaction(runtime.db.admin, async (tx) => {
-    const found = await signInExternalIdentity(
-      tx,
-      {
-        provider: provider.name,
-        providerId: identity.sub,
-        email: primary?.address ?? null,
-        emailVerified: primary?.verified ?? false,
-        linkEmails: identity.emails.filter((email) => email.verified).map((email) => email.address),
-        data: identity.claims,
-      },
-      aud,
-      { signupAllowed: runtime.config.auth.enableSignup, unverifiedAllowed: runtime.autoconfirm },
-    );
+    const external = {
+      provider: provider.name,
+      providerId: identity.sub,
+      email: primary?.address ?? null,
+      emailVerified: primary?.verified ?? false,
+      linkEmails: identity.emails.filter((email) => email.verified).map((email) => email.address),
+      data: identity.claims,
+    };
+    const found = await signInExternalIdentity(tx, external, aud, {
+      signupAllowed: runtime.config.auth.enableSignup,
+      unverifiedAllowed: runtime.autoconfirm,
+      beforeCreate: (id) => beforeUserCreated(runtime, externalUserDraft(id, aud, external), client.ip, tx),
+    });
     if (found === "email_taken") throw authError("email_exists");
     if (found === "signup_disabled") throw authError("signup_disabled");
     if (found === "needs_verification")

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { AuthError, authError } from "../errors.js";
 import { challengeTotp, enrollTotp, type MfaCaller, unenroll, verifyTotp } from "../mfa.js";
+import { challengePhone, enrollPhone, verifyPhone } from "../mfa-phone.js";
 import { clientInfo, readOptionalParams, readParams, stringParam } from "../params.js";
 import { enforce, PostgresRateLimiter } from "../rate-limit.js";
 import { type FactorRow, findOwnedFactor } from "../sql/factors.js";
@@ -33,8 +34,11 @@ export const factorsRoute: AuthRoute = (scope, runtime) => {
     const factorType = stringParam(params, "factor_type");
     const friendlyName = stringParam(params, "friendly_name");
     const issuer = stringParam(params, "issuer");
-    stringParam(params, "phone");
-    if (factorType === "phone") throw authError("mfa_phone_enroll_not_enabled");
+    const phone = stringParam(params, "phone");
+    if (factorType === "phone") {
+      if (!runtime.config.auth.mfa.phone.enrollEnabled) throw authError("mfa_phone_enroll_not_enabled");
+      return enrollPhone(runtime, caller, friendlyName, phone, clientInfo(request).ip);
+    }
     if (factorType === "webauthn") throw authError("mfa_webauthn_enroll_not_enabled");
     if (factorType !== "totp") {
       throw authError("validation_failed", "factor_type needs to be totp, phone, or webauthn");
@@ -48,8 +52,11 @@ export const factorsRoute: AuthRoute = (scope, runtime) => {
     const factor = await ownedFactor(runtime, caller, request.params.factorId);
     await enforce(challengeLimit, request.ip);
     const params = readOptionalParams(request);
-    stringParam(params, "channel");
-    if (!runtime.config.auth.mfa.totp.verifyEnabled) throw authError("mfa_totp_verify_not_enabled");
+    const channel = stringParam(params, "channel");
+    assertVerifyEnabled(runtime, factor);
+    if (factor.factorType === "phone") {
+      return challengePhone(runtime, caller, factor, channel, requestIp(request));
+    }
     return challengeTotp(runtime, caller, factor, requestIp(request));
   });
 
@@ -65,8 +72,9 @@ export const factorsRoute: AuthRoute = (scope, runtime) => {
       throw authError("bad_json", "Could not parse request body as JSON: challenge_id must be a UUID");
     }
     if (code === "") throw authError("validation_failed", "Code needs to be non-empty");
-    if (!runtime.config.auth.mfa.totp.verifyEnabled) throw authError("mfa_totp_verify_not_enabled");
-    return verifyTotp(runtime, caller, factor, challengeId.toLowerCase(), code, requestIp(request));
+    assertVerifyEnabled(runtime, factor);
+    const verify = factor.factorType === "phone" ? verifyPhone : verifyTotp;
+    return verify(runtime, caller, factor, challengeId.toLowerCase(), code, requestIp(request));
   });
 
   scope.delete<{ Params: { factorId: string } }>("/factors/:factorId", async (request) => {
@@ -75,6 +83,14 @@ export const factorsRoute: AuthRoute = (scope, runtime) => {
     return unenroll(runtime, caller, factor, clientInfo(request).ip);
   });
 };
+
+/** `[auth.mfa.totp|phone] verify_enabled` for the factor's type. */
+function assertVerifyEnabled(runtime: AuthRuntime, factor: FactorRow): void {
+  const { mfa } = runtime.config.auth;
+  if (factor.factorType === "phone" && !mfa.phone.verifyEnabled)
+    throw authError("mfa_phone_verify_not_enabled");
+  if (factor.factorType === "totp" && !mfa.totp.verifyEnabled) throw authError("mfa_totp_verify_not_enabled");
+}
 
 /** `requireAuthentication` + `requireNotAnonymous`; factors belong to a session. */
 async function mfaCaller(runtime: AuthRuntime, request: FastifyRequest): Promise<MfaCaller> {

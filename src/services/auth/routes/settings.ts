@@ -39,11 +39,12 @@ export const settingsRoute: AuthRoute = (scope, runtime) => {
       ...Object.fromEntries(Object.keys(auth.external).map((provider) => [provider, true])),
       // The Supabase CLI maps [auth.email] enable_signup onto GoTrue's email provider switch.
       email: auth.email.enableSignup,
-      phone: false,
+      // Likewise [auth.sms] enable_signup onto the phone provider's.
+      phone: auth.sms.enableSignup,
     },
     disable_signup: !auth.enableSignup,
     mailer_autoconfirm: runtime.autoconfirm,
-    phone_autoconfirm: true,
+    phone_autoconfirm: !auth.sms.enableConfirmations,
     sms_provider: "twilio",
     saml_enabled: false,
     saml_private_key_next_configured: false,

@@ -1,5 +1,6 @@
 import { authError } from "../errors.js";
 import { clientInfo, objectParam, readParams, requestAudience, stringParam } from "../params.js";
+import { signUpWithPhone } from "../phone-sign-in.js";
 import { pkceChallenge } from "../pkce.js";
 import { enforce } from "../rate-limit.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
@@ -23,6 +24,13 @@ export const signupRoute: AuthRoute = (scope, runtime) => {
       return signUpAnonymously(runtime, data, aud, clientInfo(request));
     }
     await enforce(runtime.limits.signUp, request.ip);
+    if (email === "" && phone !== "") {
+      return signUpWithPhone(
+        runtime,
+        { phone, password: stringParam(params, "password"), data, aud },
+        clientInfo(request),
+      );
+    }
     return signUpWithEmail(
       runtime,
       { email, phone, password: stringParam(params, "password"), data, aud },

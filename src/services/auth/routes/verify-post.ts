@@ -1,16 +1,29 @@
 import { clientInfo, readParams, requestAudience, stringParam } from "../params.js";
+import { verifyPhoneCode } from "../phone-sign-in.js";
 import { enforce } from "../rate-limit.js";
 import { SINGLE_CONFIRMATION_ACCEPTED, verifyEmailToken } from "../verify.js";
 import type { AuthRoute } from "./route.js";
 
 /**
- * `POST /verify` (`verifyOtp`): `{type, email, token}` or `{type, token_hash}`; answers a session,
+ * `POST /verify` (`verifyOtp`): `{type, email, token}`, `{type: "sms", phone, token}` or
+ * `{type, token_hash}`; answers a session,
  * or GoTrue's `{msg, code}` when a secure email change still waits for its second link.
  */
 export const verifyPostRoute: AuthRoute = (scope, runtime) => {
   scope.post("/verify", async (request) => {
     await enforce(runtime.limits.verify, request.ip);
     const params = readParams(request);
+    if (stringParam(params, "type") === "sms") {
+      return verifyPhoneCode(
+        runtime,
+        {
+          phone: stringParam(params, "phone"),
+          token: stringParam(params, "token"),
+          aud: requestAudience(request),
+        },
+        clientInfo(request),
+      );
+    }
     const result = await verifyEmailToken(
       runtime,
       "POST",

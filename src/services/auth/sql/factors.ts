@@ -10,6 +10,8 @@ export interface FactorRow {
   readonly factorType: string;
   readonly status: "verified" | "unverified";
   readonly secret: string | null;
+  /** A phone factor's number (E.164 digits). */
+  readonly phone: string | null;
 }
 
 /** A challenge of a factor, with whether it outlived the challenge expiry. */
@@ -18,10 +20,12 @@ export interface ChallengeRow {
   readonly ip: string;
   readonly verified: boolean;
   readonly expired: boolean;
+  /** A phone factor's challenge: the hash of the code sent. */
+  readonly otpCode: string | null;
 }
 
 const FACTOR_COLUMNS = `id, user_id as "userId", friendly_name as "friendlyName", factor_type::text as "factorType",
-  status::text as status, secret`;
+  status::text as status, secret, phone`;
 
 /**
  * The user's factors after dropping unverified ones older than `expirySeconds` (GoTrue's
@@ -59,6 +63,21 @@ export async function insertTotpFactor(
   );
 }
 
+/** Inserts an unverified phone factor and its `factor_in_progress` audit row. */
+export async function insertPhoneFactor(
+  sql: Queryable,
+  factor: { id: string; userId: string; friendlyName: string; phone: string },
+  audit: { payload: string; ip: string | null },
+): Promise<void> {
+  await sql.query(
+    `with factor as (
+       insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, created_at, updated_at, phone)
+       values ($1, $2, $3, 'phone', 'unverified', now(), now(), $4))
+     ${auditInsertSql("$5", "$6")}`,
+    [factor.id, factor.userId, factor.friendlyName, factor.phone, audit.payload, audit.ip],
+  );
+}
+
 /** A factor of this user (GoTrue's `FindOwnedFactorByID`), or null. */
 export async function findOwnedFactor(
   sql: Queryable,
@@ -72,19 +91,22 @@ export async function findOwnedFactor(
   return rows[0] ?? null;
 }
 
-/** Records a challenge from `ip` and stamps the factor's `last_challenged_at`. */
+/**
+ * Records a challenge from `ip` (for a phone factor, with the hash of the code sent) and stamps
+ * the factor's `last_challenged_at`.
+ */
 export async function insertChallenge(
   sql: Queryable,
-  challenge: { id: string; factorId: string; ip: string },
+  challenge: { id: string; factorId: string; ip: string; otpCode?: string },
   audit: { payload: string },
 ): Promise<Date> {
   const { rows } = await sql.query<{ created_at: Date }>(
     `with challenged as (
        update auth.mfa_factors set last_challenged_at = clock_timestamp(), updated_at = now() where id = $2),
      audit as (${auditInsertSql("$4", "$3")})
-     insert into auth.mfa_challenges (id, factor_id, created_at, ip_address)
-     values ($1, $2, now(), $3::inet) returning created_at`,
-    [challenge.id, challenge.factorId, challenge.ip, audit.payload],
+     insert into auth.mfa_challenges (id, factor_id, created_at, ip_address, otp_code)
+     values ($1, $2, now(), $3::inet, $5) returning created_at`,
+    [challenge.id, challenge.factorId, challenge.ip, audit.payload, challenge.otpCode ?? null],
   );
   return (rows[0] as { created_at: Date }).created_at;
 }
@@ -98,7 +120,7 @@ export async function findChallenge(
 ): Promise<ChallengeRow | null> {
   const { rows } = await sql.query<ChallengeRow>(
     `select id, host(ip_address) as ip, verified_at is not null as verified,
-            created_at + make_interval(secs => $3) < now() as expired
+            created_at + make_interval(secs => $3) < now() as expired, otp_code as "otpCode"
      from auth.mfa_challenges where id = $1 and factor_id = $2`,
     [challengeId, factorId, expirySeconds],
   );
@@ -126,14 +148,17 @@ export interface Upgrade {
   readonly refreshToken: string;
   readonly auditPayload: string;
   readonly ip: string | null;
+  /** The amr method the factor proves (`totp`, `mfa/phone`) and its factor type. */
+  readonly method: "totp" | "mfa/phone";
+  readonly factorType: string;
 }
 
 /**
  * A verified challenge raises its session to aal2, as GoTrue's `verifyTOTPFactor` +
  * `updateMFASessionAndClaims` do: the challenge is marked verified, the factor becomes verified,
- * a `totp` amr claim is added (or refreshed), the session's live refresh token is swapped for a
+ * an amr claim of its method (`totp`, `mfa/phone`) is added (or refreshed), the session's live refresh token is swapped for a
  * new one (the aal1 token can no longer refresh), other sessions still at aal1 end, and other
- * unverified TOTP factors of the user go. Returns the session's amr claims, newest first.
+ * unverified factors of the same type go. Returns the session's amr claims, newest first.
  */
 export async function upgradeSession(sql: Queryable, upgrade: Upgrade): Promise<AmrEntry[]> {
   await sql.query(
@@ -141,7 +166,7 @@ export async function upgradeSession(sql: Queryable, upgrade: Upgrade): Promise<
      factor as (update auth.mfa_factors set status = 'verified', updated_at = now() where id = $3 and status = 'unverified'),
      claim as (
        insert into auth.mfa_amr_claims (id, session_id, created_at, updated_at, authentication_method)
-       values (gen_random_uuid(), $2, now(), now(), 'totp')
+       values (gen_random_uuid(), $2, now(), now(), $8)
        on conflict (session_id, authentication_method) do update set updated_at = excluded.updated_at),
      live as (
        select id, token from auth.refresh_tokens where session_id = $2 and revoked = false
@@ -153,7 +178,8 @@ export async function upgradeSession(sql: Queryable, upgrade: Upgrade): Promise<
      session as (update auth.sessions set aal = 'aal2', factor_id = $3, updated_at = now() where id = $2),
      weaker as (delete from auth.sessions where user_id = $1::uuid and id <> $2 and aal < 'aal2'),
      unverified as (
-       delete from auth.mfa_factors where user_id = $1::uuid and id <> $3 and factor_type = 'totp' and status = 'unverified')
+       delete from auth.mfa_factors where user_id = $1::uuid and id <> $3 and factor_type = $9::auth.factor_type
+         and status = 'unverified')
      ${auditInsertSql("$6", "$7")}`,
     [
       upgrade.userId,
@@ -163,6 +189,8 @@ export async function upgradeSession(sql: Queryable, upgrade: Upgrade): Promise<
       upgrade.refreshToken,
       upgrade.auditPayload,
       upgrade.ip,
+      upgrade.method,
+      upgrade.factorType,
     ],
   );
   // Read after the statement: a CTE's own writes are invisible to its siblings.

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { NIL_UUID, type Queryable } from "./queryable.js";
 
 /** The user an external identity signs in, or a new one (GoTrue's account linking, in short). */
@@ -16,6 +17,11 @@ export interface ExternalIdentity {
 export interface SignUpPolicy {
   readonly signupAllowed: boolean;
   readonly unverifiedAllowed: boolean;
+  /**
+   * Asked, with the id the new user will get, just before a user is created (the
+   * before_user_created hook); throwing refuses the sign-up.
+   */
+  readonly beforeCreate?: (userId: string) => Promise<void>;
 }
 
 export type ExternalSignIn =
@@ -42,10 +48,16 @@ export async function signInExternalIdentity(
 ): Promise<ExternalSignIn> {
   const data = JSON.stringify(identity.data);
   const { rows: known } = await sql.query<{ user_id: string }>(
-    `update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
-     where provider = $1 and provider_id = $2 returning user_id`,
+    `with known as (
+       update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
+       where provider = $1 and provider_id = $2 returning user_id)
+     update auth.users u set raw_user_meta_data = coalesce(u.raw_user_meta_data, '{}') || $3::jsonb, updated_at = now()
+     from known where u.id = known.user_id
+     returning known.user_id`,
     [identity.provider, identity.providerId, data],
   );
+  // As GoTrue's `UpdateUserMetaData`: what the provider says now (a new name, avatar...) is merged
+  // into the user's metadata on every sign-in.
   if (known[0]) return { userId: known[0].user_id, created: false };
   if (identity.linkEmails.length > 0) {
     const { rows: owners } = await sql.query<{ id: string }>(
@@ -57,6 +69,7 @@ export async function signInExternalIdentity(
     if (owners.length > 1) return "multiple_accounts";
     const owner = owners[0];
     if (owner) {
+      await takeOverUnconfirmed(sql, owner.id, identity);
       await attachIdentity(sql, owner.id, identity);
       return { userId: owner.id, created: false };
     }
@@ -72,6 +85,8 @@ export async function signInExternalIdentity(
   if (identity.email !== null && !identity.emailVerified && !policy.unverifiedAllowed) {
     return "needs_verification";
   }
+  const userId = randomUUID();
+  await policy.beforeCreate?.(userId);
   const { rows } = await sql.query<{ id: string }>(
     `with created as (
        insert into auth.users (
@@ -79,7 +94,7 @@ export async function signInExternalIdentity(
          is_anonymous, is_sso_user, email_confirmed_at, created_at, updated_at,
          confirmation_token, recovery_token, email_change_token_new, email_change_token_current, email_change,
          phone_change, phone_change_token, reauthentication_token)
-       values ($1, gen_random_uuid(), $2, 'authenticated', $3, '',
+       values ($1, $8, $2, 'authenticated', $3, '',
                jsonb_build_object('provider', $4::text, 'providers', jsonb_build_array($4::text)), $5::jsonb,
                false, false, case when $6 then now() end, now(), now(), '', '', '', '', '', '', '', '')
        returning id)
@@ -94,9 +109,35 @@ export async function signInExternalIdentity(
       data,
       identity.emailVerified || policy.unverifiedAllowed,
       identity.providerId,
+      userId,
     ],
   );
   return { userId: (rows[0] as { id: string }).id, created: true };
+}
+
+/**
+ * GoTrue's `RemoveUnconfirmedIdentities`, for a user found by an address the provider verified
+ * whose own address and phone were never confirmed: whoever made that account (with a password,
+ * perhaps to wait for its owner) never proved the address, so its password, its other
+ * identities and its metadata go, the provider's data takes their place, and the address counts
+ * as confirmed now that the provider vouched for it. Nothing happens to a confirmed user.
+ */
+async function takeOverUnconfirmed(
+  sql: Queryable,
+  userId: string,
+  identity: ExternalIdentity,
+): Promise<void> {
+  await sql.query(
+    `with unconfirmed as (
+       select id from auth.users
+       where id = $1 and email_confirmed_at is null and phone_confirmed_at is null),
+     removed as (delete from auth.identities where user_id in (select id from unconfirmed))
+     update auth.users set encrypted_password = '', raw_user_meta_data = $2::jsonb,
+       raw_app_meta_data = jsonb_set(coalesce(raw_app_meta_data, '{}'), '{providers}', '[]'),
+       email_confirmed_at = now(), confirmation_token = '', updated_at = now()
+     where id in (select id from unconfirmed)`,
+    [userId, JSON.stringify(identity.data)],
+  );
 }
 
 /** Adds an identity to a user and its provider to `app_metadata.providers`. */

@@ -7,7 +7,9 @@
 // - console output becomes JSON lines carrying the id of the request being handled, so the relay
 //   can log each line under its function and request;
 // - `EdgeRuntime.waitUntil(promise)` and the `beforeunload` event on termination;
-// - a handler that throws, returns no Response or answers 101 gives Supabase's WORKER_ERROR.
+// - a handler that throws or returns no Response gives Supabase's WORKER_ERROR; the 101 of
+//   `Deno.upgradeWebSocket` (only possible on an upgrade request) goes back to the relay, which
+//   joins the client's connection to the worker's.
 import { AsyncLocalStorage } from "node:async_hooks";
 
 const entry = Deno.env.get("GROUNDWORK_FUNCTION_ENTRY");
@@ -74,10 +76,6 @@ async function handle(request, info) {
       const response = await userHandler(request, info);
       if (!(response instanceof Response)) {
         console.error("the function's handler did not return a Response");
-        return workerError(500, "WORKER_ERROR", "Function exited due to an error (please check logs)");
-      }
-      if (response.status === 101) {
-        console.error("the function answered 101 (connection upgrades are not served)");
         return workerError(500, "WORKER_ERROR", "Function exited due to an error (please check logs)");
       }
       return response;

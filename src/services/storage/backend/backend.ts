@@ -42,6 +42,8 @@ export interface StorageBackend {
   list?(bucket: string): AsyncIterable<BlobKey>;
   /** Removes writes that a crashed process left half done (temporary files). */
   sweepPartial?(): Promise<number>;
+  /** Rejects, saying why, when the store cannot be reached with the configured settings. */
+  check?(): Promise<void>;
   /** Releases what the backend holds open (an S3 client's sockets); called when the server stops. */
   close?(): Promise<void>;
 }

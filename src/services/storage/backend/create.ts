@@ -26,6 +26,7 @@ function lazyS3Backend(config: S3BackendConfig): StorageBackend {
     async *list(bucket) {
       yield* (await backend()).list?.(bucket) ?? [];
     },
+    check: async () => (await backend()).check?.(),
     async close() {
       if (loaded !== null) await (await loaded).close?.();
     },

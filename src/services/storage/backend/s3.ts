@@ -4,6 +4,7 @@ import {
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   paginateListObjectsV2,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -115,6 +116,14 @@ export function s3Backend(config: S3BackendConfig): StorageBackend {
         }
       }
     },
+    async check() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket }));
+      } catch (error) {
+        const where = config.endpoint ?? `AWS S3 in ${config.region}`;
+        throw new Error(`the S3 bucket "${Bucket}" at ${where} cannot be used: ${describeError(error)}`);
+      }
+    },
     async close() {
       client.destroy();
     },
@@ -140,6 +149,19 @@ function failureOf(body: Readable): Error | null {
     return Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
   }
   return null;
+}
+
+/** An SDK error in a few words (a HEAD answer has no body, so often only its status). */
+function describeError(error: unknown): string {
+  const { name, message, $metadata } = error as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const status = $metadata?.httpStatusCode;
+  return [name, status ? `HTTP ${status}` : null, message && message !== name ? message : null]
+    .filter(Boolean)
+    .join(", ");
 }
 
 function isNotFound(error: unknown): boolean {

@@ -1,17 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf } from "../audit.js";
-import { asCaller, callerSub } from "../caller.js";
+import { callerSub } from "../caller.js";
 import { signToken, verifyToken } from "../signed-url.js";
-import { writeObjectRow } from "../sql/objects.js";
 import { OPERATIONS, type Operation, type StorageDeps } from "../types.js";
-import {
-  type BucketLimits,
-  bucketLimits,
-  checkBeforeBytes,
-  storeUpload,
-  type UploadInput,
-} from "../upload.js";
+import { bucketLimits, checkBeforeBytes, storeUpload, type UploadInput } from "../upload.js";
 import { readUploadBody } from "../upload-body.js";
+import { probeUpload } from "../upload-probe.js";
 import { objectPath } from "./object-path.js";
 
 /** Signed upload URLs are valid for two hours, as hosted Supabase documents. */
@@ -31,7 +25,7 @@ export function objectUploadRoutes(scope: FastifyInstance, deps: StorageDeps): v
     const body = await readUploadBody(request);
     const input: UploadInput = { bucket: limits, name, upsert, owner, actor: actorOf(request), ...body };
     checkBeforeBytes(deps, input);
-    await probe(deps, request, operation, limits, name, owner, upsert);
+    await probeUpload(deps, request, operation, { bucket, name, owner, upsert });
     const row = await storeUpload(deps, input, body.file);
     return { Id: row.id, Key: `${bucket}/${name}` };
   };
@@ -40,10 +34,10 @@ export function objectUploadRoutes(scope: FastifyInstance, deps: StorageDeps): v
 
   scope.post("/object/upload/sign/:bucket/*", async (request) => {
     const { bucket, name } = objectPath(request);
-    const limits = await bucketLimits(deps, bucket);
+    await bucketLimits(deps, bucket);
     const owner = callerSub(request);
     const upsert = request.headers["x-upsert"] === "true";
-    await probe(deps, request, OPERATIONS.signUploadUrl, limits, name, owner, upsert);
+    await probeUpload(deps, request, OPERATIONS.signUploadUrl, { bucket, name, owner, upsert });
     const url = `${bucket}/${name}`;
     const token = await signToken(
       deps.signingSecret,
@@ -77,31 +71,4 @@ export function objectUploadRoutes(scope: FastifyInstance, deps: StorageDeps): v
     await storeUpload(deps, input, body.file);
     return { Key: `${bucket}/${name}` };
   });
-}
-
-/**
- * The permission probe: the row write the upload will make, as the caller, rolled back — so RLS
- * refuses the upload before a byte is stored (an existing key gives 409 the same way).
- */
-async function probe(
-  deps: StorageDeps,
-  request: FastifyRequest,
-  operation: Operation,
-  bucket: BucketLimits,
-  name: string,
-  owner: string | null,
-  upsert: boolean,
-): Promise<void> {
-  await asCaller(
-    deps,
-    request,
-    operation,
-    (client) =>
-      writeObjectRow(
-        client,
-        { bucket: bucket.id, name, version: "probe", owner, metadata: {}, userMetadata: null },
-        upsert,
-      ),
-    { rollback: true },
-  );
 }
