@@ -63,11 +63,12 @@ export function readExternalProviders(auth: TableReader): Readonly<Record<string
       ? (name as ExternalProviderKind)
       : name === "apple"
         ? "apple"
-        : url !== null || Object.hasOwn(KNOWN_ISSUERS, name)
+        : url !== null || Object.hasOwn(KNOWN_ISSUERS, name) || name === "azure"
           ? "oidc"
           : null;
     if (kind === null) continue;
-    const issuer = url ?? OAUTH2_HOSTS[name] ?? KNOWN_ISSUERS[name] ?? "";
+    const issuer =
+      name === "azure" ? azureIssuer(url) : (url ?? OAUTH2_HOSTS[name] ?? KNOWN_ISSUERS[name] ?? "");
     const redirectUri = section.optionalString("redirect_uri");
     providers[name] = {
       name,
@@ -81,4 +82,16 @@ export function readExternalProviders(auth: TableReader): Readonly<Record<string
     };
   }
   return providers;
+}
+
+/**
+ * Azure's `url` is the tenant's URL as the Supabase dashboard asks for it
+ * (`https://login.microsoftonline.com/<tenant>`); its OpenID issuer is the v2.0 one under it.
+ * Without `url` it is GoTrue's `common` tenant, whose discovery names a per-tenant issuer that no
+ * strict issuer check accepts: such a sign-in fails at discovery, so configure the tenant.
+ */
+function azureIssuer(url: string | null): string {
+  const base = url ?? "https://login.microsoftonline.com/common";
+  const microsoft = /^https:\/\/login\.microsoftonline\.com(\/|$)/i.test(base);
+  return microsoft && !base.endsWith("/v2.0") ? `${base}/v2.0` : base;
 }

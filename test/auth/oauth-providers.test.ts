@@ -163,6 +163,18 @@ describe("auth: GitHub, GitLab, Discord, Bitbucket and Apple sign-in against rea
     expect((decodeJwt(fragment.get("access_token") as string).amr as { method: string }[])[0]?.method).toBe(
       "oauth",
     );
+
+    // A new name at GitHub reaches the user's metadata on the next sign-in; still the same user.
+    providers.github.addAccount({
+      id,
+      login,
+      name: "Zoë Ōsaka 🌊",
+      emails: [{ email: primary, verified: true, primary: true }],
+    });
+    const again = await browse("github", data.url as string, login);
+    const token = new URLSearchParams(again.hash.slice(1)).get("access_token") as string;
+    expect(decodeJwt(token).sub).toBe(user?.id);
+    expect((await api(server, "GET", "/user", { token })).body.user_metadata.full_name).toBe("Zoë Ōsaka 🌊");
   });
 
   it("GitHub, PKCE flow: ?code= for exchangeCodeForSession with the provider token; the flow is used once", async () => {

@@ -20,7 +20,7 @@ describe("auth: OAuth / OpenID Connect sign-in against a real OpenID provider", 
     const idpPort = await freePort();
     const secret = "a-client-secret-long-enough-for-hs256-0123456789";
     server = await startAuthServer({
-      extraToml: `[auth.external.keycloak]\nenabled = true\nclient_id = "groundwork-app"\nsecret = "${secret}"\nurl = "http://127.0.0.1:${idpPort}"\n\n[auth.external.twitter]\nenabled = true\nclient_id = "x"\nsecret = "y"`,
+      extraToml: `[auth.external.keycloak]\nenabled = true\nclient_id = "groundwork-app"\nsecret = "${secret}"\nurl = "http://127.0.0.1:${idpPort}"\n\n[auth.external.twitter]\nenabled = true\nclient_id = "x"\nsecret = "y"\n\n[auth.external.google]\nenabled = true\nclient_id = ""\nsecret = ""`,
     });
     idp = await startOpenIdProvider(idpPort, `${server.url}/auth/v1/callback`);
   });
@@ -264,8 +264,12 @@ describe("auth: OAuth / OpenID Connect sign-in against a real OpenID provider", 
       keycloak: true,
       twitter: false,
       github: false,
-      google: false,
+      google: true,
     });
+    // GoTrue's ValidateOAuth: a provider without its client id cannot start a sign-in.
+    const incomplete = await api(server, "GET", "/authorize?provider=google", { token: null });
+    expect(incomplete.status).toBe(400);
+    expect(incomplete.body.message).toBe("Unsupported provider: missing OAuth client ID");
     const inherited = await api(server, "GET", "/authorize?provider=constructor", { token: null });
     expect(inherited.status).toBe(400);
     // The provider's code and the signed state never reach a log line.

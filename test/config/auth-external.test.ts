@@ -22,12 +22,25 @@ describe("[auth.external.NAME]", () => {
         '[auth.external.apple]\nenabled = true\nclient_id = "com.example.app"\nsecret = "jwt"',
         '[auth.external.google]\nenabled = true\nclient_id = "g"\nsecret = "s"',
         '[auth.external.keycloak]\nenabled = true\nclient_id = "k"\nsecret = "s"\nurl = "https://sso.example.com/realms/東京"',
-        // Without `url` an unknown name has nowhere to go; disabled ones are not read at all.
-        '[auth.external.azure]\nenabled = true\nclient_id = "a"\nsecret = "s"',
+        // Without `url` a name with no known issuer has nowhere to go; disabled ones are not read.
+        '[auth.external.azure]\nenabled = true\nclient_id = "a"\nsecret = "s"\nurl = "https://login.microsoftonline.com/0c1e5a3d-tenant"',
+        '[auth.external.notion]\nenabled = true\nclient_id = "n"\nsecret = "s"',
         '[auth.external.discord]\nenabled = false\nclient_id = "d"\nsecret = "s"',
       ].join("\n\n"),
     );
-    expect(Object.keys(providers).sort()).toEqual(["apple", "github", "gitlab", "google", "keycloak"]);
+    expect(Object.keys(providers).sort()).toEqual([
+      "apple",
+      "azure",
+      "github",
+      "gitlab",
+      "google",
+      "keycloak",
+    ]);
+    // Azure's tenant URL as the dashboard asks for it; the OpenID issuer is its v2.0 one.
+    expect(providers.azure).toMatchObject({
+      kind: "oidc",
+      issuer: "https://login.microsoftonline.com/0c1e5a3d-tenant/v2.0",
+    });
     expect(providers.github).toMatchObject({ kind: "github", issuer: "https://github.com", url: null });
     expect(providers.gitlab).toMatchObject({
       kind: "gitlab",

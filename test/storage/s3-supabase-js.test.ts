@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import sharp from "sharp";
+import { Upload as TusUpload } from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashedName } from "../../src/services/storage/backend/hashed-name.js";
 import { http, newUser, ownFolderPolicies, type StorageTestServer, startStorageServer } from "./helpers.js";
@@ -21,6 +22,7 @@ describe("storage through supabase-js on the S3 backend", () => {
   const bob = newUser();
   let asAlice: SupabaseClient;
   let asBob: SupabaseClient;
+  let token: string;
 
   /** The S3 keys of an object's versions. */
   const keysOf = (bucket: string, name: string) => s3.keys(`${PREFIX}${bucket}/${hashedName(name)}/`);
@@ -32,6 +34,7 @@ describe("storage through supabase-js on the S3 backend", () => {
     anon = server.client();
     asAlice = await server.userClient(alice);
     asBob = await server.userClient(bob);
+    token = await server.userToken(alice);
     await server.database.query(`
       ${ownFolderPolicies("docs")}
       create policy "avatars public read" on storage.objects for select to anon, authenticated
@@ -72,7 +75,6 @@ describe("storage through supabase-js on the S3 backend", () => {
     const down = await asAlice.storage.from("docs").download(name);
     const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
     expect(md5(Buffer.from(await (down.data as Blob).arrayBuffer()))).toBe(md5(bytes));
-    const token = await server.userToken(alice);
     const start = 5 * MiB - 3;
     const partial = await http(server, "GET", `/object/docs/${encodeURI(name)}`, {
       token,
@@ -156,6 +158,25 @@ describe("storage through supabase-js on the S3 backend", () => {
     expect(resized.error).toBeNull();
     const meta = await sharp(Buffer.from(await (resized.data as Blob).arrayBuffer())).metadata();
     expect([meta.width, meta.height]).toEqual([20, 15]);
+  });
+
+  it("a resumable (TUS) upload of several chunks ends up in S3", async () => {
+    const name = `${alice}/reprise ⏯.bin`;
+    const file = Buffer.alloc(7 * MiB, 7);
+    await new Promise<void>((resolve, reject) => {
+      new TusUpload(file, {
+        endpoint: `${server.url}/storage/v1/upload/resumable`,
+        headers: { authorization: `Bearer ${token}` },
+        metadata: { bucketName: "docs", objectName: name, contentType: "application/octet-stream" },
+        chunkSize: 6 * MiB,
+        retryDelays: [],
+        onError: reject,
+        onSuccess: () => resolve(),
+      }).start();
+    });
+    expect(await keysOf("docs", name)).toHaveLength(1);
+    const down = await asAlice.storage.from("docs").download(name);
+    expect(Buffer.from(await (down.data as Blob).arrayBuffer()).equals(file)).toBe(true);
   });
 
   it("emptying and deleting a bucket leaves no key of it", async () => {

@@ -1,18 +1,21 @@
-import { type FSWatcher, watch } from "node:fs";
+import { existsSync, type FSWatcher, watch } from "node:fs";
 import path from "node:path";
 import type { Config } from "../../config/index.js";
 import { packageFile } from "../../config/package-files.js";
 import { denoExecutable } from "./deno-binary.js";
 import { type FunctionFiles, findFunction, functionsDir } from "./function-files.js";
 import { buildImportMap } from "./import-map.js";
-import { BootError, type FunctionLogLine, FunctionWorker } from "./worker.js";
+import { BootError, type FunctionLogLine, FunctionWorker, loadPool } from "./worker.js";
 import { functionEnv, type RuntimeAddresses } from "./worker-env.js";
 
 /** Folder of the Deno-side files (bootstrap, shims); copied beside the compiled code by the build. */
 const RUNTIME_DIR = packageFile("src", "services", "functions", "runtime");
 
-/** Edits closer together than this restart a function once. */
-const RELOAD_DEBOUNCE_MS = 100;
+/**
+ * Edits closer together than this restart a function once (an editor's save is a burst of a few
+ * events within milliseconds). It is part of the cold start after an edit, so it is kept short.
+ */
+const RELOAD_DEBOUNCE_MS = 30;
 
 export interface WorkersOptions {
   readonly config: Config;
@@ -47,6 +50,18 @@ export class FunctionWorkers {
    */
   runningFiles(name: string): FunctionFiles | null {
     return this.running.get(name)?.files ?? null;
+  }
+
+  /**
+   * What the first worker needs that does not depend on the function: the HTTP client, the Deno
+   * binary's path and the file watcher. Called once the server listens, so that the first call's
+   * cold start is only the worker's own boot, without adding to the server's start.
+   */
+  prepare(): void {
+    if (this.closed || !existsSync(functionsDir(this.options.config))) return;
+    loadPool();
+    this.denoPath ??= denoExecutable();
+    this.watchFiles();
   }
 
   /** A ready worker for the function, started if needed. Counts the request as in flight. */
@@ -119,10 +134,13 @@ export class FunctionWorkers {
       env,
       readPaths: [path.join(root, "_shared"), RUNTIME_DIR, ...files.settings.staticFiles.map(staticRoot)],
       memoryLimitMb: config.edgeRuntime.memoryLimitMb,
+      cpuTimeMs: config.edgeRuntime.cpuTimeMs,
       bootTimeoutMs: config.edgeRuntime.bootTimeoutMs,
       onLog: this.options.onLog,
     });
     this.starting.set(files.name, worker);
+    // Loaded while the worker boots, if the server did not get to it yet.
+    setImmediate(loadPool);
     const spawned = performance.now();
     const booted = (ok: boolean) =>
       this.options.onBoot?.(files.name, (performance.now() - spawned) / 1000, ok);

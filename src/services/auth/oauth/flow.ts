@@ -65,6 +65,11 @@ export async function startSignIn(
   const provider = configuredProvider(runtime, name.toLowerCase());
   if (!provider)
     throw authError("validation_failed", `Unsupported provider: provider ${name} could not be found`);
+  // GoTrue's `ValidateOAuth`, checked when a sign-in starts rather than at boot.
+  if (provider.clientId === "")
+    throw authError("validation_failed", "Unsupported provider: missing OAuth client ID");
+  if (provider.secret === "")
+    throw authError("validation_failed", "Unsupported provider: missing OAuth secret");
   const pkce = pkceChallenge({
     code_challenge: queryParam(request, "code_challenge"),
     code_challenge_method: queryParam(request, "code_challenge_method"),

@@ -48,10 +48,16 @@ export async function signInExternalIdentity(
 ): Promise<ExternalSignIn> {
   const data = JSON.stringify(identity.data);
   const { rows: known } = await sql.query<{ user_id: string }>(
-    `update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
-     where provider = $1 and provider_id = $2 returning user_id`,
+    `with known as (
+       update auth.identities set identity_data = $3::jsonb, last_sign_in_at = now(), updated_at = now()
+       where provider = $1 and provider_id = $2 returning user_id)
+     update auth.users u set raw_user_meta_data = coalesce(u.raw_user_meta_data, '{}') || $3::jsonb, updated_at = now()
+     from known where u.id = known.user_id
+     returning known.user_id`,
     [identity.provider, identity.providerId, data],
   );
+  // As GoTrue's `UpdateUserMetaData`: what the provider says now (a new name, avatar...) is merged
+  // into the user's metadata on every sign-in.
   if (known[0]) return { userId: known[0].user_id, created: false };
   if (identity.linkEmails.length > 0) {
     const { rows: owners } = await sql.query<{ id: string }>(
