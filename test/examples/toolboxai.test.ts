@@ -517,3 +517,45 @@ describe("file records", () => {
     expect(await server.sql("select 1 from storage.objects where name = $1", [path])).toEqual([]);
   }, 90_000);
 });
+
+describe("files removed through Storage", () => {
+  it("go to the bucket's trash with their record marked deleted, and come back on restore", async () => {
+    const path = `${ETOILE}/${student.userId}/brouillon ✂️ 草稿.txt`;
+    const up = await student.client.storage.from("files").upload(path, "Première version ✍️", {
+      contentType: "text/plain",
+    });
+    expect(up.error).toBeNull();
+    const record = await processed(path);
+    const removed = await student.client.storage.from("files").remove([path]);
+    expect(removed.error).toBeNull();
+    expect(removed.data).toHaveLength(1);
+    expect((await fileRecord(path))?.deleted_at).not.toBeNull();
+    expect((await teacher.client.from("files").select("id").eq("id", record.id)).data).toEqual([]);
+
+    const service = { apikey: server.serviceRoleKey, authorization: `Bearer ${server.serviceRoleKey}` };
+    const trash = (await (
+      await fetch(`${server.url}/storage/v1/trash?bucket=files`, { headers: service })
+    ).json()) as {
+      id: string;
+      name: string;
+    }[];
+    const entry = trash.find((item) => item.name === path);
+    expect(entry).toBeDefined();
+    const restored = await fetch(`${server.url}/storage/v1/trash/${entry?.id}/restore`, {
+      method: "POST",
+      headers: service,
+    });
+    expect(restored.status).toBe(200);
+    // The object is back: its record is live again and processed anew.
+    await eventually(
+      async () => {
+        const again = await fileRecord(path);
+        return again?.deleted_at === null && again.status === "available" ? again : undefined;
+      },
+      60_000,
+      "the restored file's record",
+    );
+    const download = await student.client.storage.from("files").download(path);
+    expect(await (download.data as Blob).text()).toBe("Première version ✍️");
+  }, 90_000);
+});

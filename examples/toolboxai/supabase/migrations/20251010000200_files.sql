@@ -50,9 +50,8 @@ create table public.file_access_log (
 );
 create index file_access_log_file_idx on public.file_access_log (file_id, created_at);
 
--- Records come from uploads and the log from triggers: members may rename and tag, nothing else.
+-- Records come from uploads and the log from triggers: members read and delete, nothing else.
 revoke insert, update, truncate on public.files from anon, authenticated;
-grant update (filename, tags) on public.files to authenticated;
 revoke insert, update, delete, truncate on public.file_access_log from anon, authenticated;
 
 -- Soft delete: a DELETE that row-level security allows marks the record instead of removing it.

@@ -4,8 +4,8 @@
 -- checked again by every policy. `groundwork test rls` proves these declarations.
 --
 --   admin    everything in their organization
---   teacher  reads everything in their organization; writes its executions and files, deletes
---            only their own; sets up their own agents
+--   teacher  reads everything in their organization; writes its executions, deletes only their
+--            own executions and files; sets up their own agents
 --   student  their own executions and files; reads the organization's agents
 
 select groundwork.protect('public.agent_instances',
@@ -13,13 +13,21 @@ select groundwork.protect('public.agent_instances',
   tenant_column => 'organization_id',
   owner_column => 'user_id');
 
-select groundwork.protect(t::regclass,
+select groundwork.protect('public.agent_executions',
   rights => '{"admin": "tenant",
               "teacher": {"read": "tenant", "write": "tenant", "delete": "own"},
               "student": "own"}',
   tenant_column => 'organization_id',
-  owner_column => 'user_id')
-from unnest(array['public.agent_executions', 'public.files']) as t;
+  owner_column => 'user_id');
+
+-- File records are written by uploads and the file-processing function only (..._files.sql);
+-- members read them and delete them (a soft delete: the row stays, marked deleted).
+select groundwork.protect('public.files',
+  rights => '{"admin": {"read": "tenant", "delete": "tenant"},
+              "teacher": {"read": "tenant", "delete": "own"},
+              "student": {"read": "own", "delete": "own"}}',
+  tenant_column => 'organization_id',
+  owner_column => 'user_id');
 
 -- Metrics are written by the aggregation only; staff read their organization's.
 select groundwork.protect('public.agent_metrics',
