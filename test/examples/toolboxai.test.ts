@@ -314,9 +314,6 @@ describe("notifications", () => {
         .single();
     const committed = Date.now();
     const limited = await insert(student.userId);
-    // Once the engine has put the student's call back to wait (a batch waits for its most limited
-    // member, so the next one must not join it), another member's goes through at once.
-    await settle(500);
     const free = await insert(student2.userId);
     const held = await arrived(forStudent, limited.data?.id, "pending");
     const passed = await arrived(forStudent2, free.data?.id, "pending");
