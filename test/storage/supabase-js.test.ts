@@ -285,7 +285,11 @@ describe("storage through supabase-js", () => {
     it("delivers refusals of uploads still being sent: 415 and 413, never a failed fetch", async () => {
       // Refused before their bodies are read, while the client (another process, as in real use)
       // is still sending: the answer must reach it rather than a reset connection.
-      await service.storage.createBucket("typed", { allowedMimeTypes: ["image/png"], fileSizeLimit: "1MB" });
+      await service.storage.createBucket("typed", {
+        public: false,
+        allowedMimeTypes: ["image/png"],
+        fileSizeLimit: "1MB",
+      });
       const script = `
         import { createClient } from "@supabase/supabase-js";
         import WebSocket from "ws";
