@@ -98,40 +98,37 @@ try {
     health: [] as number[],
   };
   const worker = denoChildren().find((pid) => pid !== String(bare?.pid));
+  /** One load run, with the CPU time per request of this process and of one child (its pid). */
   const measured = async (
     target: string,
     requestHeaders: Record<string, string>,
     load: { connections: number; seconds: number; warmup: boolean },
-    pids: { server: boolean; child?: string },
+    childPid?: string,
   ) => {
+    // The warm-up runs on its own, so that its requests are not in the CPU time per request.
+    if (load.warmup)
+      await autocannon(target, "GET", requestHeaders, undefined, { ...load, seconds: 3, warmup: false });
     const server = process.cpuUsage();
-    const child = pids.child === undefined ? null : cpuMicros(pids.child);
-    const figures = await autocannon(target, "GET", requestHeaders, undefined, load);
+    const child = childPid === undefined ? null : cpuMicros(childPid);
+    const figures = await autocannon(target, "GET", requestHeaders, undefined, { ...load, warmup: false });
     const used = process.cpuUsage(server);
-    const childUsed =
-      child === null || pids.child === undefined ? null : (cpuMicros(pids.child) ?? 0) - (child ?? 0);
+    const childEnd = childPid === undefined ? null : cpuMicros(childPid);
     return {
       figures,
       server: (used.user + used.system) / figures.requests,
-      child: childUsed === null ? Number.NaN : childUsed / figures.requests,
+      child: child === null || childEnd === null ? Number.NaN : (childEnd - child) / figures.requests,
     };
   };
   for (let round = 0; round < ROUNDS; round++) {
     const load = { connections: CONNECTIONS, seconds: SECONDS, warmup: round === 0 };
-    const relayedRun = await measured(`${url}/functions/v1/hello`, headers, load, {
-      server: true,
-      child: worker,
-    });
+    const relayedRun = await measured(`${url}/functions/v1/hello`, headers, load, worker);
     relayedRounds.push(relayedRun.figures);
     cpu.server.push(relayedRun.server);
     cpu.worker.push(relayedRun.child);
-    const bareRun = await measured(`http://127.0.0.1:${port}/`, {}, load, {
-      server: false,
-      child: String(bare.pid),
-    });
+    const bareRun = await measured(`http://127.0.0.1:${port}/`, {}, load, String(bare.pid));
     bareRounds.push(bareRun.figures);
     cpu.bare.push(bareRun.child);
-    const healthRun = await measured(`${url}/health`, {}, load, { server: true });
+    const healthRun = await measured(`${url}/health`, {}, load);
     healthRounds.push(healthRun.figures);
     cpu.health.push(healthRun.server);
   }

@@ -45,10 +45,7 @@ export const functionsService: Service = {
     scope.addHook("onClose", async () => {
       await workers.close();
     });
-    scope.addHook("onListen", (done) => {
-      setImmediate(() => workers.prepare());
-      done();
-    });
+
     registerFunctionRoutes(scope, config, workers, metrics);
   },
 };

@@ -136,9 +136,12 @@ export class FunctionWorker {
           GROUNDWORK_FUNCTION_NONCE: nonce,
           ...(useSocket ? { GROUNDWORK_FUNCTION_SOCKET: socketPath } : {}),
         },
-        stdio: ["ignore", "pipe", "pipe"],
+        // stdin is held open and never written: the worker exits when it closes, which is when
+        // this process ends, even by SIGKILL (a worker must not outlive its server).
+        stdio: ["pipe", "pipe", "pipe"],
       },
     );
+    this.child.stdin?.on("error", () => {});
     this.cpu = new CpuBudget(this.child.pid, spec.cpuTimeMs);
     const log = (level: FunctionLogLine["level"], requestId: string | null, message: string) =>
       spec.onLog({ function: this.name, level, requestId, message });
@@ -148,6 +151,7 @@ export class FunctionWorker {
         const outOfMemory = this.recentStderr.some((line) => /out of memory/i.test(line));
         this.exit = { code, signal, outOfMemory };
         this.cpu.stop();
+        this.child.stdin?.destroy();
         void this.connections?.destroy();
         rmSync(this.tempDir, { recursive: true, force: true });
         resolve(this.exit);

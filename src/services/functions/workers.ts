@@ -1,4 +1,4 @@
-import { existsSync, type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, watch } from "node:fs";
 import path from "node:path";
 import type { Config } from "../../config/index.js";
 import { packageFile } from "../../config/package-files.js";
@@ -50,18 +50,6 @@ export class FunctionWorkers {
    */
   runningFiles(name: string): FunctionFiles | null {
     return this.running.get(name)?.files ?? null;
-  }
-
-  /**
-   * What the first worker needs that does not depend on the function: the HTTP client, the Deno
-   * binary's path and the file watcher. Called once the server listens, so that the first call's
-   * cold start is only the worker's own boot, without adding to the server's start.
-   */
-  prepare(): void {
-    if (this.closed || !existsSync(functionsDir(this.options.config))) return;
-    loadPool();
-    this.denoPath ??= denoExecutable();
-    this.watchFiles();
   }
 
   /** A ready worker for the function, started if needed. Counts the request as in flight. */
@@ -120,7 +108,6 @@ export class FunctionWorkers {
 
   private start(files: FunctionFiles): FunctionWorker {
     const { config } = this.options;
-    this.watchFiles();
     this.denoPath ??= denoExecutable();
     const root = functionsDir(config);
     const env = functionEnv(config, this.options.addresses(), (message) =>
@@ -139,8 +126,13 @@ export class FunctionWorkers {
       onLog: this.options.onLog,
     });
     this.starting.set(files.name, worker);
-    // Loaded while the worker boots, if the server did not get to it yet.
-    setImmediate(loadPool);
+    // What the first worker needs besides its process (the HTTP client, the file watcher) is
+    // prepared while that process boots, not before it is spawned: the first call's cold start is
+    // then the boot alone.
+    setImmediate(() => {
+      loadPool();
+      this.watchFiles();
+    });
     const spawned = performance.now();
     const booted = (ok: boolean) =>
       this.options.onBoot?.(files.name, (performance.now() - spawned) / 1000, ok);
