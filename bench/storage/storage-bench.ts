@@ -19,7 +19,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -91,6 +91,7 @@ try {
   // 1. Large files.
   const source = path.join(dir, "big.bin");
   await pipeline(Readable.from(chunks(MB)), createWriteStream(source));
+  await copyFile(source, path.join(bareDir, "big.bin")); // what the bare server's GET serves
   // Warm-up: the first upload loads file-type and takes the server's lock connection.
   await put(`${api.url}/storage/v1/object/plain/warm.bin`, Readable.from([randomBytes(1024)]), auth);
   const scanner = new ClamdScanner(clamd.socket);
@@ -121,6 +122,11 @@ try {
       "API resumable (TUS) upload, 6 MB chunks, no scan",
       () => tusUpload(`${api.url}/storage/v1/upload/resumable`, source, auth),
       api.child,
+    );
+    await measure(
+      "bare Node server, HTTP GET",
+      () => get(`${bare.url}/big.bin`, path.join(dir, "down.bin"), {}),
+      bare.child,
     );
     await measure(
       "API download",
