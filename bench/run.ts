@@ -15,6 +15,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: "auth/credentials-bench.ts",
     what: "API keys and tokens (HS256, ES256) resolved per second vs the bare signature check",
   },
+  hooks: {
+    file: "auth/hooks-bench.ts",
+    what: "password sign-ins with auth hooks (password attempt, access token) vs none",
+  },
   "rls-overhead": { file: "tenancy/rls-overhead.ts", what: "RLS on vs off on a protected table" },
   "policy-cost": { file: "tenancy/policy-cost.ts", what: "the policies' cost inside PostgreSQL" },
   "test-rls": { file: "tenancy/test-rls-time.ts", what: "test rls wall time on the example matrix" },

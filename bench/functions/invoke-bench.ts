@@ -7,13 +7,14 @@
  *     port, at the same concurrency;
  *   - and the API server's `/health`, the floor of any route through the server's plugins.
  * The two alternate in short rounds (the machine is shared: load moves between rounds) and the
- * medians are reported. Then cold starts: the first request after the server starts (a new
+ * medians are reported, with the CPU time each process spent per request (Linux: /proc), which is
+ * what decides how far the relayed figure can go on a given number of cores. Then cold starts: the first request after the server starts (a new
  * server each round), and the first request that sees an edit of the function (from the write).
  *
  *   npx tsx bench/functions/invoke-bench.ts [seconds per round] [connections] [rounds]
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -89,11 +90,47 @@ try {
   const relayedRounds: Figures[] = [];
   const bareRounds: Figures[] = [];
   const healthRounds: Figures[] = [];
+  // CPU µs per request of each process, per round: [server, worker] relayed, bare deno, /health.
+  const cpu = {
+    server: [] as number[],
+    worker: [] as number[],
+    bare: [] as number[],
+    health: [] as number[],
+  };
+  const worker = denoChildren().find((pid) => pid !== String(bare?.pid));
+  /** One load run, with the CPU time per request of this process and of one child (its pid). */
+  const measured = async (
+    target: string,
+    requestHeaders: Record<string, string>,
+    load: { connections: number; seconds: number; warmup: boolean },
+    childPid?: string,
+  ) => {
+    // The warm-up runs on its own, so that its requests are not in the CPU time per request.
+    if (load.warmup)
+      await autocannon(target, "GET", requestHeaders, undefined, { ...load, seconds: 3, warmup: false });
+    const server = process.cpuUsage();
+    const child = childPid === undefined ? null : cpuMicros(childPid);
+    const figures = await autocannon(target, "GET", requestHeaders, undefined, { ...load, warmup: false });
+    const used = process.cpuUsage(server);
+    const childEnd = childPid === undefined ? null : cpuMicros(childPid);
+    return {
+      figures,
+      server: (used.user + used.system) / figures.requests,
+      child: child === null || childEnd === null ? Number.NaN : (childEnd - child) / figures.requests,
+    };
+  };
   for (let round = 0; round < ROUNDS; round++) {
     const load = { connections: CONNECTIONS, seconds: SECONDS, warmup: round === 0 };
-    relayedRounds.push(await autocannon(`${url}/functions/v1/hello`, "GET", headers, undefined, load));
-    bareRounds.push(await autocannon(`http://127.0.0.1:${port}/`, "GET", {}, undefined, load));
-    healthRounds.push(await autocannon(`${url}/health`, "GET", {}, undefined, load));
+    const relayedRun = await measured(`${url}/functions/v1/hello`, headers, load, worker);
+    relayedRounds.push(relayedRun.figures);
+    cpu.server.push(relayedRun.server);
+    cpu.worker.push(relayedRun.child);
+    const bareRun = await measured(`http://127.0.0.1:${port}/`, {}, load, String(bare.pid));
+    bareRounds.push(bareRun.figures);
+    cpu.bare.push(bareRun.child);
+    const healthRun = await measured(`${url}/health`, {}, load);
+    healthRounds.push(healthRun.figures);
+    cpu.health.push(healthRun.server);
   }
   const relayed = medians(relayedRounds);
   const direct = medians(bareRounds);
@@ -128,6 +165,13 @@ try {
   // The API server's own floor: a route that does nothing, through the same plugins.
   row("API server GET /health", health);
   console.log(`relayed / bare: ${((100 * relayed.rps) / direct.rps).toFixed(0)}% of req/s\n`);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  console.log(
+    `CPU µs per request (medians; the API server's figure includes this bench's own small share):\n` +
+      `  relayed: API server ${median(cpu.server).toFixed(0)} + worker ${median(cpu.worker).toFixed(0)}\n` +
+      `  bare deno: ${median(cpu.bare).toFixed(0)}\n` +
+      `  /health: API server ${median(cpu.health).toFixed(0)}\n`,
+  );
   const ms = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     return `median ${f(sorted[Math.floor(sorted.length / 2)] ?? 0, 4)} ms, min ${f(sorted[0] ?? 0, 4)}, max ${f(sorted.at(-1) ?? 0, 4)}  (${values.map((v) => v.toFixed(0)).join(", ")})`;
@@ -139,6 +183,35 @@ try {
   rmSync(bareDir, { recursive: true, force: true });
   project.remove();
   await example.stop();
+}
+
+/** Deno processes started by this process (the bare server and the function's worker). */
+function denoChildren(): string[] {
+  if (process.platform !== "linux") return [];
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return (
+          fields[1] === String(process.pid) && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "deno"
+        );
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** A process's CPU time so far in µs (user + system; Linux counts in 10 ms ticks), or null. */
+function cpuMicros(pid: string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
 }
 
 function medians(rounds: readonly Figures[]): Figures {

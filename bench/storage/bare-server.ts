@@ -1,10 +1,11 @@
 /**
- * The baseline server of the storage benchmark: plain `node:http` writing each request body to a
- * file of its own in the folder given as the first argument, nothing else (no parsing, no
- * database). Prints `ready <url>`; stops on SIGTERM.
+ * The baseline server of the storage benchmark: plain `node:http` writing each PUT's body to a
+ * file of its own in the folder given as the first argument, and answering `GET /NAME` with the
+ * file NAME of that folder, nothing else (no parsing, no database). Prints `ready <url>`; stops
+ * on SIGTERM.
  */
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -12,6 +13,14 @@ import { pipeline } from "node:stream/promises";
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: bare-server.ts DIR");
 const server = createServer((request, response) => {
+  if (request.method === "GET") {
+    const file = path.join(dir, path.basename(request.url ?? "/"));
+    response.writeHead(200, { "content-type": "application/octet-stream" });
+    pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), response).catch(() =>
+      response.destroy(),
+    );
+    return;
+  }
   pipeline(
     request,
     createWriteStream(path.join(dir, `bare-${randomUUID()}`), { highWaterMark: 1024 * 1024 }),

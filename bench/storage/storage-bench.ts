@@ -19,7 +19,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -32,7 +32,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { withCredentials } from "../../src/db/database-url.js";
 import { ClamdScanner } from "../../src/services/storage/scanner.js";
 import { freePort } from "../../test/harness/free-port.js";
-import { startClamd } from "../../test/storage/clamd.js";
+import { startClamd, type TestClamd } from "../../test/storage/clamd.js";
 import { startExampleDatabase } from "../example-database.js";
 
 const MB = Number(process.argv[2] ?? 100);
@@ -45,9 +45,11 @@ const HERE = new URL(".", import.meta.url).pathname;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "gw-storage-bench-"));
 const example = await startExampleDatabase();
-const clamd = await startClamd();
 const children: ChildProcess[] = [];
+let clamd: TestClamd | null = null;
 try {
+  // clamd takes streams up to its StreamMaxLength: room for the file.
+  clamd = await startClamd({ streamMaxLength: `${Math.max(200, 2 * MB)}M` });
   const adminUrl = example.adminUrl;
   const env = {
     ...process.env,
@@ -89,6 +91,7 @@ try {
   // 1. Large files.
   const source = path.join(dir, "big.bin");
   await pipeline(Readable.from(chunks(MB)), createWriteStream(source));
+  await copyFile(source, path.join(bareDir, "big.bin")); // what the bare server's GET serves
   // Warm-up: the first upload loads file-type and takes the server's lock connection.
   await put(`${api.url}/storage/v1/object/plain/warm.bin`, Readable.from([randomBytes(1024)]), auth);
   const scanner = new ClamdScanner(clamd.socket);
@@ -119,6 +122,11 @@ try {
       "API resumable (TUS) upload, 6 MB chunks, no scan",
       () => tusUpload(`${api.url}/storage/v1/upload/resumable`, source, auth),
       api.child,
+    );
+    await measure(
+      "bare Node server, HTTP GET",
+      () => get(`${bare.url}/big.bin`, path.join(dir, "down.bin"), {}),
+      bare.child,
     );
     await measure(
       "API download",
@@ -268,7 +276,7 @@ try {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
-  await clamd.stop();
+  await clamd?.stop();
   await example.stop();
   await rm(dir, { recursive: true, force: true });
 }

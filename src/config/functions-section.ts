@@ -28,6 +28,8 @@ export interface EdgeRuntimeConfig {
   readonly noVerifyJwt: boolean;
   /** Milliseconds a worker may run before it is stopped with a 546 (`wall_clock_limit`, s). */
   readonly wallClockMs: number;
+  /** Milliseconds of CPU time a request may use before its worker is stopped with a 546 (`cpu_time_limit`, s). */
+  readonly cpuTimeMs: number;
   /** V8 heap limit of each worker in MiB (`memory_limit_mb`). */
   readonly memoryLimitMb: number;
   /** Largest request body passed to a function, in bytes (`body_limit`). */
@@ -83,6 +85,8 @@ export function readEdgeRuntime(
     envFile: path.join(supabaseDir, "functions", ".env"),
     noVerifyJwt: false,
     wallClockMs: groundworkFunctions.integer("wall_clock_limit", 400, { min: 1, max: 3600 }) * 1000,
+    // Supabase's limit: 2 s of CPU per request.
+    cpuTimeMs: groundworkFunctions.integer("cpu_time_limit", 2, { min: 1, max: 3600 }) * 1000,
     memoryLimitMb: groundworkFunctions.integer("memory_limit_mb", 256, { min: 32, max: 16384 }),
     bodyLimit: groundworkFunctions.byteSize("body_limit", 20 * 1024 * 1024),
     bootTimeoutMs: groundworkFunctions.integer("boot_timeout", 60, { min: 1, max: 600 }) * 1000,

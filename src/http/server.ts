@@ -52,6 +52,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     forceCloseConnections: "idle",
   });
 
+  closeConnectionsOnShutdown(app);
+
   const metrics = new Metrics();
   const listenerState = metrics.gauge(
     "groundwork_listener_up",
@@ -157,4 +159,29 @@ function asPlugin(service: Service, deps: ServiceDeps): FastifyPluginAsync {
   return async (scope) => {
     await service.register?.(scope, deps);
   };
+}
+
+/** How long requests under way at shutdown may take before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 5_000;
+/** How often connections that went idle during shutdown are closed. */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Lets a close finish once the requests under way are answered, and not much later. Idle
+ * keep-alive connections are closed when the close starts (`forceCloseConnections: "idle"`) and as
+ * they go idle; a request still under way after the grace period (a client that stopped sending
+ * its body, say, which Node would wait for up to its 5-minute request timeout) is cut.
+ */
+function closeConnectionsOnShutdown(app: FastifyInstance): void {
+  app.addHook("preClose", (done) => {
+    const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+    const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    sweep.unref();
+    deadline.unref();
+    app.server.once("close", () => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+    });
+    done();
+  });
 }

@@ -30,6 +30,8 @@ const HOOK_SQL = `
     claims := jsonb_set(claims, '{user_role}', coalesce(to_jsonb((select r.role from public.user_roles r where r.user_id = (event ->> 'user_id')::uuid)), 'null'));
     claims := jsonb_set(claims, '{hook_ran_as}', to_jsonb(current_user::text));
     claims := jsonb_set(claims, '{hook_method}', to_jsonb(event ->> 'authentication_method'));
+    claims := jsonb_set(claims, '{hook_event}', to_jsonb(event -> 'metadata' ->> 'name'));
+    claims := jsonb_set(claims, '{hook_ip}', coalesce(event -> 'metadata' -> 'ip_address', 'null'));
     return jsonb_build_object('claims', claims);
   end
   $$;
@@ -73,6 +75,8 @@ describe("auth: custom access token hook", () => {
       user_role: "sales_director",
       hook_ran_as: "supabase_auth_admin",
       hook_method: "password",
+      hook_event: "customize-access-token",
+      hook_ip: expect.any(String),
       role: "authenticated",
       aud: "authenticated",
     });

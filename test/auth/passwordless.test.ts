@@ -233,3 +233,29 @@ describe("passwordless and email flows", () => {
     }
   });
 });
+
+// The Supabase CLI applies `[auth.rate_limit] email_sent` only with `[auth.email.smtp]` enabled:
+// its template's `email_sent = 2` must not stop a local end-to-end test at the third message.
+describe("email_sent with the local mail catcher", () => {
+  let server: TestServer & { dir: string };
+  beforeAll(async () => {
+    server = await startAuthServer({
+      rateLimit: { email_sent: 2 },
+      email: { enable_confirmations: true },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("sends more than email_sent messages an hour when no SMTP server is configured", async () => {
+    const client = testClient(server.url, WELL_KNOWN_PUBLISHABLE_KEY);
+    const addresses = [uniqueEmail("catcher-a"), uniqueEmail("catcher-b"), uniqueEmail("catcher-c")];
+    await client.auth.signUp({ email: addresses[0] as string, password: "mot-de-passe-é-123" });
+    for (const email of addresses.slice(1)) {
+      const { error } = await client.auth.signInWithOtp({ email, options: { data: { name: "Ñandú 🐦" } } });
+      expect(error).toBeNull();
+    }
+    for (const email of addresses) expect(await latestMail(server, email)).not.toBeNull();
+  });
+});

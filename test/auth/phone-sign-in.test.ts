@@ -199,6 +199,81 @@ describe("auth: phone sign-in through the send SMS hook and test numbers", () =>
   });
 });
 
+describe("auth: phone changes (updateUser({ phone }))", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startAuthServer({
+      extraToml: [
+        "[auth.sms]",
+        "enable_signup = true",
+        "enable_confirmations = true",
+        'max_frequency = "1s"',
+        "[auth.hook.send_sms]",
+        "enabled = true",
+        'uri = "pg-functions://postgres/public/deliver_sms"',
+      ].join("\n"),
+    });
+    await server.database.query(HOOK_SQL);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function codeFor(phone: string): Promise<string> {
+    const { rows } = await server.database.query<{ otp: string }>(
+      "select event -> 'sms' ->> 'otp' as otp from public.sms_queue where event -> 'sms' ->> 'phone' = $1 order by id desc limit 1",
+      [phone],
+    );
+    expect(rows).toHaveLength(1);
+    return rows[0]?.otp ?? "";
+  }
+
+  it("sends a code to the new number; verifyOtp(phone_change) applies it, and resend sends it again", async () => {
+    const client = server.client();
+    const signedUp = await client.auth.signUp({
+      email: `phone.change.${Date.now()}@example.com`,
+      password: PASSWORD,
+      options: { data: { name: "Łukasz 📞" } },
+    });
+    expect(signedUp.error).toBeNull();
+    const { typed, stored } = typedNumber();
+
+    const updated = await client.auth.updateUser({ phone: typed });
+    expect(updated.error).toBeNull();
+    expect(updated.data.user?.phone).toBe("");
+    expect(updated.data.user?.new_phone).toBe(stored);
+    const first = await codeFor(stored);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await server.client().auth.resend({ type: "phone_change", phone: typed })).error).toBeNull();
+    const second = await codeFor(stored);
+
+    const verified = await client.auth.verifyOtp({ phone: typed, token: second, type: "phone_change" });
+    expect(verified.error).toBeNull();
+    expect(verified.data.user?.phone).toBe(stored);
+    expect(verified.data.user?.phone_confirmed_at).toEqual(expect.any(String));
+    expect(verified.data.user?.identities?.map((identity) => identity.provider).sort()).toEqual([
+      "email",
+      "phone",
+    ]);
+    expect(verified.data.user?.app_metadata.providers).toEqual(["email", "phone"]);
+    if (first !== second) {
+      const stale = await server
+        .client()
+        .auth.verifyOtp({ phone: typed, token: first, type: "phone_change" });
+      expect(stale.error?.code).toBe("otp_expired");
+    }
+
+    // The number is now taken.
+    const other = server.client();
+    expect(
+      (await other.auth.signUp({ email: `phone.taken.${Date.now()}@example.com`, password: PASSWORD })).error,
+    ).toBeNull();
+    const taken = await other.auth.updateUser({ phone: typed });
+    expect(taken.error?.code).toBe("phone_exists");
+  });
+});
+
 describe("auth: phone sign-in without SMS delivery", () => {
   it("answers 422 sms_send_failed for a number that is not a test number", async () => {
     const server = await startAuthServer({ extraToml: "[auth.sms]\nenable_signup = true" });

@@ -167,6 +167,17 @@ describe("loadConfig", () => {
     expect(error.key).toBe("auth.hook.send_email.uri");
   });
 
+  it("applies [auth.rate_limit] email_sent only with [auth.email.smtp] enabled, as the Supabase CLI", async () => {
+    project = tempProject({ configToml: "[auth.rate_limit]\nemail_sent = 2\n" });
+    expect((await loadConfig(project.dir, {})).auth.rateLimit.emailSent).toBe(360_000);
+    project.remove();
+    project = tempProject({
+      configToml:
+        '[auth.rate_limit]\nemail_sent = 2\n[auth.email.smtp]\nenabled = true\nhost = "smtp.example.com"\n',
+    });
+    expect((await loadConfig(project.dir, {})).auth.rateLimit.emailSent).toBe(2);
+  });
+
   it("reads [auth.sms] with its test numbers (written with or without +) and sms_sent", async () => {
     project = tempProject({
       configToml:

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,8 +59,9 @@ describe("groundwork functions new / serve", () => {
     expect((await runCli(["functions", "new", "9bad name", "--workdir", project.dir])).code).toBe(2);
   });
 
-  it("serve runs the stack and prints each function line with its request id", async () => {
-    serve = spawn(
+  /** `groundwork functions serve --no-verify-jwt` of the project on a port. */
+  const startServe = (onPort: number): ChildProcess =>
+    spawn(
       process.execPath,
       [
         "--import",
@@ -79,11 +80,14 @@ describe("groundwork functions new / serve", () => {
           NO_COLOR: "1",
           DATABASE_URL: database.adminUrl,
           GROUNDWORK_AUTHENTICATOR_URL: database.apiUrl,
-          GROUNDWORK_API_PORT: String(port),
+          GROUNDWORK_API_PORT: String(onPort),
         },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
+
+  it("serve runs the stack and prints each function line with its request id", async () => {
+    serve = startServe(port);
     serve.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
     });
@@ -121,5 +125,41 @@ describe("groundwork functions new / serve", () => {
     const code = await exited;
     expect(code).toBe(0);
     expect(existsSync(path.join(project.dir, ".groundwork", "state.json"))).toBe(false);
+  });
+
+  it("a worker ends with its server, even when the server is killed", async () => {
+    const killedPort = await freePort();
+    const killed = startServe(killedPort);
+    let output = "";
+    killed.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor(() => output, /Serving functions on/);
+    const response = await fetch(`http://127.0.0.1:${killedPort}/functions/v1/logs?tag=kill`, {
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(await response.text()).toBe("logged");
+    const workers = () =>
+      execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+        .split("\n")
+        .filter((line) => line.includes(" run ") && line.includes(project.dir))
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([, parent]) => parent === String(killed.pid))
+        .map(([pid]) => pid as string);
+    const pids = workers();
+    expect(pids).toHaveLength(1);
+    const exited = new Promise((resolve) => killed.once("exit", resolve));
+    killed.kill("SIGKILL");
+    await exited;
+    const alive = () =>
+      pids.filter((pid) => {
+        try {
+          process.kill(Number(pid), 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    await waitFor(() => (alive().length === 0 ? "gone" : ""), /gone/, 10_000);
   });
 });

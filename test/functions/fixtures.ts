@@ -179,6 +179,9 @@ CONFIG_SECRET = "from config.toml"
 export const GROUNDWORK_TOML = `
 [functions]
 wall_clock_limit = 4
+# Above the wall clock, so that the loop function meets the wall-clock limit (cpu-limit.test.ts
+# tests this one).
+cpu_time_limit = 60
 memory_limit_mb = 64
 body_limit = "1MB"
 `;

@@ -5,8 +5,8 @@ const PASSWORD = "Fuzz-pass-123!";
 const FUZZ_EMAIL = "fuzz.user@example.com";
 const HEALTHY_EMAIL = "fuzz.after@example.com";
 /** `[auth.sms.test_otp]` numbers of the fuzz project (code 123456): phone sign-in without SMS delivery. */
-export const FUZZ_TEST_NUMBERS = ["14155550100", "14155550101", "14155550102"] as const;
-const [OTP_NUMBER, SIGNUP_NUMBER, PASSWORD_NUMBER] = FUZZ_TEST_NUMBERS;
+export const FUZZ_TEST_NUMBERS = ["14155550100", "14155550101", "14155550102", "14155550103"] as const;
+const [OTP_NUMBER, SIGNUP_NUMBER, PASSWORD_NUMBER, CHANGE_NUMBER] = FUZZ_TEST_NUMBERS;
 
 function json(method: string, path: string, key: string, body: unknown, bearer?: string): FuzzRequest {
   return {
@@ -140,6 +140,28 @@ const ROUTES: readonly FuzzRoute[] = [
     method: "POST",
     route: "/auth/v1/resend",
     example: (c) => json("POST", "/auth/v1/resend", anon(c), { type: "sms", phone: PASSWORD_NUMBER }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/resend",
+    example: (c) => json("POST", "/auth/v1/resend", anon(c), { type: "phone_change", phone: CHANGE_NUMBER }),
+  },
+  {
+    method: "POST",
+    route: "/auth/v1/verify",
+    example: (c) =>
+      json("POST", "/auth/v1/verify", anon(c), {
+        type: "phone_change",
+        phone: CHANGE_NUMBER,
+        token: "000000",
+      }),
+    exampleStatus: 403,
+  },
+  {
+    method: "PUT",
+    route: "/auth/v1/user",
+    example: (c) =>
+      json("PUT", "/auth/v1/user", anon(c), { phone: `+${CHANGE_NUMBER}` }, v(c, "accessToken")),
   },
   {
     method: "POST",

@@ -1,3 +1,5 @@
+import http from "node:http";
+import net from "node:net";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -198,6 +200,62 @@ describe("a service whose start fails", () => {
         buildServer({ config, db: extra, logLevel: "silent", services: [good, bad] }),
       ).rejects.toThrow("worker could not start: ümlaut");
       expect(stopped).toEqual(["good"]);
+    } finally {
+      await extra.close();
+    }
+  });
+});
+
+describe("closing the server", () => {
+  it("answers the requests under way, then cuts what is still open after a grace period", async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: Service = {
+      name: "slow",
+      prefix: "/slow",
+      register(scope) {
+        scope.get("/", async () => {
+          await released;
+          return { answer: "fini ✨" };
+        });
+      },
+    };
+    const extra = connectDatabase({ adminUrl: database.adminUrl, apiUrl: database.apiUrl, poolSize: 1 });
+    const server = await buildServer({ config, db: extra, logLevel: "silent", services: [slow] });
+    try {
+      const address = await listen(server, config);
+      // A keep-alive client: after its answer the connection stays open, idle, unless closed.
+      const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 60_000 });
+      const answered = new Promise<string>((resolve, reject) => {
+        http
+          .get(`${address}/slow`, { agent }, (response) => {
+            let body = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => {
+              body += chunk;
+            });
+            response.on("end", () => resolve(body));
+          })
+          .on("error", reject);
+      });
+      // A client that announces a body and stops sending it halfway.
+      const { port } = new URL(address);
+      const stalled = net.connect(Number(port), "127.0.0.1");
+      stalled.on("error", () => {});
+      stalled.write("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly part of ✨");
+      await new Promise((resolve) => setTimeout(resolve, 100)); // both requests are under way
+      const began = Date.now();
+      const closed = server.close();
+      release();
+      expect(JSON.parse(await answered)).toEqual({ answer: "fini ✨" });
+      await closed;
+      stalled.destroy();
+      // Without the grace period, the stalled request holds the close up to Node's 5-minute
+      // request timeout.
+      expect(Date.now() - began).toBeLessThan(15_000);
+      agent.destroy();
     } finally {
       await extra.close();
     }

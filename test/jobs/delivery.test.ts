@@ -76,6 +76,17 @@ describe("net.http_* delivery", () => {
     expect((await responseOf(row?.d ?? "")).status_code).toBe(200);
   });
 
+  it("reaches host.docker.internal, as migrations written for the Supabase CLI's stack name this machine", async () => {
+    const port = new URL(receiver.url).port;
+    const [row] = await sql<{ id: string }>(
+      `select net.http_post($1, '{"città": "Zürich 🏔"}'::jsonb) as id`,
+      [`http://host.docker.internal:${port}/docker-host`],
+    );
+    const [request] = await receiver.waitFor(1, "/docker-host");
+    expect(JSON.parse(request?.body ?? "")).toEqual({ città: "Zürich 🏔" });
+    expect((await responseOf(row?.id ?? "")).status_code).toBe(200);
+  });
+
   it("sends nothing for a transaction that rolls back", async () => {
     const client = await server.db.admin.connect();
     try {

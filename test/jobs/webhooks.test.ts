@@ -223,6 +223,32 @@ describe("database webhooks", () => {
     expect(buckets.map((bucket) => bucket.key.split("|").at(-2))).toContain("ana");
   });
 
+  it("batches per user under per-user limits: a user past their limit holds back only their own", async () => {
+    await policy("/per-user", { batch_size: 10, user_key: ["record", "user_id"], user_rate_per_minute: 1 });
+    const url = `${receiver.url}/per-user`;
+    const post = (user: string, n: number) =>
+      `net.http_post('${url}', jsonb_build_object('record', jsonb_build_object('user_id', '${user}', 'n', ${n})))`;
+    // Zoë spends her one call a minute.
+    await sql(`select ${post("zoë 🎒", 0)}`);
+    await receiver.waitFor(1, "/per-user");
+    // Then two for her and two for Ōta come due together.
+    await sql(`select ${post("zoë 🎒", 1)}, ${post("zoë 🎒", 2)}, ${post("ōta", 1)}, ${post("ōta", 2)}`);
+    await receiver.waitFor(2, "/per-user");
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const calls = receiver.received.filter((r) => r.path === "/per-user").map((r) => JSON.parse(r.body));
+    expect(calls).toHaveLength(2);
+    const batch = calls[1] as { record: { user_id: string; n: number } }[];
+    expect(batch.map((item) => [item.record.user_id, item.record.n]).sort()).toEqual([
+      ["ōta", 1],
+      ["ōta", 2],
+    ]);
+    const waiting = await sql<{ n: number }>(
+      "select count(*)::int as n from net.http_request_queue where url = $1 and run_at > now()",
+      [url],
+    );
+    expect(waiting[0]?.n).toBe(2);
+  });
+
   it("batches due POSTs to one URL into JSON arrays of at most batch_size", async () => {
     await sql("drop trigger if exists batched_hook on public.batched");
     await policy("/batched", { batch_size: 10 });

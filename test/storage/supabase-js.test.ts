@@ -1,6 +1,10 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { http, newUser, ownFolderPolicies, type StorageTestServer, startStorageServer } from "./helpers.js";
+
+const execFileAsync = promisify(execFile);
 
 // Every storage-js call through an unmodified supabase-js, under RLS as several users.
 describe("storage through supabase-js", () => {
@@ -278,6 +282,42 @@ describe("storage through supabase-js", () => {
   });
 
   describe("wire details", () => {
+    it("delivers refusals of uploads still being sent: 415 and 413, never a failed fetch", async () => {
+      // Refused before their bodies are read, while the client (another process, as in real use)
+      // is still sending: the answer must reach it rather than a reset connection.
+      await service.storage.createBucket("typed", {
+        public: false,
+        allowedMimeTypes: ["image/png"],
+        fileSizeLimit: "1MB",
+      });
+      const script = `
+        import { createClient } from "@supabase/supabase-js";
+        import WebSocket from "ws";
+        const client = createClient(process.env.URL, process.env.KEY, {
+          auth: { persistSession: false }, realtime: { transport: WebSocket } });
+        const codes = [];
+        for (let attempt = 0; attempt < 15; attempt++) {
+          const { error } = await client.storage.from("typed")
+            .upload("note-" + attempt + ".txt", new Blob(["texte ✍️ " + attempt], { type: "text/plain" }));
+          codes.push(error?.statusCode ?? error?.message ?? null);
+        }
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const { error } = await client.storage.from("typed")
+            .upload("big-" + attempt + ".png", new Uint8Array(3 * 1024 * 1024), { contentType: "image/png" });
+          codes.push(error?.statusCode ?? error?.message ?? null);
+        }
+        console.log(JSON.stringify(codes));`;
+      const { stdout } = await execFileAsync(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: process.cwd(),
+        env: { ...process.env, URL: server.url, KEY: server.serviceRoleKey },
+      });
+      const codes = JSON.parse(stdout.trim().split("\n").pop() ?? "[]");
+      expect(codes).toEqual([...Array(15).fill("415"), ...Array(5).fill("413")]);
+      expect(
+        (await server.database.query("select 1 from storage.objects where bucket_id = 'typed'")).rowCount,
+      ).toBe(0);
+    });
+
     it("serves Range requests with 206 and refuses unsatisfiable ones with 416", async () => {
       const token = await server.userToken(alice);
       await asAlice.storage.from("docs").upload(`${alice}/range.txt`, "0123456789");

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { type DetailedError, Upload, type UploadOptions } from "tus-js-client";
@@ -424,5 +425,59 @@ describe("resumable uploads under the upload rate limit", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get("tus-resumable")).toBe("1.0.0");
     expect(await refused.text()).toBe("Too many uploads; try again later");
+  });
+});
+
+describe("resumable uploads across a restart", () => {
+  it("resumes an upload staged by a server that has since stopped", async () => {
+    const staging = await mkdtemp(path.join(tmpdir(), "gw-tus-restart-"));
+    const env = { GROUNDWORK_RESUMABLE_PATH: staging };
+    const policy =
+      "create policy \"own\" on storage.objects for all to authenticated using (owner_id = (select auth.uid()::text)) with check (owner_id = (select auth.uid()::text)); insert into storage.buckets (id, name) values ('docs', 'docs');";
+    const user = newUser();
+    const file = randomBytes(3 * 256 * 1024);
+    const name = `${user}/après redémarrage 🔁.bin`;
+    let url = "";
+    const first = await startStorageServer({ env });
+    try {
+      await first.database.query(policy);
+      let aborted!: () => void;
+      const wasAborted = new Promise<void>((resolve) => {
+        aborted = resolve;
+      });
+      const upload = tus(file, {
+        endpoint: `${first.url}/storage/v1/upload/resumable`,
+        headers: { authorization: `Bearer ${await first.userToken(user)}` },
+        metadata: { bucketName: "docs", objectName: name },
+        chunkSize: 256 * 1024,
+        onChunkComplete: () => {
+          void upload.upload.abort().then(aborted);
+        },
+      });
+      upload.done.catch(() => {});
+      await wasAborted;
+      url = upload.upload.url ?? "";
+    } finally {
+      await first.close();
+    }
+    const second = await startStorageServer({ env });
+    try {
+      await second.database.query(policy);
+      const moved = `${second.url}${new URL(url).pathname}`;
+      const progress: number[] = [];
+      await tus(file, {
+        uploadUrl: moved,
+        headers: { authorization: `Bearer ${await second.userToken(user)}` },
+        chunkSize: 256 * 1024,
+        onProgress: (sent) => progress.push(sent),
+      }).done;
+      expect(Math.min(...progress)).toBeGreaterThanOrEqual(256 * 1024);
+      const { data } = await second.client(second.serviceRoleKey).storage.from("docs").download(name);
+      expect(Buffer.from((await data?.arrayBuffer()) ?? new ArrayBuffer(0)).equals(file)).toBe(true);
+      expect(await readdir(staging)).toEqual([]);
+    } finally {
+      await second.close();
+      await rm(staging, { recursive: true, force: true });
+    }
   });
 });

@@ -32,6 +32,7 @@ export const SUPABASE_PROVIDES: ReadonlySet<string> = new Set([
   "auth_mfa",
   "realtime",
   "webhooks",
+  "vault",
 ]);
 
 export interface TargetPlatform {

@@ -189,9 +189,12 @@ function judge(
   facts: ReadonlyMap<string, TableFacts>,
 ): Cell {
   const { expected } = cell;
+  // A list refused outright (no SELECT grant, e.g. revoked from anon as the advisor asks) shows
+  // no row either.
+  const rowsSeen = observed.rows ?? (observed.outcome === "denied" ? 0 : undefined);
   const pass =
     observed.outcome !== "error" &&
-    (expected.kind === "rows" ? observed.rows === expected.count : observed.outcome === expected.kind);
+    (expected.kind === "rows" ? rowsSeen === expected.count : observed.outcome === expected.kind);
   const result = {
     table: cell.table,
     role: cell.role,

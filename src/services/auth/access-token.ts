@@ -27,6 +27,8 @@ export interface AccessTokenInput {
   readonly amr: readonly AmrEntry[];
   /** Passed to the hook as `authentication_method` (`token_refresh` on refresh). */
   readonly method: AuthenticationMethod;
+  /** The client's address, the hook event's `metadata.ip_address`. */
+  readonly ip?: string | null;
 }
 
 /**
@@ -79,11 +81,12 @@ export async function signAccessToken(
   const hook = runtime.hooks.custom_access_token;
   if (hook) {
     if (!isTransactionClient(sql)) throw new Error("the custom access token hook must run in a transaction");
-    claims = await runAccessTokenHook(sql, hook, {
-      user_id: input.user.id,
-      claims,
-      authentication_method: input.method,
-    });
+    claims = await runAccessTokenHook(
+      sql,
+      hook,
+      { user_id: input.user.id, claims, authentication_method: input.method },
+      input.ip ?? null,
+    );
   }
   const exp = typeof claims.exp === "number" ? claims.exp : 0;
   return { token: await signToken(claims, runtime.config.jwt), expiresAt: exp };

@@ -223,6 +223,7 @@ export async function verifyChallenge(
       sessionId: caller.sessionId,
       amr,
       method: proof.method === "totp" ? "totp" : "mfa/phone",
+      ip,
     });
     return tokenResponse(runtime, user, accessToken, refreshToken);
   });

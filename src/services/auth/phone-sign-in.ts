@@ -15,9 +15,16 @@ import { enforce } from "./rate-limit.js";
 import { issueSession } from "./sessions.js";
 import { DEFAULT_ROLE, reload } from "./sign-up.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
-import { confirmPhone, findUserByPhone, insertPhoneIdentity } from "./sql/phone-users.js";
+import {
+  confirmPhone,
+  confirmPhoneChange,
+  findUserByPhone,
+  insertPhoneIdentity,
+  lockUserByPhoneChange,
+} from "./sql/phone-users.js";
 import { isUniqueViolation, transaction } from "./sql/queryable.js";
 import { insertUser } from "./sql/users.js";
+import { syncProviders } from "./sql/verification.js";
 import type { AuthRuntime, AuthUser, ClientInfo } from "./types.js";
 import { type UserJson, userJson } from "./user-json.js";
 import { isBanned } from "./users.js";
@@ -129,12 +136,13 @@ export async function resendPhoneCode(
 }
 
 /**
- * `POST /verify` with `type: sms`, a phone and its code: confirms the number (a sign-up's) and
- * signs the user in. A wrong, spent or expired code is 403 `otp_expired`.
+ * `POST /verify` with `type: sms` (a sign-up's or sign-in's code: confirms the number) or
+ * `type: phone_change` (the code sent to a new number: the change applies), and signs the user
+ * in. A wrong, spent or expired code is 403 `otp_expired`.
  */
 export async function verifyPhoneCode(
   runtime: AuthRuntime,
-  input: { phone: string; token: string; aud: string },
+  input: { type: "sms" | "phone_change"; phone: string; token: string; aud: string },
   client: ClientInfo,
 ): Promise<TokenResponse> {
   assertPhoneEnabled(runtime);
@@ -142,15 +150,84 @@ export async function verifyPhoneCode(
     throw authError("validation_failed", "Verify requires either a token or a token hash");
   const phone = validatePhone(input.phone);
   return transaction(runtime.db.admin, async (tx) => {
-    const user = await findUserByPhone(tx, phone, input.aud, true);
-    if (!user || !phoneCodeMatches(runtime, user, phone, input.token)) {
+    const found =
+      input.type === "sms"
+        ? await findUserByPhone(tx, phone, input.aud, true).then((user) =>
+            user ? { user, token: user.confirmation_token ?? "", sentAt: user.confirmation_sent_at } : null,
+          )
+        : await lockUserByPhoneChange(tx, phone, input.aud).then((pending) =>
+            pending ? { ...pending, sentAt: pending.user.phone_change_sent_at } : null,
+          );
+    if (
+      !found ||
+      !phoneCodeMatches(runtime, { expected: found.token, sentAt: found.sentAt }, phone, input.token)
+    ) {
       throw authError("otp_expired", "Token has expired or is invalid");
     }
+    const { user } = found;
     if (isBanned(user)) throw authError("user_banned", "User is banned", 403);
-    await insertAudit(tx, auditPayload("user_signedup", actor(user), { provider: "phone" }), client.ip);
-    await confirmPhone(tx, user.id);
+    if (input.type === "sms") {
+      await insertAudit(tx, auditPayload("user_signedup", actor(user), { provider: "phone" }), client.ip);
+      await confirmPhone(tx, user.id);
+    } else {
+      await insertAudit(tx, auditPayload("user_modified", actor(user)), client.ip);
+      await confirmPhoneChange(tx, user.id);
+      await syncProviders(tx, user.id);
+    }
     return issueSession(runtime, tx, await reload(tx, user.id), "otp", client);
   });
+}
+
+/**
+ * `updateUser({ phone })` (GoTrue's `UserUpdate`): with `[auth.sms] enable_confirmations` off the
+ * new number is the user's at once; otherwise a code goes to it and `verifyOtp({ type:
+ * 'phone_change' })` applies the change. `tx` is the update's transaction.
+ */
+export async function changePhone(
+  runtime: AuthRuntime,
+  tx: pg.ClientBase,
+  user: AuthUser,
+  phone: string,
+  ip: string | null,
+): Promise<void> {
+  if (smsAutoconfirm(runtime)) {
+    await tx.query("update auth.users set phone_change = $2 where id = $1", [user.id, phone]);
+    await confirmPhoneChange(tx, user.id);
+    await syncProviders(tx, user.id);
+    return;
+  }
+  await sendPhoneCode(runtime, tx, user, phone, ip, "phone_change");
+}
+
+/** The number a phone change would take, checked (E.164, enabled, not another user's: 422 `phone_exists`). */
+export async function newPhoneFor(
+  runtime: AuthRuntime,
+  user: AuthUser,
+  requested: string,
+  aud: string,
+): Promise<string> {
+  assertPhoneEnabled(runtime);
+  const phone = validatePhone(requested);
+  const holder = await findUserByPhone(runtime.db.admin, phone, aud);
+  if (holder && holder.id !== user.id) throw authError("phone_exists");
+  return phone;
+}
+
+/** `POST /resend` with `type: phone_change`: the code to the pending new number again; else nothing. */
+export async function resendPhoneChange(
+  runtime: AuthRuntime,
+  input: { phone: string; aud: string },
+  client: ClientInfo,
+): Promise<PhoneOtpResponse> {
+  assertPhoneEnabled(runtime);
+  const phone = validatePhone(input.phone);
+  await enforce(runtime.limits.perEmail, `phone:${phone}`);
+  const messageId = await transaction(runtime.db.admin, async (tx) => {
+    const pending = await lockUserByPhoneChange(tx, phone, input.aud);
+    if (!pending) return "";
+    return sendPhoneCode(runtime, tx, pending.user, phone, client.ip, "phone_change");
+  });
+  return messageId === "" ? {} : { message_id: messageId };
 }
 
 /** Asks the before_user_created hook about a new phone user; returns the id it then gets. */

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { AuthError, authError, rateLimitError } from "./errors.js";
 import { sendSmsThroughHook } from "./hooks/send-sms.js";
 import { newOtp, secretsEqual, tokenHash } from "./secrets.js";
-import { storePhoneCode } from "./sql/phone-users.js";
+import { storePhoneChangeCode, storePhoneCode } from "./sql/phone-users.js";
 import type { AuthRuntime, AuthUser } from "./types.js";
 
 /** GoTrue's E.164 check, on the number without `+` and spaces. */
@@ -46,11 +46,12 @@ export async function sendPhoneCode(
   user: AuthUser,
   phone: string,
   ip: string | null,
+  /** `confirmation` (sign-up and sign-in codes) or `phone_change` (a code to the new number). */
+  kind: "confirmation" | "phone_change" = "confirmation",
 ): Promise<string> {
   const { sms } = runtime.config.auth;
-  const waitMs = user.confirmation_sent_at
-    ? user.confirmation_sent_at.getTime() + sms.maxFrequency * 1000 - Date.now()
-    : 0;
+  const sentAt = kind === "phone_change" ? user.phone_change_sent_at : user.confirmation_sent_at;
+  const waitMs = sentAt ? sentAt.getTime() + sms.maxFrequency * 1000 - Date.now() : 0;
   if (waitMs > 0) {
     const seconds = Math.ceil(waitMs / 1000);
     throw rateLimitError(
@@ -76,19 +77,24 @@ export async function sendPhoneCode(
     otp = newOtp(sms.otpLength);
     await sendSmsThroughHook(runtime, tx, user, { otp, phone }, ip);
   }
-  await storePhoneCode(tx, user.id, phone, tokenHash(phone, otp));
+  const store = kind === "phone_change" ? storePhoneChangeCode : storePhoneCode;
+  await store(tx, user.id, phone, tokenHash(phone, otp));
   return testCode === null ? "" : "test-otp";
 }
 
 /**
- * Whether `code` is the one last sent to `phone` for `user`, within `otp_expiry`; a test number's
- * fixed code is always right (GoTrue's `verifyUserAndToken`).
+ * Whether `code` is the one last sent to `phone` (whose hash is `expected`, sent at `sentAt`),
+ * within `otp_expiry`; a test number's fixed code is always right (GoTrue's `verifyUserAndToken`).
  */
-export function phoneCodeMatches(runtime: AuthRuntime, user: AuthUser, phone: string, code: string): boolean {
+export function phoneCodeMatches(
+  runtime: AuthRuntime,
+  sent: { readonly expected: string; readonly sentAt: Date | null },
+  phone: string,
+  code: string,
+): boolean {
   const testCode = testOtp(runtime, phone);
   if (testCode !== null && secretsEqual(code, testCode)) return true;
-  const expected = user.confirmation_token ?? "";
-  const sentAt = user.confirmation_sent_at;
+  const { expected, sentAt } = sent;
   if (expected === "" || sentAt === null) return false;
   if (sentAt.getTime() + runtime.config.auth.sms.otpExpiry * 1000 < Date.now()) return false;
   return secretsEqual(tokenHash(phone, code), expected);

@@ -94,6 +94,12 @@ async function rotate(
     refreshedPayload: auditPayload("token_refreshed", actor),
     revokedPayload: auditPayload("token_revoked", actor),
   });
-  const accessToken = await signAccessToken(runtime, tx, { user, sessionId, amr, method: "token_refresh" });
+  const accessToken = await signAccessToken(runtime, tx, {
+    user,
+    sessionId,
+    amr,
+    method: "token_refresh",
+    ip: client.ip,
+  });
   return tokenResponse(runtime, user, accessToken, issued);
 }

@@ -19,9 +19,6 @@ export async function resend(
   client: ClientInfo,
   target: LinkTarget,
 ): Promise<void> {
-  if (input.type === "sms" || input.type === "phone_change") {
-    throw authError("phone_provider_disabled", "Phone logins are disabled");
-  }
   if (input.type !== "signup" && input.type !== "email_change") {
     throw authError(
       "validation_failed",

@@ -37,6 +37,7 @@ export async function issueSession(
     sessionId,
     amr: started.amr,
     method,
+    ip: client.ip,
   });
   return tokenResponse(runtime, signedIn, accessToken, refreshToken);
 }

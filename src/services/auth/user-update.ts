@@ -3,6 +3,8 @@ import { validateEmail } from "./email.js";
 import { authError } from "./errors.js";
 import { assertCanSend, type LinkTarget, sendEmailChangeMail } from "./outgoing-mail.js";
 import { assertPasswordStrength, hashPassword, verifyPassword } from "./password.js";
+import { formatPhone } from "./phone.js";
+import { changePhone, newPhoneFor } from "./phone-sign-in.js";
 import { spendReauthenticationNonce } from "./reauthenticate.js";
 import { auditPayload, insertAudit } from "./sql/audit.js";
 import { isUniqueViolation, transaction } from "./sql/queryable.js";
@@ -27,7 +29,8 @@ export interface UserUpdate {
 /**
  * `PUT /user` (GoTrue's `UserUpdate`): merges `data` into `user_metadata`, changes the password
  * (ending the user's other sessions), and starts an email change, which takes effect when the
- * emailed link is followed (at once for an anonymous user with autoconfirm on).
+ * emailed link is followed (at once for an anonymous user with autoconfirm on), and a phone
+ * change (phone-sign-in.ts).
  */
 export async function updateUser(
   runtime: AuthRuntime,
@@ -52,9 +55,8 @@ export async function updateUser(
   }
   const changingEmail = email !== "" && email !== (user.email ?? "");
   if (changingEmail && (await emailTaken(runtime.db.admin, email, user.id))) throw authError("email_exists");
-  if (update.phone !== "" && update.phone !== (user.phone ?? "")) {
-    throw authError("phone_provider_disabled", "Phone logins are disabled");
-  }
+  const changingPhone = update.phone !== "" && formatPhone(update.phone) !== (user.phone ?? "");
+  const phone = changingPhone ? await newPhoneFor(runtime, user, update.phone, user.aud ?? "") : "";
   let encryptedPassword: string | null = null;
   if (update.password !== null && update.password !== "") {
     if (await verifyPassword(update.password, user.encrypted_password)) throw authError("same_password");
@@ -75,6 +77,7 @@ export async function updateUser(
       if (update.appMetadata !== null)
         await mergeMetadata(tx, user.id, "raw_app_meta_data", update.appMetadata);
       if (changingEmail) await changeEmail(runtime, tx, user, email, target);
+      if (changingPhone) await changePhone(runtime, tx, user, phone, client.ip);
       await insertAudit(tx, auditPayload("user_modified", actor), client.ip);
       const updated = await findUserById(tx, user.id);
       // Deleted by an admin while this request was on its way: as if it had been gone before.
@@ -82,7 +85,12 @@ export async function updateUser(
       return userJson(updated);
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw authError("email_exists");
+    if (isUniqueViolation(error)) {
+      const constraint = (error as { constraint?: unknown }).constraint;
+      throw authError(
+        typeof constraint === "string" && constraint.includes("phone") ? "phone_exists" : "email_exists",
+      );
+    }
     throw error;
   }
 }

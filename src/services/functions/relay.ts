@@ -37,15 +37,16 @@ export interface RelayOptions {
   readonly wallClockMs: number;
   /** Told of each error answer of the relay's own (by its code). */
   readonly onRelayError: (code: string) => void;
-  /** Called when the wall-clock limit passes: the worker is stopped. */
-  readonly onTimeout: (worker: FunctionWorker) => void;
+  /** Called when the wall-clock or CPU time limit passes: the worker is stopped. */
+  readonly onLimit: (worker: FunctionWorker, limit: "wall-clock" | "CPU time") => void;
 }
 
 /**
  * Sends one request to a worker and its response back, both streamed: the method, headers
  * (Authorization included, unchanged), query and body go as the client sent them, and the
  * function's status, headers and body come back untouched. Limits end the call with Supabase's
- * relay answers: 413 past the body limit, 546 past the wall clock, 500 when the worker dies.
+ * relay answers: 413 past the body limit, 546 past the wall clock or the CPU time, 500 when the
+ * worker dies.
  *
  * The response is written straight to the client's socket as the worker's chunks arrive (undici's
  * dispatch API, with backpressure both ways), without a stream in between: on a small function
@@ -66,23 +67,27 @@ export function relay(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      untrackCpu();
       if (error !== undefined) {
         options.onRelayError(codeOf(error));
         sendError(request, reply, error);
       }
       resolve();
     };
-    const timer = setTimeout(() => {
-      options.onTimeout(worker);
+    const limit = (which: "wall-clock" | "CPU time") => {
+      options.onLimit(worker, which);
       abort();
       finish(RELAY_ERRORS.workerLimit);
-    }, options.wallClockMs);
+    };
+    const timer = setTimeout(() => limit("wall-clock"), options.wallClockMs);
+    const untrackCpu = worker.cpu.track(() => limit("CPU time"));
     // The client went away: stop waiting for the function.
     response.on("close", () => {
       if (!response.writableFinished) abort();
       if (!settled) {
         settled = true;
         clearTimeout(timer);
+        untrackCpu();
         resolve();
       }
     });

@@ -48,9 +48,9 @@ export function registerFunctionRoutes(
         bodyLimit: config.edgeRuntime.bodyLimit,
         wallClockMs: config.edgeRuntime.wallClockMs,
         onRelayError: (code) => metrics.relayErrors.inc({ function: name, code }),
-        onTimeout: (timedOut) => {
-          request.log.warn({ function: name }, "wall-clock limit reached: the worker is stopped");
-          workers.kill(timedOut);
+        onLimit: (stopped, limit) => {
+          request.log.warn({ function: name }, `${limit} limit reached: the worker is stopped`);
+          workers.kill(stopped);
         },
       });
     } finally {

@@ -45,6 +45,7 @@ export const functionsService: Service = {
     scope.addHook("onClose", async () => {
       await workers.close();
     });
+
     registerFunctionRoutes(scope, config, workers, metrics);
   },
 };

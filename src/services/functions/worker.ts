@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -8,9 +9,22 @@ import { pathToFileURL } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import type { Pool } from "undici";
 
-/** undici, loaded with the first worker rather than with the server (it adds to every start). */
-let undici: typeof import("undici") | null = null;
+/**
+ * undici's Pool, loaded when it is first needed (or just after the server listens, see
+ * {@link loadPool}) rather than with the server. Only the Pool's own module: undici's index also
+ * loads fetch, WebSocket, caches and mocks, which takes several times as long (a few hundred ms
+ * on a loaded machine, all of it in the first call's cold start). undici has no `exports` map,
+ * so its modules are reachable; the Pool is the same class its index exports.
+ */
+let PoolClass: typeof Pool | null = null;
 
+/** Loads undici's Pool once (synchronously: a require of a CommonJS module). */
+export function loadPool(): typeof Pool {
+  PoolClass ??= createRequire(import.meta.url)("undici/lib/dispatcher/pool.js") as typeof Pool;
+  return PoolClass;
+}
+
+import { CpuBudget } from "./cpu-time.js";
 import type { FunctionFiles } from "./function-files.js";
 import type { ImportMap } from "./import-map.js";
 
@@ -32,6 +46,8 @@ export interface WorkerSpec {
   /** Folders the function may read besides its own and its temp folder. */
   readonly readPaths: readonly string[];
   readonly memoryLimitMb: number;
+  /** CPU time a request may use (see CpuBudget). */
+  readonly cpuTimeMs: number;
   readonly bootTimeoutMs: number;
   readonly onLog: (line: FunctionLogLine) => void;
 }
@@ -74,6 +90,8 @@ export class FunctionWorker {
   readonly exited: Promise<WorkerExit>;
   /** Keep-alive connections to this worker (undici's pool: the fastest HTTP client for Node). */
   private connections: Pool | null = null;
+  /** The CPU time of the worker's requests, charged while they run. */
+  readonly cpu: CpuBudget;
   /** Requests being handled; a retired worker is stopped when this reaches 0. */
   inFlight = 0;
   private readonly child: ChildProcess;
@@ -118,9 +136,13 @@ export class FunctionWorker {
           GROUNDWORK_FUNCTION_NONCE: nonce,
           ...(useSocket ? { GROUNDWORK_FUNCTION_SOCKET: socketPath } : {}),
         },
-        stdio: ["ignore", "pipe", "pipe"],
+        // stdin is held open and never written: the worker exits when it closes, which is when
+        // this process ends, even by SIGKILL (a worker must not outlive its server).
+        stdio: ["pipe", "pipe", "pipe"],
       },
     );
+    this.child.stdin?.on("error", () => {});
+    this.cpu = new CpuBudget(this.child.pid, spec.cpuTimeMs);
     const log = (level: FunctionLogLine["level"], requestId: string | null, message: string) =>
       spec.onLog({ function: this.name, level, requestId, message });
 
@@ -128,6 +150,8 @@ export class FunctionWorker {
       this.child.once("exit", (code, signal) => {
         const outOfMemory = this.recentStderr.some((line) => /out of memory/i.test(line));
         this.exit = { code, signal, outOfMemory };
+        this.cpu.stop();
+        this.child.stdin?.destroy();
         void this.connections?.destroy();
         rmSync(this.tempDir, { recursive: true, force: true });
         resolve(this.exit);
@@ -166,10 +190,7 @@ export class FunctionWorker {
         }
       });
     });
-    const loaded = import("undici").then((module) => {
-      undici = module;
-    });
-    this.ready = Promise.all([booted, loaded]).then(([address]) => address);
+    this.ready = booted;
     // Callers that never await `ready` (a retired worker) must not cause an unhandled rejection.
     this.ready.catch(() => {});
 
@@ -188,12 +209,13 @@ export class FunctionWorker {
   get pool(): Pool {
     if (this.connections === null) {
       const address = this.address;
-      if (address === null || undici === null) throw new Error(`${this.name} is not ready`);
+      if (address === null) throw new Error(`${this.name} is not ready`);
+      const Pool = loadPool();
       const options = { connections: 128, keepAliveTimeout: 30_000 };
       this.connections =
         "socketPath" in address
-          ? new undici.Pool("http://localhost", { ...options, socketPath: address.socketPath })
-          : new undici.Pool(`http://127.0.0.1:${address.port}`, options);
+          ? new Pool("http://localhost", { ...options, socketPath: address.socketPath })
+          : new Pool(`http://127.0.0.1:${address.port}`, options);
     }
     return this.connections;
   }

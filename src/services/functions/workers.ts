@@ -5,14 +5,17 @@ import { packageFile } from "../../config/package-files.js";
 import { denoExecutable } from "./deno-binary.js";
 import { type FunctionFiles, findFunction, functionsDir } from "./function-files.js";
 import { buildImportMap } from "./import-map.js";
-import { BootError, type FunctionLogLine, FunctionWorker } from "./worker.js";
+import { BootError, type FunctionLogLine, FunctionWorker, loadPool } from "./worker.js";
 import { functionEnv, type RuntimeAddresses } from "./worker-env.js";
 
 /** Folder of the Deno-side files (bootstrap, shims); copied beside the compiled code by the build. */
 const RUNTIME_DIR = packageFile("src", "services", "functions", "runtime");
 
-/** Edits closer together than this restart a function once. */
-const RELOAD_DEBOUNCE_MS = 100;
+/**
+ * Edits closer together than this restart a function once (an editor's save is a burst of a few
+ * events within milliseconds). It is part of the cold start after an edit, so it is kept short.
+ */
+const RELOAD_DEBOUNCE_MS = 30;
 
 export interface WorkersOptions {
   readonly config: Config;
@@ -105,7 +108,6 @@ export class FunctionWorkers {
 
   private start(files: FunctionFiles): FunctionWorker {
     const { config } = this.options;
-    this.watchFiles();
     this.denoPath ??= denoExecutable();
     const root = functionsDir(config);
     const env = functionEnv(config, this.options.addresses(), (message) =>
@@ -119,10 +121,18 @@ export class FunctionWorkers {
       env,
       readPaths: [path.join(root, "_shared"), RUNTIME_DIR, ...files.settings.staticFiles.map(staticRoot)],
       memoryLimitMb: config.edgeRuntime.memoryLimitMb,
+      cpuTimeMs: config.edgeRuntime.cpuTimeMs,
       bootTimeoutMs: config.edgeRuntime.bootTimeoutMs,
       onLog: this.options.onLog,
     });
     this.starting.set(files.name, worker);
+    // What the first worker needs besides its process (the HTTP client, the file watcher) is
+    // prepared while that process boots, not before it is spawned: the first call's cold start is
+    // then the boot alone.
+    setImmediate(() => {
+      loadPool();
+      this.watchFiles();
+    });
     const spawned = performance.now();
     const booted = (ok: boolean) =>
       this.options.onBoot?.(files.name, (performance.now() - spawned) / 1000, ok);

@@ -17,6 +17,7 @@ import { trashRoutes } from "./routes/trash.js";
 import { seedBuckets } from "./seed.js";
 import { purgeTrash } from "./trash.js";
 import type { StorageDeps } from "./types.js";
+import { discardUnreadBody } from "./unread-body.js";
 
 /** JSON bodies of the non-upload routes (bucket options, list, sign...) stay small. */
 const JSON_BODY_LIMIT = 1024 * 1024;
@@ -54,9 +55,9 @@ export const storageService: Service = {
       if (!(error instanceof StorageError) && storageError.status >= 500) {
         request.log.error({ err: error }, "storage request failed");
       }
-      // An upload refused before its body was read leaves the rest of the body on the
-      // connection: close it rather than keep it alive half-read.
-      if (streamsBody(request) && !request.raw.complete) reply.header("connection", "close");
+      // An upload refused before its body was read: the rest is dropped, within bounds, so the
+      // client still sending it receives the refusal (unread-body.ts).
+      if (streamsBody(request) && !request.raw.complete) discardUnreadBody(request.raw);
       return sendStorageError(reply, storageError);
     });
     scope.setNotFoundHandler((request, reply) =>

@@ -125,6 +125,7 @@ describe("pushMigrations (ops)", () => {
       "0032_storage_trash",
       "0040_realtime",
       "0050_webhooks",
+      "0052_vault",
       "0060_auth_flow_state",
       "0065_auth_mfa",
     ]);

@@ -81,6 +81,20 @@ describe("groundwork test rls on the example CRM", () => {
     expect(await fingerprint(database)).toBe(before);
   });
 
+  it("counts a list refused for want of a grant as no row seen (anon's grants revoked)", async () => {
+    const copy = await createTestDatabase("crm");
+    try {
+      await copy.query("revoke all on public.products from anon");
+      const config = await loadConfig(EXAMPLE_PROJECT, {});
+      const result = await runRlsMatrix(copy.adminUrl, { config, tables: ["public.products"] });
+      const anonList = result.cells.find((c) => c.role === "anon" && c.probe === "list");
+      expect(anonList?.observed).toMatchObject({ outcome: "denied", how: "42501 permission denied" });
+      expect(result.cells.filter((c) => !c.pass)).toEqual([]);
+    } finally {
+      await copy.drop();
+    }
+  });
+
   it("prints the matrix, writes JUnit and JSON, and exits 0 (CLI, --db-url)", async () => {
     const junit = path.join(dir, "rls.xml");
     const result = await runCli([

@@ -72,6 +72,12 @@ create table public.system_health (
 );
 create index system_health_computed_idx on public.system_health (computed_at);
 
+-- Members reach these tables through the data API as `authenticated` only (anonymous callers get
+-- nothing), and the figures are written by the aggregation alone.
+revoke all on public.agent_instances, public.agent_executions, public.agent_metrics, public.system_health from anon;
+revoke insert, update, delete, truncate on public.agent_metrics from authenticated;
+revoke all on public.system_health from authenticated;
+
 -- Helpers that policies and triggers use live in `private`, a schema the data API does not expose.
 create schema if not exists private;
 grant usage on schema private to authenticated, service_role;

@@ -31,7 +31,8 @@ create table public.files (
   deleted_by uuid,
   unique (bucket_id, storage_path)
 );
-create index files_deleted_at_idx on public.files (deleted_at) where deleted_at is not null;
+-- The purge finds records deleted before its cutoff; the policy hiding deleted records reads it.
+create index files_deleted_at_idx on public.files (deleted_at);
 
 create trigger files_updated_at before update on public.files
   for each row execute function private.touch_updated_at();
@@ -51,8 +52,9 @@ create table public.file_access_log (
 create index file_access_log_file_idx on public.file_access_log (file_id, created_at);
 
 -- Records come from uploads and the log from triggers: members read and delete, nothing else.
-revoke insert, update, truncate on public.files from anon, authenticated;
-revoke insert, update, delete, truncate on public.file_access_log from anon, authenticated;
+revoke all on public.files, public.file_access_log from anon;
+revoke insert, update, truncate on public.files from authenticated;
+revoke insert, update, delete, truncate on public.file_access_log from authenticated;
 
 -- Soft delete: a DELETE that row-level security allows marks the record instead of removing it.
 -- The purge (private.purge_deleted_files) sets toolboxai.purge to remove rows for good.

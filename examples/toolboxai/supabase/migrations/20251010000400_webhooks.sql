@@ -32,7 +32,7 @@ create trigger "agent_executions_notify_status" after update on public.agent_exe
 
 -- Delivery: what the notification dispatcher needs, as settings of Groundwork's job engine rather
 -- than code in the function: 3 retries with exponential backoff and jitter (4 attempts, from 1 s),
--- batches of up to 10 webhook payloads in one call (the body is then a JSON array), and 60 calls
+-- batches of up to 10 webhook payloads of one member in one call (the body is then a JSON array), and 60 calls
 -- a minute and 1,000 an hour per member (the user is the payload's record.user_id). A call that
 -- fails its last attempt is kept as a dead letter (`groundwork jobs dead-letters`).
 insert into groundwork.http_policies

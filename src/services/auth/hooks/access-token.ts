@@ -18,9 +18,11 @@ export async function runAccessTokenHook(
   tx: pg.ClientBase,
   hook: HookFunction,
   event: AccessTokenEvent,
+  /** The client's address (`metadata.ip_address`); unknown for tokens signed outside a request. */
+  ip: string | null = null,
 ): Promise<Record<string, unknown>> {
   const output = await callHook(tx, hook, {
-    metadata: hookMetadata("customize-access-token", null),
+    metadata: hookMetadata("customize-access-token", ip),
     ...event,
   });
   return validateHookOutput(output);

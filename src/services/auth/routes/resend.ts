@@ -1,5 +1,5 @@
 import { clientInfo, readParams, requestAudience, stringParam } from "../params.js";
-import { resendPhoneCode } from "../phone-sign-in.js";
+import { resendPhoneChange, resendPhoneCode } from "../phone-sign-in.js";
 import { pkceChallenge } from "../pkce.js";
 import { enforce } from "../rate-limit.js";
 import { externalUrl, redirectTarget } from "../redirect.js";
@@ -8,13 +8,21 @@ import type { AuthRoute } from "./route.js";
 
 /**
  * `POST /resend` (`auth.resend`): the sign-up or email change messages again, or (`type: sms`) the
- * sign-up code by SMS; `{}` (a test number's answer carries its `message_id`).
+ * sign-up code by SMS (`type: phone_change`: the code to a pending new number); `{}` (a test number's answer carries its `message_id`).
  */
 export const resendRoute: AuthRoute = (scope, runtime) => {
   scope.post("/resend", async (request) => {
     await enforce(runtime.limits.recover, request.ip);
     const params = readParams(request);
-    if (stringParam(params, "type") === "sms") {
+    const type = stringParam(params, "type");
+    if (type === "phone_change") {
+      return resendPhoneChange(
+        runtime,
+        { phone: stringParam(params, "phone"), aud: requestAudience(request) },
+        clientInfo(request),
+      );
+    }
+    if (type === "sms") {
       return resendPhoneCode(
         runtime,
         { phone: stringParam(params, "phone"), aud: requestAudience(request) },

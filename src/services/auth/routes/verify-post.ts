@@ -5,7 +5,7 @@ import { SINGLE_CONFIRMATION_ACCEPTED, verifyEmailToken } from "../verify.js";
 import type { AuthRoute } from "./route.js";
 
 /**
- * `POST /verify` (`verifyOtp`): `{type, email, token}`, `{type: "sms", phone, token}` or
+ * `POST /verify` (`verifyOtp`): `{type, email, token}`, `{type: "sms" | "phone_change", phone, token}` or
  * `{type, token_hash}`; answers a session,
  * or GoTrue's `{msg, code}` when a secure email change still waits for its second link.
  */
@@ -13,12 +13,13 @@ export const verifyPostRoute: AuthRoute = (scope, runtime) => {
   scope.post("/verify", async (request) => {
     await enforce(runtime.limits.verify, request.ip);
     const params = readParams(request);
-    // An SMS code comes with its phone; `{type: "sms", token_hash}` is no phone code and gets the
-    // token-hash path's refusal of a non-email type.
-    if (stringParam(params, "type") === "sms" && stringParam(params, "token_hash") === "") {
+    const type = stringParam(params, "type");
+    // A token_hash is only for emailed links: with a phone type, GoTrue's "Invalid email verification type".
+    if ((type === "sms" || type === "phone_change") && stringParam(params, "token_hash") === "") {
       return verifyPhoneCode(
         runtime,
         {
+          type,
           phone: stringParam(params, "phone"),
           token: stringParam(params, "token"),
           aud: requestAudience(request),

@@ -130,6 +130,18 @@ Deno.addSignalListener("SIGTERM", () => {
   });
 });
 
+// The relay holds this process's stdin open and never writes to it: its end means the server
+// process is gone (killed without a chance to stop its workers), and a worker must not outlive it.
+void (async () => {
+  const buffer = new Uint8Array(64);
+  try {
+    while ((await Deno.stdin.read(buffer)) !== null);
+  } catch {
+    // A closed or broken stdin ends the worker the same way.
+  }
+  Deno.exit(0);
+})();
+
 await import(entry);
 // Top-level await is part of the import, so a function that has not called Deno.serve by now
 // (give a deferred call a moment) never will: fail the boot instead of waiting for the timeout.

@@ -83,6 +83,15 @@ export function bucketsFor(policy: HttpPolicy, bodies: readonly (Buffer | null)[
   return buckets;
 }
 
+/**
+ * Which batch a request may join: its URL's, and under per-user limits its user's too, so that a
+ * user past their limit holds back only their own requests, not those batched with them.
+ */
+export function batchKeyOf(policy: HttpPolicy, url: string, body: Buffer | null): string {
+  if (!policy.userKey || !(policy.userRatePerMinute || policy.userRatePerHour)) return url;
+  return `${url}\u0000${userOf(body, policy.userKey) ?? ""}`;
+}
+
 /** The value at `path` in a JSON body, as text (null when the body or the value is absent). */
 function userOf(body: Buffer | null, path: readonly string[]): string | null {
   if (!body) return null;

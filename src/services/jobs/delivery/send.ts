@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { SendOutcome } from "../types.js";
+import { lookupWithDockerHost } from "./docker-host.js";
 
 /** Response bodies kept in net._http_response are cut here (a webhook reply is seldom larger). */
 const MAX_CONTENT_BYTES = 1024 * 1024;
@@ -56,6 +57,7 @@ export function sendRequest(request: OutgoingRequest): Promise<SendOutcome> {
         method: request.method,
         headers,
         agent: secure ? httpsAgent : httpAgent,
+        lookup: lookupWithDockerHost,
       });
       outgoing.on("error", (error: Error & { code?: string }) => {
         finish(failure(`Couldn't complete the request: ${error.code ?? error.message}`, false));

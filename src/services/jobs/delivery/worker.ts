@@ -15,7 +15,7 @@ import type { ClaimedRequest, HttpPolicy } from "../types.js";
 import { backoffMs, isRetryable } from "./backoff.js";
 import { OriginSlots, originOf } from "./origin-slots.js";
 import { OutcomeWriter } from "./outcome-writer.js";
-import { bucketsFor, loadPolicies, policyFor, SINGLE_SHOT } from "./policies.js";
+import { batchKeyOf, bucketsFor, loadPolicies, policyFor, SINGLE_SHOT } from "./policies.js";
 import { headerValues, sendRequest } from "./send.js";
 import { WakeUp } from "./wake-up.js";
 
@@ -207,10 +207,11 @@ export class DeliveryWorker {
         groups.push({ policy, requests: [request] });
         continue;
       }
-      let batch = openBatches.get(request.url);
+      const key = batchKeyOf(policy, request.url, request.body);
+      let batch = openBatches.get(key);
       if (!batch || batch.requests.length >= policy.batchSize) {
         batch = { policy, requests: [] };
-        openBatches.set(request.url, batch);
+        openBatches.set(key, batch);
         groups.push(batch);
       }
       batch.requests.push(request);

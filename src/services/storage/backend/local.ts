@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { copyFile, type FileHandle, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -58,13 +58,17 @@ export function localBackend(root: string): StorageBackend {
       return { size, eTag } satisfies WrittenBlob;
     },
     async read(key, range?: ByteRange) {
-      const file = fileOf(key);
+      // Opened before the stream is returned: a remove between this read's row lookup and the
+      // first byte then finds the file open (it stays readable) or answers not found, never an
+      // error mid-response.
+      let handle: FileHandle;
       try {
-        await stat(file);
-      } catch {
-        throw new BlobNotFound(key);
+        handle = await open(fileOf(key), "r");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new BlobNotFound(key);
+        throw error;
       }
-      return createReadStream(file, {
+      return handle.createReadStream({
         highWaterMark: READ_BUFFER,
         ...(range ? { start: range.start, end: range.end } : {}),
       }) as Readable;
