@@ -11,9 +11,9 @@ class RateWindow {
   #second = 0;
   #count = 0;
   constructor(private readonly limit: number) {}
-  /** False once the limit for this second is used up. */
-  take(): boolean {
-    const second = Math.floor(Date.now() / 1000);
+  /** False once the limit for the second of `at` (a frame's arrival, epoch ms) is used up. */
+  take(at: number): boolean {
+    const second = Math.floor(at / 1000);
     if (second !== this.#second) {
       this.#second = second;
       this.#count = 0;
@@ -51,9 +51,12 @@ export class RealtimeSocket {
     private readonly upgrade: UpgradeInfo,
   ) {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
-      this.#lastSeen = Date.now();
+      // Rate limits count a frame in the second it arrived, not when its turn in the queue comes:
+      // a slow server must not spread a client's burst over more seconds than the client sent it in.
+      const arrived = Date.now();
+      this.#lastSeen = arrived;
       this.#queue = this.#queue
-        .then(() => this.#onFrame(data, isBinary))
+        .then(() => this.#onFrame(data, isBinary, arrived))
         .catch((error: Error) => {
           this.runtime.log.warn({ err: error }, "realtime frame failed");
         });
@@ -119,7 +122,7 @@ export class RealtimeSocket {
     this.runtime.metrics.socketClosed();
   }
 
-  async #onFrame(data: Buffer, isBinary: boolean): Promise<void> {
+  async #onFrame(data: Buffer, isBinary: boolean, arrived: number): Promise<void> {
     if (this.#closed) return;
     this.runtime.metrics.messageIn();
     const decoded = decodeFrame(data, isBinary, this.vsn);
@@ -134,7 +137,7 @@ export class RealtimeSocket {
       return;
     }
     if (message.event === "phx_join") {
-      await this.#join(message);
+      await this.#join(message, arrived);
       return;
     }
     const channel = this.#channelFor(message.topic);
@@ -149,15 +152,15 @@ export class RealtimeSocket {
         this.removeChannel(channel);
         return;
       case "broadcast":
-        if (!this.#messages.take()) return channel.shutdown("Too many messages per second");
+        if (!this.#messages.take(arrived)) return channel.shutdown("Too many messages per second");
         channel.broadcast(message, decoded.binary ?? jsonBody(message));
         return;
       case "presence":
-        if (!this.#presence.take()) return channel.shutdown("Too many presence messages per second");
+        if (!this.#presence.take(arrived)) return channel.shutdown("Too many presence messages per second");
         channel.presence(message);
         return;
       case "access_token":
-        if (!this.#messages.take()) return channel.shutdown("Too many messages per second");
+        if (!this.#messages.take(arrived)) return channel.shutdown("Too many messages per second");
         await channel.refreshToken((message.payload as Record<string, unknown>).access_token);
         return;
       default:
@@ -178,8 +181,8 @@ export class RealtimeSocket {
     return undefined;
   }
 
-  async #join(message: Message): Promise<void> {
-    if (!this.#joins.take()) {
+  async #join(message: Message, arrived: number): Promise<void> {
+    if (!this.#joins.take(arrived)) {
       this.runtime.metrics.channelRefused();
       this.reply(message, "error", { reason: "ClientJoinRateLimitReached: Too many joins per second" });
       return;
