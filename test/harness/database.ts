@@ -51,6 +51,17 @@ export async function createTestDatabase(template: TemplateName = "platform"): P
       const drop = new pg.Client({ connectionString: clusterUrl });
       await drop.connect();
       try {
+        // Pools a test ended may still be closing their connections (pg-pool's end() does not wait
+        // for them): terminated by the drop, such a connection's error reaches a pool that no
+        // longer listens and fails the run. Give them a moment to go, then force what is left.
+        for (let waited = 0; waited < 2000; waited += 50) {
+          const open = await drop.query(
+            "select count(*)::int as n from pg_stat_activity where datname = $1",
+            [name],
+          );
+          if (open.rows[0].n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await drop.query(`drop database if exists ${name} with (force)`);
       } finally {
         await drop.end();
