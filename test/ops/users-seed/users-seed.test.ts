@@ -28,6 +28,14 @@ describe("users seed on the example CRM", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
+    // Storage seeds config.toml's buckets shortly after start, in the background: wait for it, so
+    // the checksums below compare the users seed alone, not a bucket created between them.
+    for (let tries = 0; ; tries += 1) {
+      const { rows } = await server.database.query("select 1 from storage.buckets where id = 'attachments'");
+      if (rows.length > 0) break;
+      if (tries >= 300) throw new Error("storage never seeded config.toml's attachments bucket");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     first = await runUsersSeed(server.database.adminUrl, server.config.testUsers, { hashCost: 4 });
   }, 120_000);
   afterAll(async () => {
