@@ -58,13 +58,16 @@ export async function signUpWithPhone(
     );
     throw authError("user_already_exists");
   }
-  const encryptedPassword = await hashPassword(input.password, runtime.config.auth.passwordHashCost);
+  // Hashed only for a new user: an existing holder of the number keeps its password, as in sign-up.
+  const encryptedPassword = existing
+    ? null
+    : await hashPassword(input.password, runtime.config.auth.passwordHashCost);
   const newId = existing ? null : await approvePhoneUser(runtime, phone, input, client.ip);
   return withPhoneTaken(
     transaction(runtime.db.admin, async (tx) => {
       // As GoTrue: an unconfirmed holder of the number is not changed (its claim is unproven).
       const user =
-        existing ?? (await createPhoneUser(tx, newId ?? randomUUID(), phone, encryptedPassword, input));
+        existing ?? (await createPhoneUser(tx, newId ?? randomUUID(), phone, encryptedPassword ?? "", input));
       if (smsAutoconfirm(runtime)) {
         await insertAudit(tx, auditPayload("user_signedup", actor(user), { provider: "phone" }), client.ip);
         await confirmPhone(tx, user.id);
