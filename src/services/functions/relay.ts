@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Dispatcher } from "undici";
@@ -169,8 +170,21 @@ export function relay(
 
 /** The client's headers for the worker: hop-by-hop ones left out, the relay's own set. */
 function forwardedHeaders(request: FastifyRequest): Record<string, string | string[]> {
+  return workerHeaders(request.headers, request.id, request.raw.socket.remotePort, request.ip);
+}
+
+/**
+ * The headers a worker gets for a client's request (relayed or upgraded): the client's, without
+ * hop-by-hop ones or any the client set in the relay's name, plus the request id and the client's
+ * port and address (what the function's `info.remoteAddr` reports).
+ */
+export function workerHeaders(
+  incoming: IncomingHttpHeaders,
+  requestId: string,
+  clientPort: number | undefined,
+  clientAddress: string,
+): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
-  const incoming = request.headers;
   for (const name in incoming) {
     const value = incoming[name];
     if (
@@ -182,8 +196,8 @@ function forwardedHeaders(request: FastifyRequest): Record<string, string | stri
       headers[name] = value;
     }
   }
-  headers[REQUEST_ID_HEADER] = request.id;
-  headers[CLIENT_HEADER] = `${request.raw.socket.remotePort ?? 0} ${request.ip}`;
+  headers[REQUEST_ID_HEADER] = requestId;
+  headers[CLIENT_HEADER] = `${clientPort ?? 0} ${clientAddress}`;
   return headers;
 }
 

@@ -7,7 +7,7 @@ import type { UpgradeHandler } from "../upgrade-routes.js";
 import { RELAY_ERRORS, type RelayError } from "./errors.js";
 import { findFunction, verifiesJwt } from "./function-files.js";
 import type { FunctionMetrics } from "./function-metrics.js";
-import { CLIENT_HEADER, functionPath, HOP_BY_HOP, REQUEST_ID_HEADER } from "./relay.js";
+import { functionPath, HOP_BY_HOP, workerHeaders } from "./relay.js";
 import { checkJwt } from "./verify-jwt.js";
 import { BootError } from "./worker.js";
 import type { FunctionWorkers } from "./workers.js";
@@ -141,21 +141,12 @@ async function upgrade(
 
 /** The client's headers for the worker, as relay.ts sends them; undici adds the upgrade's own. */
 function forwardedHeaders(request: IncomingMessage): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (const name in request.headers) {
-    const value = request.headers[name];
-    if (
-      value !== undefined &&
-      !HOP_BY_HOP.has(name) &&
-      name !== REQUEST_ID_HEADER &&
-      name !== CLIENT_HEADER
-    ) {
-      headers[name] = value;
-    }
-  }
-  headers[REQUEST_ID_HEADER] = randomUUID();
-  headers[CLIENT_HEADER] = `${request.socket.remotePort ?? 0} ${request.socket.remoteAddress ?? ""}`;
-  return headers;
+  return workerHeaders(
+    request.headers,
+    randomUUID(),
+    request.socket.remotePort,
+    request.socket.remoteAddress ?? "",
+  );
 }
 
 /** The status line and headers of the worker's answer, for the client's socket. */

@@ -1,6 +1,7 @@
 import type { Upload } from "@tus/server";
 import { errors } from "./errors.js";
 import { mustBeValidBucketName, mustBeValidKey } from "./keys.js";
+import { parseMetadata } from "./upload-body.js";
 
 /**
  * What a resumable upload will become, fixed when it is created: the object it writes, who owns
@@ -38,7 +39,7 @@ export function recordFromClient(
     name,
     mimeType: metadata.contentType || "application/octet-stream",
     cacheControl: /^\d+$/.test(metadata.cacheControl ?? "") ? `max-age=${metadata.cacheControl}` : "no-cache",
-    userMetadata: parseUserMetadata(metadata.metadata),
+    userMetadata: parseMetadata(metadata.metadata),
     ...grant,
   };
 }
@@ -65,23 +66,9 @@ export function recordOf(upload: Upload): ResumableRecord {
     name: metadata.objectName ?? "",
     mimeType: metadata.contentType ?? "application/octet-stream",
     cacheControl: metadata.cacheControl ?? "no-cache",
-    userMetadata: metadata.metadata ? parseUserMetadata(metadata.metadata) : null,
+    userMetadata: metadata.metadata ? parseMetadata(metadata.metadata) : null,
     owner: metadata.owner ?? null,
     upsert: metadata.upsert === "true",
     signed: metadata.signed === "true",
   };
-}
-
-function parseUserMetadata(text: string | null | undefined): Record<string, unknown> | null {
-  if (!text) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw errors.invalidRequest("metadata must be a JSON object");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw errors.invalidRequest("metadata must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }

@@ -99,8 +99,9 @@ function decodeMetadataHeader(header: string | string[] | undefined): Record<str
   return parseMetadata(Buffer.from(header, "base64").toString("utf8"));
 }
 
-function parseMetadata(text: string | undefined): Record<string, unknown> | null {
-  if (text === undefined || text === "") return null;
+/** User metadata sent as JSON text (a form field, a header, TUS's Upload-Metadata): an object or nothing. */
+export function parseMetadata(text: string | null | undefined): Record<string, unknown> | null {
+  if (text === undefined || text === null || text === "") return null;
   let value: unknown;
   try {
     value = JSON.parse(text);
